@@ -1,0 +1,51 @@
+# Drover. `make demo` and `make test` work on a fresh machine with only Go installed.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+PKGS  := ./...
+LINT  := $(GO) tool -modfile=tools/go.mod golangci-lint
+
+.PHONY: all build test test-short check lint vet tidy-check demo bench lab fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## test: every test, race detector on, shuffled. Real-daemon tests run when a
+## Docker daemon is reachable (required when DROVER_REQUIRE_DOCKER=1, as in CI).
+test:
+	$(GO) test -race -shuffle=on -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+lint:
+	$(LINT) run $(PKGS)
+
+check: vet tidy-check lint
+
+## fuzz: a short fuzz run of the inventory loader.
+fuzz:
+	$(GO) test ./inventory -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+## demo: the whole story on the built-in lab, no setup.
+demo: build
+	$(BIN)/lab demo
+
+## bench: the benchmarks recorded in BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+## lab: run the lab until interrupted; writes lab-hosts.yaml.
+lab: build
+	$(BIN)/lab up --write lab-hosts.yaml
+
+clean:
+	rm -rf $(BIN)

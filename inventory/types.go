@@ -1,0 +1,139 @@
+package inventory
+
+import "time"
+
+// Inventory is one hosts.yaml: the fleet as both tools see it.
+//
+// After Load, every Environment and Host carries its effective settings:
+// the defaults block has been merged down, so consumers never look at
+// Defaults themselves.
+type Inventory struct {
+	Version      int           `yaml:"version" json:"version"`
+	Defaults     Defaults      `yaml:"defaults" json:"defaults"`
+	Registries   Registries    `yaml:"registries" json:"registries"`
+	Rancher      Rancher       `yaml:"rancher" json:"rancher"`
+	Environments []Environment `yaml:"environments" json:"environments"`
+
+	// File is the path the inventory was read from ("" for a reader).
+	File string `yaml:"-" json:"file,omitempty"`
+}
+
+// Defaults are merged into every environment (and its hosts) that does not
+// set the value itself.
+type Defaults struct {
+	Strategy    Strategy     `yaml:"strategy" json:"strategy"`
+	Concurrency int          `yaml:"concurrency" json:"concurrency"`
+	Retention   Retention    `yaml:"retention" json:"retention"`
+	Pull        Pull         `yaml:"pull" json:"pull"`
+	Credentials *Credentials `yaml:"credentials" json:"credentials,omitempty"`
+	TLS         *TLS         `yaml:"tls" json:"tls,omitempty"`
+}
+
+// Registries names where CI pushes and the regional mirrors hosts pull from.
+type Registries struct {
+	Source  Registry            `yaml:"source" json:"source"`
+	Regions map[string]Registry `yaml:"regions" json:"regions"`
+}
+
+// Registry is one registry endpoint.
+type Registry struct {
+	// Address is host[:port], e.g. "registry.eu.example.com" or "127.0.0.1:5001".
+	Address string `yaml:"address" json:"address"`
+	// Insecure allows plain HTTP (and unverified TLS) to this registry.
+	Insecure bool `yaml:"insecure" json:"insecure"`
+	// Credentials, when set, name env vars holding the username and password;
+	// otherwise the docker config / credential helpers are used.
+	Credentials *RegistryCredentials `yaml:"credentials" json:"credentials,omitempty"`
+	// MaxConcurrency bounds concurrent requests (blob uploads, host pulls)
+	// against this registry. 0 means the tool's default.
+	MaxConcurrency int `yaml:"maxConcurrency" json:"maxConcurrency,omitempty"`
+}
+
+// RegistryCredentials names where registry credentials come from. Secrets are
+// never in the file: only env var names or a docker config path.
+type RegistryCredentials struct {
+	UsernameEnv  string `yaml:"usernameEnv" json:"usernameEnv,omitempty"`
+	PasswordEnv  string `yaml:"passwordEnv" json:"passwordEnv,omitempty"`
+	DockerConfig string `yaml:"dockerConfig" json:"dockerConfig,omitempty"`
+}
+
+// Rancher is the Rancher 1.6 server.
+type Rancher struct {
+	URL string `yaml:"url" json:"url"`
+	// CACert optionally names a PEM file to verify the server with.
+	CACert string `yaml:"caCert" json:"caCert,omitempty"`
+}
+
+// Credentials names the env vars holding a Rancher API key pair.
+type Credentials struct {
+	AccessKeyEnv string `yaml:"accessKeyEnv" json:"accessKeyEnv"`
+	SecretKeyEnv string `yaml:"secretKeyEnv" json:"secretKeyEnv"`
+}
+
+// Strategy is Rancher's inServiceStrategy as the inventory sets it.
+type Strategy struct {
+	BatchSize      int   `yaml:"batchSize" json:"batchSize"`
+	IntervalMillis int   `yaml:"intervalMillis" json:"intervalMillis"`
+	StartFirst     *bool `yaml:"startFirst" json:"startFirst"`
+}
+
+// Retention says how many previous images per repository stay on hosts.
+type Retention struct {
+	Keep int `yaml:"keep" json:"keep"`
+}
+
+// Pull tunes host pulls.
+type Pull struct {
+	// Timeout bounds one host's pull of one image.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Concurrency bounds concurrent pulls overall.
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
+}
+
+// Environment is one Rancher environment (project).
+type Environment struct {
+	Name   string `yaml:"name" json:"name"`
+	Region string `yaml:"region" json:"region"`
+	// Project is the Rancher project id ("1a5") or name.
+	Project     string       `yaml:"project" json:"project"`
+	Credentials *Credentials `yaml:"credentials" json:"credentials,omitempty"`
+	// Wave orders rollout: lower waves go first; one wave's environments go in parallel.
+	Wave        int       `yaml:"wave" json:"wave"`
+	Strategy    Strategy  `yaml:"strategy" json:"strategy"`
+	Concurrency int       `yaml:"concurrency" json:"concurrency"`
+	Retention   Retention `yaml:"retention" json:"retention"`
+	Pull        Pull      `yaml:"pull" json:"pull"`
+	Hosts       []Host    `yaml:"hosts" json:"hosts"`
+	Discover    *Discover `yaml:"discover" json:"discover,omitempty"`
+}
+
+// Host is one Docker host.
+type Host struct {
+	Name string `yaml:"name" json:"name"`
+	// Docker is the Engine endpoint: unix:///var/run/docker.sock or tcp://host:2376.
+	Docker string            `yaml:"docker" json:"docker"`
+	TLS    *TLS              `yaml:"tls" json:"tls,omitempty"`
+	Labels map[string]string `yaml:"labels" json:"labels,omitempty"`
+}
+
+// TLS names client certificate files for a tcp:// Docker endpoint.
+type TLS struct {
+	CA   string `yaml:"ca" json:"ca"`
+	Cert string `yaml:"cert" json:"cert"`
+	Key  string `yaml:"key" json:"key"`
+	// Verify defaults to true; false skips server verification (never the default).
+	Verify *bool `yaml:"verify" json:"verify,omitempty"`
+}
+
+// Discover finds an environment's hosts in Rancher instead of listing them.
+type Discover struct {
+	// From is "rancher" (the only source).
+	From string `yaml:"from" json:"from"`
+	// Docker is a text/template for the endpoint, with fields .AgentIP,
+	// .Hostname, .Labels (map). Example: "tcp://{{.AgentIP}}:2376".
+	Docker string `yaml:"docker" json:"docker"`
+	TLS    *TLS   `yaml:"tls" json:"tls,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes as "90s", "30m".
+type Duration time.Duration

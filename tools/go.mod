@@ -1,0 +1,3 @@
+module github.com/drover-dev/drover/tools
+
+go 1.26
