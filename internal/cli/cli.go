@@ -1,0 +1,204 @@
+// Package cli is the one convention both tools follow: global flags
+// (-c/--config, --json, --log-format, --log-level), how the inventory is found
+// (--config, else $DROVER_INVENTORY, else ./hosts.yaml), subcommand dispatch,
+// and exit codes that mean the same in prewarm and rollout.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, the same in both tools.
+const (
+	ExitOK     = 0 // all done
+	ExitFailed = 1 // some work failed (the rest was done); the report names what
+	ExitUsage  = 2 // usage or configuration error: nothing was changed
+	ExitHuman  = 3 // failed and could not be put back: needs a human
+)
+
+// ExitError carries an exit code through a command's error return.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Usage returns an error that exits 2.
+func Usage(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// Failed wraps err to exit 1 (nil stays nil).
+func Failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitFailed, Err: err}
+}
+
+// NeedsHuman wraps err to exit 3 (nil stays nil).
+func NeedsHuman(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitHuman, Err: err}
+}
+
+// Command is one subcommand: flags in, one library call out.
+type Command struct {
+	Name    string
+	Summary string // one line for the command list
+	Usage   string // "prewarm mirror [flags] [IMAGE...]" plus any prose
+	// Flags registers the command's own flags (globals are added for it).
+	Flags func(fs *pflag.FlagSet)
+	// Run does the work. Results go to env.Stdout; logs to env.Logger.
+	Run func(ctx context.Context, env *Env, args []string) error
+}
+
+// Env is what a command gets: streams, logger and the global flags.
+type Env struct {
+	Tool   string
+	Stdout io.Writer
+	Stderr io.Writer
+	Logger *slog.Logger
+
+	ConfigFlag string // -c/--config as given
+	JSON       bool   // --json: machine output on stdout
+	LogFormat  string // text|json
+	LogLevel   string // debug|info|warn|error
+
+	// Getenv is os.Getenv unless a test replaces it.
+	Getenv func(string) string
+	// IsTerminal reports whether Stderr is a terminal (progress bars).
+	IsTerminal bool
+}
+
+// ConfigPath is where the inventory is read from: --config, else
+// $DROVER_INVENTORY, else ./hosts.yaml.
+func (e *Env) ConfigPath() string {
+	if e.ConfigFlag != "" {
+		return e.ConfigFlag
+	}
+	if p := e.Getenv("DROVER_INVENTORY"); p != "" {
+		return p
+	}
+	return "hosts.yaml"
+}
+
+// Main runs tool with args (without the program name) and returns the exit
+// code. main() calls it with a signal context; tests call it directly.
+func Main(ctx context.Context, tool string, cmds []*Command, args []string, stdout, stderr io.Writer) int {
+	env := &Env{Tool: tool, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	if f, ok := stderr.(*os.File); ok {
+		env.IsTerminal = isTerminal(f)
+	}
+	err := dispatch(ctx, env, cmds, args)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return ExitOK
+	}
+	code := ExitFailed
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		code = ee.Code
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", tool, err)
+	return code
+}
+
+func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			args = []string{args[1], "--help"}
+		} else {
+			printCommands(env, cmds)
+			if len(args) == 0 {
+				return Usage("no command given")
+			}
+			return nil
+		}
+	}
+	var cmd *Command
+	for _, c := range cmds {
+		if c.Name == args[0] {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		printCommands(env, cmds)
+		return Usage("unknown command %q", args[0])
+	}
+	fs := pflag.NewFlagSet(env.Tool+" "+cmd.Name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(env.Stderr)
+	if cmd.Flags != nil {
+		cmd.Flags(fs)
+	}
+	fs.StringVarP(&env.ConfigFlag, "config", "c", "", "inventory file (default $DROVER_INVENTORY, else ./hosts.yaml)")
+	fs.BoolVar(&env.JSON, "json", false, "write the result as JSON on stdout")
+	fs.StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&env.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: %s\n\n%s\n\nFlags:\n%s", cmd.Usage, cmd.Summary, fs.FlagUsages())
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return Usage("%s %s: %v (see --help)", env.Tool, cmd.Name, err)
+	}
+	logger, err := NewLogger(env.Stderr, env.LogFormat, env.LogLevel)
+	if err != nil {
+		return err
+	}
+	env.Logger = logger
+	return cmd.Run(ctx, env, fs.Args())
+}
+
+// NewLogger builds the stderr logger from --log-format and --log-level.
+func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, Usage("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, Usage("--log-format %q: want text or json", format)
+	}
+}
+
+func printCommands(env *Env, cmds []*Command) {
+	sorted := append([]*Command(nil), cmds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	fmt.Fprintf(env.Stderr, "Usage: %s COMMAND [flags]\n\nCommands:\n", env.Tool)
+	for _, c := range sorted {
+		fmt.Fprintf(env.Stderr, "  %-10s %s\n", c.Name, c.Summary)
+	}
+	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}
