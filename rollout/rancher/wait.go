@@ -1,0 +1,170 @@
+package rancher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Condition decides whether a wait is over. It returns done when the service
+// is where the caller wants it, or an error to end the wait early (that
+// error is returned as is).
+type Condition func(*Service) (done bool, err error)
+
+// StateIs is met when the service is in one of states and not transitioning
+// (transitioning is not "yes"). It never fails: a service with
+// transitioning "error" keeps being waited for; wrap it in FailOnError to
+// stop on that.
+func StateIs(states ...string) Condition {
+	return func(s *Service) (bool, error) {
+		return slices.Contains(states, s.State) && s.Transitioning != TransitioningYes, nil
+	}
+}
+
+// TransitionError is a service whose process failed (transitioning "error").
+type TransitionError struct {
+	ID, Name, State, Message string
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("rancher: service %s (%s) in state %s: transitioning error: %s", e.Name, e.ID, e.State, e.Message)
+}
+
+// FailOnError wraps cond so that a service with transitioning "error" ends
+// the wait with a *TransitionError (checked before cond).
+func FailOnError(cond Condition) Condition {
+	return func(s *Service) (bool, error) {
+		if s.Transitioning == TransitioningError {
+			return false, &TransitionError{ID: s.ID, Name: s.Name, State: s.State, Message: s.TransitioningMessage}
+		}
+		return cond(s)
+	}
+}
+
+// WaitState waits until the service is in one of states, not
+// transitioning. It is WaitFor(ctx, svc, StateIs(states...)).
+func (c *Client) WaitState(ctx context.Context, svc *Service, states ...string) (*Service, error) {
+	return c.WaitFor(ctx, svc, StateIs(states...))
+}
+
+// WaitFor waits until cond is met by the service and returns the service as
+// last read. The context's deadline is the timeout; on expiry the error
+// wraps ctx.Err() and names the state the service was last seen in.
+//
+// It subscribes to the project's resource.change events (one websocket per
+// project and Client, shared by all waiters), reads the service once, then
+// evaluates cond on every event for it. An event that meets cond (or makes
+// it fail) is confirmed with a GET, whose result decides. The service is
+// also re-read after every (re)connect of the websocket and every poll
+// interval (5s by default while the socket is up; while it is down or with
+// WithEventStream(false), at most 1s). Network errors and 5xx answers while
+// waiting are retried until the deadline; 4xx answers end the wait.
+func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Service, error) {
+	if cond == nil {
+		return nil, errors.New("rancher: WaitFor: nil condition")
+	}
+	self, err := c.selfURL(&svc.Resource, "services")
+	if err != nil {
+		return nil, err
+	}
+	w, release := c.subscribe(projectOf(&svc.Resource), svc.ID)
+	defer release()
+	var events <-chan json.RawMessage
+	if w != nil {
+		events = w.ch
+	}
+
+	cur, lastErr := svc, error(nil)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	read := true
+	for {
+		if read {
+			read = false
+			var s Service
+			err := c.call(ctx, http.MethodGet, self, nil, &s)
+			switch {
+			case err == nil:
+				cur, lastErr = &s, nil
+				done, cerr := cond(&s)
+				if cerr != nil {
+					return &s, cerr
+				}
+				if done {
+					return &s, nil
+				}
+			case ctx.Err() != nil:
+				return cur, c.waitErr(ctx, cur, lastErr)
+			case permanent(err):
+				return cur, fmt.Errorf("wait for service %s (%s): %w", svc.Name, svc.ID, err)
+			default:
+				lastErr = err
+				c.log.Debug("rancher: wait: read failed, retrying", "service", svc.ID, "err", err)
+			}
+			timer.Reset(c.pollInterval(w))
+		}
+		select {
+		case <-ctx.Done():
+			return cur, c.waitErr(ctx, cur, lastErr)
+		case <-timer.C:
+			read = true
+		case raw := <-events:
+			if raw == nil {
+				read = true
+				continue
+			}
+			var s Service
+			if err := json.Unmarshal(raw, &s); err != nil || s.ID != svc.ID {
+				read = true
+				continue
+			}
+			// An event is a hint: cond met (or failed) on it is confirmed by a
+			// GET, so a late event can never end the wait.
+			if done, cerr := cond(&s); done || cerr != nil {
+				read = true
+			}
+		}
+	}
+}
+
+// pollInterval is the fallback poll while streaming, a faster one otherwise.
+func (c *Client) pollInterval(w *waiter) time.Duration {
+	p := c.opts.pollInterval
+	if w.streaming() {
+		if p == 0 {
+			p = DefaultPollInterval
+		}
+		return p
+	}
+	if p == 0 || p > DefaultPollIntervalNoEvents {
+		p = DefaultPollIntervalNoEvents
+	}
+	return p
+}
+
+func (c *Client) waitErr(ctx context.Context, cur *Service, lastErr error) error {
+	err := fmt.Errorf("wait for service %s (%s): last seen %s (transitioning %s %s): %w",
+		cur.Name, cur.ID, cur.State, cur.Transitioning, cur.TransitioningMessage, ctx.Err())
+	if lastErr != nil {
+		err = fmt.Errorf("%w; last read error: %w", err, lastErr)
+	}
+	return err
+}
+
+// permanent reports whether a read error will not go away by retrying:
+// a 4xx other than 408, 409 and 429.
+func permanent(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Status {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	}
+	return ae.Status >= 400 && ae.Status < 500
+}
