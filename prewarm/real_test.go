@@ -3,10 +3,12 @@ package prewarm
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -273,4 +275,71 @@ func layerDigests(t *testing.T, addr string, im inventory.LockImage) []string {
 		out = append(out, d.String())
 	}
 	return out
+}
+
+func TestPullFallbackSourceRealDocker(t *testing.T) {
+	t.Parallel()
+	region := testRegistry(t, nil)
+	source := testRegistry(t, nil)
+	host := realDocker(t, region)
+	repo := uniqueRepo(t, "fb")
+	cleanupRepos(t, region, repo)
+	cleanupRepos(t, source, repo)
+	im := pushImage(t, source, repo, "1.0", 1, 16<<10) // only the source has it
+	lock := &inventory.Lock{Images: []inventory.LockImage{im}}
+
+	_, err := Pull(t.Context(), []Target{host}, lock, WithBackoff(noBackoff))
+	if !errors.Is(err, ErrNotInRegion) {
+		t.Fatalf("without fallback: err %v, want ErrNotInRegion", err)
+	}
+	rep, err := Pull(t.Context(), []Target{host}, lock, WithBackoff(noBackoff), WithFallbackSource(source))
+	if err != nil {
+		t.Fatalf("with fallback: %v", err)
+	}
+	if ir := rep.Hosts[0].Images[0]; ir.Source != source || ir.Action != ActionPulled {
+		t.Errorf("image report %+v, want pulled from %s", ir, source)
+	}
+	if m, _ := Status(t.Context(), []Target{host}, lock); !m.AllPresent() {
+		t.Errorf("deploy ref %s not present after fallback pull: %+v", LockWant(region, im).Ref, m.Hosts[0].Cells)
+	}
+}
+
+// A host that refuses connections and one that never answers fail, each
+// named; the real host is done anyway.
+func TestPullDownAndHungHostsRealDocker(t *testing.T) {
+	t.Parallel()
+	addr := testRegistry(t, nil)
+	good := realDocker(t, addr)
+	repo := uniqueRepo(t, "mixed")
+	cleanupRepos(t, addr, repo)
+	lock := &inventory.Lock{Images: []inventory.LockImage{pushImage(t, addr, repo, "1.0", 1, 16<<10)}}
+
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hung.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	hosts := []Target{
+		good,
+		{Name: "hung", Env: "test", Registry: addr, Docker: "tcp://" + strings.TrimPrefix(hung.URL, "http://")},
+		{Name: "down", Env: "test", Registry: addr, Docker: "tcp://" + strings.TrimPrefix(downURL, "http://")},
+	}
+	rep, err := Pull(t.Context(), hosts, lock, WithTimeout(time.Second), WithBackoff(noBackoff))
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err %v, want ErrUnreachable", err)
+	}
+	if got := rep.Failed(); !slices.Equal(got, []string{"down", "hung"}) {
+		t.Errorf("Failed() = %v, want [down hung]", got)
+	}
+	if !rep.Hosts[0].Ready {
+		t.Errorf("the reachable host is not ready: %+v", rep.Hosts[0])
+	}
+	for _, name := range []string{"down", "hung"} {
+		if !strings.Contains(err.Error(), "on "+name+" ") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if d := rep.Hosts[1].Duration; d < time.Second || d > 10*time.Second {
+		t.Errorf("hung host took %v, want about the 1s timeout", d)
+	}
 }
