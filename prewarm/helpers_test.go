@@ -72,6 +72,12 @@ func uniqueRepo(t *testing.T, base string) string {
 // addr/repo:tag and returns its lock entry.
 func pushImage(t *testing.T, addr, repo, tag string, layers, size int64) inventory.LockImage {
 	t.Helper()
+	return pushImageCreated(t, addr, repo, tag, layers, size, time.Now())
+}
+
+// pushImageCreated is pushImage with the image config's Created time set.
+func pushImageCreated(t *testing.T, addr, repo, tag string, layers, size int64, created time.Time) inventory.LockImage {
+	t.Helper()
 	img, err := random.Image(size, layers)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +88,7 @@ func pushImage(t *testing.T, addr, repo, tag string, layers, size int64) invento
 	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Created = v1.Time{Time: time.Now().UTC()}
+	cf.Created = v1.Time{Time: created.UTC()}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
