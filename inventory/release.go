@@ -20,6 +20,8 @@ type Release struct {
 	Services []ReleaseService `yaml:"services" json:"services"`
 
 	File string `yaml:"-" json:"file,omitempty"`
+
+	pos positions // key path -> line; nil when built in Go
 }
 
 // ReleaseImage is one image of a release, by its source reference.

@@ -16,6 +16,10 @@ type Inventory struct {
 
 	// File is the path the inventory was read from ("" for a reader).
 	File string `yaml:"-" json:"file,omitempty"`
+
+	// pos maps key paths (by index) to the line they were read from; nil
+	// when the inventory was built in Go rather than loaded.
+	pos positions
 }
 
 // Defaults are merged into every environment (and its hosts) that does not
@@ -25,8 +29,8 @@ type Defaults struct {
 	Concurrency int          `yaml:"concurrency" json:"concurrency"`
 	Retention   Retention    `yaml:"retention" json:"retention"`
 	Pull        Pull         `yaml:"pull" json:"pull"`
-	Credentials *Credentials `yaml:"credentials" json:"credentials,omitempty"`
-	TLS         *TLS         `yaml:"tls" json:"tls,omitempty"`
+	Credentials *Credentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	TLS         *TLS         `yaml:"tls,omitempty" json:"tls,omitempty"`
 }
 
 // Registries names where CI pushes and the regional mirrors hosts pull from.
@@ -43,25 +47,25 @@ type Registry struct {
 	Insecure bool `yaml:"insecure" json:"insecure"`
 	// Credentials, when set, name env vars holding the username and password;
 	// otherwise the docker config / credential helpers are used.
-	Credentials *RegistryCredentials `yaml:"credentials" json:"credentials,omitempty"`
+	Credentials *RegistryCredentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 	// MaxConcurrency bounds concurrent requests (blob uploads, host pulls)
 	// against this registry. 0 means the tool's default.
-	MaxConcurrency int `yaml:"maxConcurrency" json:"maxConcurrency,omitempty"`
+	MaxConcurrency int `yaml:"maxConcurrency,omitempty" json:"maxConcurrency,omitempty"`
 }
 
 // RegistryCredentials names where registry credentials come from. Secrets are
 // never in the file: only env var names or a docker config path.
 type RegistryCredentials struct {
-	UsernameEnv  string `yaml:"usernameEnv" json:"usernameEnv,omitempty"`
-	PasswordEnv  string `yaml:"passwordEnv" json:"passwordEnv,omitempty"`
-	DockerConfig string `yaml:"dockerConfig" json:"dockerConfig,omitempty"`
+	UsernameEnv  string `yaml:"usernameEnv,omitempty" json:"usernameEnv,omitempty"`
+	PasswordEnv  string `yaml:"passwordEnv,omitempty" json:"passwordEnv,omitempty"`
+	DockerConfig string `yaml:"dockerConfig,omitempty" json:"dockerConfig,omitempty"`
 }
 
 // Rancher is the Rancher 1.6 server.
 type Rancher struct {
 	URL string `yaml:"url" json:"url"`
 	// CACert optionally names a PEM file to verify the server with.
-	CACert string `yaml:"caCert" json:"caCert,omitempty"`
+	CACert string `yaml:"caCert,omitempty" json:"caCert,omitempty"`
 }
 
 // Credentials names the env vars holding a Rancher API key pair.
@@ -96,15 +100,15 @@ type Environment struct {
 	Region string `yaml:"region" json:"region"`
 	// Project is the Rancher project id ("1a5") or name.
 	Project     string       `yaml:"project" json:"project"`
-	Credentials *Credentials `yaml:"credentials" json:"credentials,omitempty"`
+	Credentials *Credentials `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 	// Wave orders rollout: lower waves go first; one wave's environments go in parallel.
 	Wave        int       `yaml:"wave" json:"wave"`
 	Strategy    Strategy  `yaml:"strategy" json:"strategy"`
 	Concurrency int       `yaml:"concurrency" json:"concurrency"`
 	Retention   Retention `yaml:"retention" json:"retention"`
 	Pull        Pull      `yaml:"pull" json:"pull"`
-	Hosts       []Host    `yaml:"hosts" json:"hosts"`
-	Discover    *Discover `yaml:"discover" json:"discover,omitempty"`
+	Hosts       []Host    `yaml:"hosts,omitempty" json:"hosts"`
+	Discover    *Discover `yaml:"discover,omitempty" json:"discover,omitempty"`
 }
 
 // Host is one Docker host.
@@ -112,8 +116,12 @@ type Host struct {
 	Name string `yaml:"name" json:"name"`
 	// Docker is the Engine endpoint: unix:///var/run/docker.sock or tcp://host:2376.
 	Docker string            `yaml:"docker" json:"docker"`
-	TLS    *TLS              `yaml:"tls" json:"tls,omitempty"`
-	Labels map[string]string `yaml:"labels" json:"labels,omitempty"`
+	TLS    *TLS              `yaml:"tls,omitempty" json:"tls,omitempty"`
+	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	// Insecure allows a plaintext tcp:// endpoint that is not on loopback
+	// (Docker's unauthenticated port 2375: root on that host for anyone who
+	// can reach it). Without it, such an endpoint needs tls.
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
 }
 
 // TLS names client certificate files for a tcp:// Docker endpoint.
@@ -122,7 +130,7 @@ type TLS struct {
 	Cert string `yaml:"cert" json:"cert"`
 	Key  string `yaml:"key" json:"key"`
 	// Verify defaults to true; false skips server verification (never the default).
-	Verify *bool `yaml:"verify" json:"verify,omitempty"`
+	Verify *bool `yaml:"verify,omitempty" json:"verify,omitempty"`
 }
 
 // Discover finds an environment's hosts in Rancher instead of listing them.
@@ -132,7 +140,10 @@ type Discover struct {
 	// Docker is a text/template for the endpoint, with fields .AgentIP,
 	// .Hostname, .Labels (map). Example: "tcp://{{.AgentIP}}:2376".
 	Docker string `yaml:"docker" json:"docker"`
-	TLS    *TLS   `yaml:"tls" json:"tls,omitempty"`
+	TLS    *TLS   `yaml:"tls,omitempty" json:"tls,omitempty"`
+	// Insecure allows the template to yield plaintext tcp:// endpoints
+	// (see Host.Insecure).
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "90s", "30m".

@@ -1,0 +1,162 @@
+package inventory
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	nameRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	envVarRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+)
+
+// checkName accepts environment and region names: they appear in paths,
+// metric labels and file names.
+func checkName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid name %q: use up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// checkRegistryAddr accepts host[:port], as image references spell a registry.
+func checkRegistryAddr(a string) error {
+	if strings.Contains(a, "://") {
+		return fmt.Errorf("%q: want host[:port] without a scheme (insecure: true allows plain HTTP)", a)
+	}
+	if strings.ContainsAny(a, "/@?# ") {
+		return fmt.Errorf("%q: want host[:port] only, no path or credentials", a)
+	}
+	host, port := a, ""
+	if strings.Contains(a, ":") {
+		h, p, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("%q: want host[:port]", a)
+		}
+		host, port = h, p
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port must be 1-65535", a)
+		}
+	}
+	if net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
+		return fmt.Errorf("%q: %q is not a host name or IP address", a, host)
+	}
+	return nil
+}
+
+// checkRancherURL accepts http(s)://host[:port][/path] without credentials.
+func checkRancherURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if u.User != nil {
+		return errors.New("credentials in the URL: name env vars in credentials instead")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: want http:// or https://", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q: no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: no query or fragment", s)
+	}
+	return nil
+}
+
+// endpoint is a parsed Docker endpoint.
+type endpoint struct {
+	scheme   string // unix or tcp
+	key      string // normalized, for uniqueness
+	loopback bool   // tcp to 127.0.0.0/8, ::1 or localhost
+}
+
+func parseDockerEndpoint(s string) (endpoint, error) {
+	if s == "" {
+		return endpoint{}, errors.New("required (unix:///var/run/docker.sock or tcp://host:2376)")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("%q is not a URL: want unix:///path or tcp://host:port", s)
+	}
+	switch u.Scheme {
+	case "unix":
+		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			return endpoint{}, fmt.Errorf("%q: want an absolute socket path, unix:///var/run/docker.sock", s)
+		}
+		return endpoint{scheme: "unix", key: "unix://" + u.Path}, nil
+	case "tcp":
+		host, port, err := net.SplitHostPort(u.Host)
+		if err != nil || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return endpoint{}, fmt.Errorf("%q: want tcp://host:port", s)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return endpoint{}, fmt.Errorf("%q: port must be 1-65535", s)
+		}
+		if net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
+			return endpoint{}, fmt.Errorf("%q: %q is not a host name or IP address", s, host)
+		}
+		ip := net.ParseIP(host)
+		lb := strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+		return endpoint{scheme: "tcp", key: "tcp://" + strings.ToLower(net.JoinHostPort(host, port)), loopback: lb}, nil
+	default:
+		return endpoint{}, fmt.Errorf("%q: scheme %q: want unix:// or tcp://", s, u.Scheme)
+	}
+}
+
+// checkFile reports whether path names a readable regular file.
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	return nil
+}
+
+// checkCAFile reads a PEM bundle of at least one certificate.
+func checkCAFile(path string) error {
+	_, err := loadCAPool(path)
+	return err
+}
+
+func loadCAPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+func checkKeyPair(cert, key string) error {
+	if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+		return fmt.Errorf("load %s and %s: %w", cert, key, err)
+	}
+	return nil
+}
+
+// isTCP reports whether a Docker endpoint is tcp:// (TLS applies).
+func isTCP(s string) bool { return strings.HasPrefix(s, "tcp://") }

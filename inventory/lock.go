@@ -1,0 +1,100 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ReadLock reads a lock file written by WriteLock. Unknown fields and a
+// version other than 1 are errors.
+func ReadLock(path string) (*Lock, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var l Lock
+	if err := dec.Decode(&l); err != nil {
+		return nil, fmt.Errorf("read lock %s: %w", path, err)
+	}
+	if l.Version != Version {
+		return nil, fmt.Errorf("read lock %s: unsupported version %d (this Drover reads version %d)", path, l.Version, Version)
+	}
+	for i, im := range l.Images {
+		if im.Name == "" || im.Repository == "" || !strings.HasPrefix(im.Digest, "sha256:") {
+			return nil, fmt.Errorf("read lock %s: images[%d]: name, repository and a sha256 digest are required", path, i)
+		}
+	}
+	return &l, nil
+}
+
+// WriteLock writes l to path atomically: a temporary file in the same
+// directory, synced, then renamed over path, so readers see the old lock or
+// the new one, never half of one. Version 0 is written as 1.
+func WriteLock(path string, l *Lock) (err error) {
+	if l.Version == 0 {
+		l.Version = Version
+	}
+	b, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	b = append(b, '\n')
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	return nil
+}
+
+// Image returns the locked image called name.
+func (l *Lock) Image(name string) (LockImage, bool) {
+	for _, im := range l.Images {
+		if im.Name == name {
+			return im, true
+		}
+	}
+	return LockImage{}, false
+}
+
+// PullRef is what a host in the region of registry regionAddr pulls:
+// "<regionAddr>/<repository>@<digest>", the exact bits of the lock.
+func (im LockImage) PullRef(regionAddr string) string {
+	return regionAddr + "/" + im.Repository + "@" + im.Digest
+}
+
+// DeployRef is what Rancher deploys in that region:
+// "<regionAddr>/<repository>:<tag>" (prewarm tags the pulled image so), or
+// the digest form when the release named a digest rather than a tag.
+func (im LockImage) DeployRef(regionAddr string) string {
+	if im.Tag == "" {
+		return im.PullRef(regionAddr)
+	}
+	return regionAddr + "/" + im.Repository + ":" + im.Tag
+}
