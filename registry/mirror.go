@@ -1,0 +1,349 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// Mirror copies every image of lock from source to every region, so that
+// each region holds exactly the locked digest. It keeps going when an image
+// or region fails; the report names every failure and the error joins them
+// (nil when everything is in place). The report is never nil unless the
+// options are invalid.
+func Mirror(ctx context.Context, lock *inventory.Lock, source inventory.Registry, regions map[string]inventory.Registry, opts ...Option) (*Report, error) {
+	r, err := start(ctx, lock, source, regions, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.check(ctx)
+	r.transfer(ctx)
+	r.push(ctx)
+	return r.report()
+}
+
+// Plan lists, per region, the images and blobs Mirror would move. It makes
+// only HEAD and GET requests.
+func Plan(ctx context.Context, lock *inventory.Lock, source inventory.Registry, regions map[string]inventory.Registry, opts ...Option) (*PlanReport, error) {
+	r, err := start(ctx, lock, source, regions, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.check(ctx)
+	return r.plan()
+}
+
+// run is one Mirror or Plan call.
+type run struct {
+	o       *options
+	lock    *inventory.Lock
+	started time.Time
+	src     *client // set by the first loadImage
+	srcOnce func() (*client, error)
+	regions []string // sorted
+	dst     map[string]*client
+	images  []*image // nil where the source was not needed or failed
+	states  [][]*state
+
+	mu    sync.Mutex
+	known map[[2]string]string // {region, digest} -> repository holding it
+	jobs  map[string]*blobJob  // digest -> job
+
+	sourceBytes atomic.Int64
+	prog        progress
+}
+
+// state is one image in one region.
+type state struct {
+	res       Result
+	err       error
+	present   bool
+	manifests []*manifest // to push, in order
+	targets   []*target   // blobs this image needs in this region
+}
+
+func (s *state) fail(err error) {
+	if s.err == nil && err != nil {
+		s.err = err
+	}
+}
+
+func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry, regions map[string]inventory.Registry, opts []Option) (*run, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if lock == nil || len(regions) == 0 {
+		return nil, errors.New("mirror: need a lock and at least one region")
+	}
+	r := &run{o: o, lock: lock, started: time.Now(), dst: map[string]*client{},
+		known: map[[2]string]string{}, jobs: map[string]*blobJob{}}
+	r.prog.init(o.progress)
+	r.regions = slices.Sorted(maps.Keys(regions))
+	var pull, push []string
+	for _, li := range lock.Images {
+		pull = append(pull, scope(li.Repository, transport.PullScope))
+		push = append(push, scope(li.Repository, transport.PushScope))
+	}
+	r.images = make([]*image, len(lock.Images))
+	r.states = make([][]*state, len(lock.Images))
+	for i, li := range lock.Images {
+		for _, reg := range r.regions {
+			r.states[i] = append(r.states[i], &state{res: Result{Image: li.Name, Repository: li.Repository,
+				Region: reg, Digest: li.Digest}})
+		}
+	}
+	// Clients: a registry that cannot be reached fails its images, not the run.
+	var g errgroup.Group
+	var mu sync.Mutex
+	r.srcOnce = sync.OnceValues(func() (*client, error) { return newClient(ctx, "source", source, dedupe(pull), o) })
+	for ri, reg := range r.regions {
+		g.Go(func() error {
+			c, err := newClient(ctx, "region "+reg, regions[reg], dedupe(push), o)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				for i := range r.states {
+					r.states[i][ri].fail(err)
+				}
+				return nil
+			}
+			r.dst[reg] = c
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return r, nil
+}
+
+// check HEADs each image's top manifest in every region, and for the images
+// some region lacks, loads them from the source and HEADs their child
+// manifests and blobs there.
+func (r *run) check(ctx context.Context) {
+	var g errgroup.Group
+	g.SetLimit(r.o.jobs)
+	for i := range r.lock.Images {
+		g.Go(func() error {
+			r.checkImage(ctx, i)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (r *run) checkImage(ctx context.Context, i int) {
+	li := r.lock.Images[i]
+	var g errgroup.Group
+	for ri, reg := range r.regions {
+		st := r.states[i][ri]
+		if st.err != nil {
+			continue
+		}
+		g.Go(func() error {
+			ok, err := r.dst[reg].headManifest(ctx, li.Repository, li.Digest)
+			st.fail(err)
+			st.present = ok
+			return nil
+		})
+	}
+	_ = g.Wait()
+	need := false
+	for _, st := range r.states[i] {
+		need = need || (st.err == nil && !st.present)
+	}
+	if !need {
+		return
+	}
+	im, err := r.loadImage(ctx, li)
+	if err != nil {
+		for _, st := range r.states[i] {
+			if !st.present {
+				st.fail(err)
+			}
+		}
+		return
+	}
+	r.images[i] = im
+	for ri, reg := range r.regions {
+		st := r.states[i][ri]
+		if st.err != nil || st.present {
+			continue
+		}
+		g.Go(func() error {
+			st.fail(r.checkRegion(ctx, i, im, reg, st))
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (r *run) loadImage(ctx context.Context, li inventory.LockImage) (*image, error) {
+	src, err := r.srcOnce() // the source is contacted only when a region lacks something
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.src = src
+	r.mu.Unlock()
+	return loadImage(ctx, src, li)
+}
+
+// checkRegion finds what image im lacks in region reg: child manifests and
+// blobs, registering each missing blob as a transfer target.
+func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st *state) error {
+	c, repo := r.dst[reg], im.lock.Repository
+	needed := map[string]blob{}
+	var order []string
+	for _, m := range im.manifests {
+		if m != im.root() {
+			ok, err := c.headManifest(ctx, repo, m.Digest)
+			if err != nil {
+				return err
+			}
+			if ok {
+				continue
+			}
+		}
+		st.manifests = append(st.manifests, m)
+		for _, b := range im.blobs[m.Digest] {
+			if _, dup := needed[b.Digest]; !dup {
+				needed[b.Digest] = b
+				order = append(order, b.Digest)
+			}
+		}
+	}
+	present := make([]bool, len(order))
+	var g errgroup.Group
+	g.SetLimit(r.o.jobs)
+	for k, d := range order {
+		b := needed[d]
+		if b.foreign() && !r.o.foreign {
+			st.res.ForeignLayers++
+			present[k] = true
+			continue
+		}
+		g.Go(func() error {
+			ok, err := c.headBlob(ctx, repo, d)
+			present[k] = ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, d := range order {
+		b := needed[d]
+		if present[k] {
+			if !b.foreign() || r.o.foreign {
+				st.res.BlobsSkipped++
+				r.known[[2]string{reg, d}] = repo
+			}
+			continue
+		}
+		st.targets = append(st.targets, r.addTarget(i, im, reg, b))
+	}
+	return nil
+}
+
+// addTarget registers that region reg needs blob b in image i's repository.
+// Callers hold r.mu.
+func (r *run) addTarget(i int, im *image, reg string, b blob) *target {
+	j := r.jobs[b.Digest]
+	if j == nil {
+		j = &blobJob{blob: b, srcRepo: im.lock.Repository}
+		r.jobs[b.Digest] = j
+	}
+	for _, t := range j.targets {
+		if t.region == reg && t.repo == im.lock.Repository {
+			t.image = min(t.image, i)
+			return t
+		}
+	}
+	t := &target{region: reg, repo: im.lock.Repository, image: i}
+	j.targets = append(j.targets, t)
+	return t
+}
+
+// push puts the manifests of every image whose blobs are all in place,
+// children first, the top one by tag when the lock has one.
+func (r *run) push(ctx context.Context) {
+	var g errgroup.Group
+	g.SetLimit(r.o.jobs)
+	for i, li := range r.lock.Images {
+		for ri, reg := range r.regions {
+			st := r.states[i][ri]
+			g.Go(func() error {
+				defer func() { st.res.Seconds = time.Since(r.started).Seconds() }()
+				if st.err != nil || st.present {
+					return nil
+				}
+				for _, t := range st.targets {
+					if t.err != nil {
+						st.fail(fmt.Errorf("blob %s: %w", t.digest(), t.err))
+						return nil
+					}
+				}
+				for _, m := range st.manifests {
+					ref := m.Digest
+					if m == r.images[i].root() && li.Tag != "" {
+						ref = li.Tag
+					}
+					if err := r.dst[reg].putManifest(ctx, li.Repository, ref, m); err != nil {
+						st.fail(fmt.Errorf("manifest %s: %w", m.Digest, err))
+						return nil
+					}
+				}
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+}
+
+func (r *run) report() (*Report, error) {
+	rep := &Report{Started: r.started.UTC(), Seconds: time.Since(r.started).Seconds(), SourceBytes: r.sourceBytes.Load()}
+	// Attribute each target's outcome to the first image that needed it.
+	for _, j := range r.jobs {
+		for _, t := range j.targets {
+			if t.err != nil {
+				continue
+			}
+			res := &r.states[t.image][slices.Index(r.regions, t.region)].res
+			switch {
+			case t.mounted:
+				res.BlobsMounted++
+			case t.uploaded:
+				res.BlobsUploaded++
+				res.BytesMoved += j.blob.Size
+			}
+		}
+	}
+	var errs []error
+	for i := range r.states {
+		for _, st := range r.states[i] {
+			switch {
+			case st.err != nil:
+				st.res.Status, st.res.Error = StatusFailed, st.err.Error()
+				errs = append(errs, fmt.Errorf("mirror %s to %s: %w", st.res.Image, st.res.Region, st.err))
+			case st.present:
+				st.res.Status = StatusPresent
+			default:
+				st.res.Status = StatusMirrored
+			}
+			rep.Results = append(rep.Results, st.res)
+		}
+	}
+	return rep, errors.Join(errs...)
+}

@@ -1,0 +1,206 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// Option configures Resolve, Mirror and Plan. Options that get an invalid
+// value make the call fail before any request.
+type Option func(*options) error
+
+type options struct {
+	jobs       int
+	platforms  []v1.Platform
+	foreign    bool
+	logger     *slog.Logger
+	progress   func(Progress)
+	keychain   authn.Keychain
+	transport  http.RoundTripper
+	getenv     func(string) string
+	attempts   int
+	backoff    time.Duration
+	maxBackoff time.Duration
+	chunk      int
+	depth      int
+	previous   *inventory.Lock
+	relock     bool
+	// sleep waits between retries; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		jobs:       4,
+		logger:     slog.New(slog.DiscardHandler),
+		keychain:   authn.DefaultKeychain,
+		getenv:     os.Getenv,
+		attempts:   5,
+		backoff:    250 * time.Millisecond,
+		maxBackoff: 10 * time.Second,
+		chunk:      256 << 10,
+		depth:      4,
+		sleep:      sleepCtx,
+	}
+	var errs []error
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 4 * o.jobs
+		o.transport = t
+	}
+	return o, nil
+}
+
+// WithJobs bounds how many images, blobs and registry checks are worked on
+// at once, and is the per-registry limit on concurrent blob transfers for
+// registries whose inventory entry sets no maxConcurrency. The default is 4.
+func WithJobs(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("jobs %d: want at least 1", n)
+		}
+		o.jobs = n
+		return nil
+	}
+}
+
+// WithPlatforms narrows multi-arch indexes to the given platforms
+// ("linux/amd64", "windows/amd64", "linux/arm64/v8") when resolving. An
+// index with none of them is an error; a single-platform image is kept as
+// is. The default keeps indexes whole.
+func WithPlatforms(platforms ...string) Option {
+	return func(o *options) error {
+		o.platforms = nil
+		for _, s := range platforms {
+			s = strings.TrimSpace(s)
+			p, err := v1.ParsePlatform(s)
+			if err != nil || s == "" || p.OS == "" || p.Architecture == "" {
+				return fmt.Errorf("platform %q: want os/arch[/variant]", s)
+			}
+			o.platforms = append(o.platforms, *p)
+		}
+		return nil
+	}
+}
+
+// WithNondistributable copies non-distributable (foreign) layers too. The
+// default leaves them as references, as registries and Docker expect: the
+// host fetches them from their URLs.
+func WithNondistributable(copy bool) Option {
+	return func(o *options) error { o.foreign = copy; return nil }
+}
+
+// WithLogger sets where debug and retry messages go. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("logger is nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithProgress sets a callback that gets per-region byte counts while blobs
+// move. It is called from one goroutine at a time and must not block long.
+// The default is no callback.
+func WithProgress(f func(Progress)) Option {
+	return func(o *options) error { o.progress = f; return nil }
+}
+
+// WithKeychain sets where credentials come from for registries whose
+// inventory entry names no env vars. The default is authn.DefaultKeychain
+// (docker config and credential helpers).
+func WithKeychain(k authn.Keychain) Option {
+	return func(o *options) error {
+		if k == nil {
+			return errors.New("keychain is nil")
+		}
+		o.keychain = k
+		return nil
+	}
+}
+
+// WithTransport sets the base HTTP transport (authentication is added on
+// top). The default is a clone of http.DefaultTransport with TLS verified.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(o *options) error {
+		if rt == nil {
+			return errors.New("transport is nil")
+		}
+		o.transport = rt
+		return nil
+	}
+}
+
+// WithGetenv sets how credential env vars are read. The default is os.Getenv.
+func WithGetenv(f func(string) string) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("getenv is nil")
+		}
+		o.getenv = f
+		return nil
+	}
+}
+
+// WithRetry sets how many attempts a request or blob transfer gets (1 means
+// no retry) and the backoff before the second attempt, doubling up to max.
+// A Retry-After header longer than the backoff is honoured. The default is
+// 5 attempts, 250ms doubling to 10s.
+func WithRetry(attempts int, initial, max time.Duration) Option {
+	return func(o *options) error {
+		if attempts < 1 || initial < 0 || max < initial {
+			return fmt.Errorf("retry %d, %v, %v: want attempts >= 1 and 0 <= initial <= max", attempts, initial, max)
+		}
+		o.attempts, o.backoff, o.maxBackoff = attempts, initial, max
+		return nil
+	}
+}
+
+// WithPrevious gives Resolve the lock written by an earlier run: images it
+// holds keep their digest, and a tag that now points elsewhere is a
+// *TagMovedError. The default is no previous lock (everything resolves).
+func WithPrevious(lock *inventory.Lock) Option {
+	return func(o *options) error { o.previous = lock; return nil }
+}
+
+// WithRelock makes Resolve accept tags that moved since the previous lock
+// (and a changed source registry), taking the current digests. The default
+// is false.
+func WithRelock(relock bool) Option {
+	return func(o *options) error { o.relock = relock; return nil }
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
