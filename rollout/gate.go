@@ -1,0 +1,177 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// GateStatus is the gate's last check of one environment.
+type GateStatus struct {
+	Open bool `json:"open"`
+	// Checked counts host x image pairs checked.
+	Checked int `json:"checked"`
+	// Inactive lists hosts left out because Rancher does not report them
+	// active (name: state).
+	Inactive []string  `json:"inactive,omitempty"`
+	Missing  []Missing `json:"missing,omitempty"`
+	Waited   string    `json:"waited,omitempty"`
+}
+
+// Missing is one image not (known to be) on one host.
+type Missing struct {
+	Host  string `json:"host"`
+	Image string `json:"image"`
+	Error string `json:"error,omitempty"` // the host could not be asked, or the pull failed
+}
+
+type gatePair struct {
+	host Host
+	img  Image
+}
+
+// gatePairs lists, for the services, every (active host that can run it,
+// image) pair, and the hosts left out.
+func gatePairs(hosts []Host, svcs []*svcRun) (pairs []gatePair, inactive []string, orphans []Missing) {
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if h.State != StateActive {
+			inactive = append(inactive, h.Name+": "+h.State)
+		}
+	}
+	for _, s := range svcs {
+		imgs := []Image{s.target.Image}
+		for _, name := range sortedKeys(s.target.Sidekicks) {
+			imgs = append(imgs, s.target.Sidekicks[name])
+		}
+		n := 0
+		for _, h := range hosts {
+			if h.State != StateActive || !CanRun(s.cur.Labels, h.Labels) {
+				continue
+			}
+			n++
+			for _, img := range imgs {
+				k := h.ID + "\x00" + img.Ref + "\x00" + img.Digest
+				if !seen[k] {
+					seen[k] = true
+					pairs = append(pairs, gatePair{h, img})
+				}
+			}
+		}
+		if n == 0 {
+			orphans = append(orphans, Missing{Host: "-", Image: s.target.Image.Ref,
+				Error: fmt.Sprintf("no active host can run %s (scheduling labels)", s.target.Service)})
+		}
+	}
+	sort.Strings(inactive)
+	return pairs, inactive, orphans
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+const presenceConcurrency = 16
+
+// checkGate checks every pair once.
+func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs []*svcRun) (GateStatus, []gatePair) {
+	pairs, inactive, orphans := gatePairs(hosts, svcs)
+	st := GateStatus{Checked: len(pairs), Inactive: inactive, Missing: orphans}
+	var mu sync.Mutex
+	var missing []gatePair
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(presenceConcurrency)
+	for _, p := range pairs {
+		g.Go(func() error {
+			ok, err := e.presence.Present(gctx, env, p.host, p.img)
+			if ok && err == nil {
+				return nil
+			}
+			m := Missing{Host: p.host.Name, Image: p.img.Ref}
+			if err != nil {
+				m.Error = err.Error()
+			}
+			mu.Lock()
+			st.Missing = append(st.Missing, m)
+			missing = append(missing, p)
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	slices.SortFunc(st.Missing, func(a, b Missing) int {
+		if a.Host != b.Host {
+			return cmpStr(a.Host, b.Host)
+		}
+		return cmpStr(a.Image, b.Image)
+	})
+	st.Open = len(st.Missing) == 0
+	return st, missing
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+const pullConcurrency = 8
+
+// gate waits until every pair is present (pulling the missing ones with
+// --prewarm), re-checking every gateInterval up to gateTimeout. It makes no
+// Rancher call.
+func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun) GateStatus {
+	start := time.Now()
+	deadline := start.Add(e.gateTimeout)
+	for round := 1; ; round++ {
+		st, missing := e.checkGate(ctx, env, hosts, svcs)
+		st.Waited = time.Since(start).Round(time.Millisecond).String()
+		if st.Open || ctx.Err() != nil {
+			return st
+		}
+		if e.puller != nil && len(missing) > 0 {
+			e.emit(Event{Env: env, Step: "gate", Message: fmt.Sprintf("pulling %d missing image(s) (round %d)", len(missing), round)})
+			e.pullAll(ctx, env, missing)
+			if st2, _ := e.checkGate(ctx, env, hosts, svcs); st2.Open {
+				st2.Waited = time.Since(start).Round(time.Millisecond).String()
+				return st2
+			}
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return st
+		}
+		e.emit(Event{Env: env, Step: "gate", Message: fmt.Sprintf("%d host/image pair(s) missing; re-checking", len(st.Missing))})
+		if sleep(ctx, min(wait, e.gateInterval)) != nil {
+			return st
+		}
+	}
+}
+
+func (e *Engine) pullAll(ctx context.Context, env string, missing []gatePair) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pullConcurrency)
+	for _, p := range missing {
+		g.Go(func() error {
+			if err := e.puller.Pull(gctx, env, p.host, p.img); err != nil {
+				e.log.Warn("prewarm pull failed", "env", env, "host", p.host.Name, "image", p.img.Ref, "err", err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+}

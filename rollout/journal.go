@@ -1,0 +1,138 @@
+package rollout
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+)
+
+// Entry is one journal line: an action the engine took, with its time.
+type Entry struct {
+	Time    time.Time `json:"time"`
+	Run     string    `json:"run"`
+	Env     string    `json:"env,omitempty"`
+	Service string    `json:"service,omitempty"`
+	// Action is one of run-start, run-end, gate-open, gated, pending-finish,
+	// pending-rollback, upgrade, upgraded, verified, finish, finished,
+	// rollback, rolled-back, skip, failed.
+	Action string `json:"action"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	State  string `json:"state,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Journal appends entries as JSON lines to a file, synced line by line so a
+// crash loses at most the action in progress. Safe for concurrent use.
+type Journal struct {
+	mu  sync.Mutex
+	f   *os.File
+	now func() time.Time
+}
+
+// OpenJournal opens (creating or appending to) a journal file.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	return &Journal{f: f, now: time.Now}, nil
+}
+
+// Record appends one entry (Time is set when zero).
+func (j *Journal) Record(e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = j.now().UTC()
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal %s: %w", j.f.Name(), err)
+	}
+	return j.f.Sync()
+}
+
+// Close closes the file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+// ReadJournal reads every entry of a journal file; a missing file is no
+// entries. A torn last line (a crash mid-write) is ignored.
+func ReadJournal(path string) ([]Entry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	defer f.Close()
+	var out []Entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	line := 0
+	var bad error
+	for sc.Scan() {
+		line++
+		if bad != nil {
+			return nil, bad // a bad line followed by more lines is corruption
+		}
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			bad = fmt.Errorf("journal %s line %d: %w", path, line, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// resumeState is what an earlier run did, per env/service.
+type resumeState struct {
+	finished map[string]string // env/stack/name -> image finished to
+	started  map[string]string // env/stack/name -> image an upgrade was started to
+}
+
+func newResumeState(entries []Entry) *resumeState {
+	r := &resumeState{finished: map[string]string{}, started: map[string]string{}}
+	for _, e := range entries {
+		k := e.Env + "/" + e.Service
+		switch e.Action {
+		case "upgrade":
+			r.started[k] = e.To
+			delete(r.finished, k)
+		case "finished":
+			r.finished[k] = e.To
+			delete(r.started, k)
+		case "rolled-back", "pending-rollback":
+			delete(r.started, k)
+			delete(r.finished, k)
+		}
+	}
+	return r
+}
+
+func (r *resumeState) finishedTo(env, svc string) string {
+	if r == nil {
+		return ""
+	}
+	return r.finished[env+"/"+svc]
+}
+
+func (r *resumeState) startedTo(env, svc string) string {
+	if r == nil {
+		return ""
+	}
+	return r.started[env+"/"+svc]
+}

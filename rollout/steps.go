@@ -1,0 +1,304 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// preflight settles a service before its upgrade: waits out transitional
+// states and resolves an upgrade pending from an earlier run per policy.
+// It returns false when the service needs no upgrade (or the env failed).
+func (er *envRun) preflight(ctx, failCtx context.Context, s *svcRun) bool {
+	e, env, key := er.e, er.t.Name, s.target.Service
+	for range 4 {
+		cur := s.last()
+		switch {
+		case s.started:
+			return true // adopted from the journal: upgrade() waits and verifies
+		case cur.Busy():
+			e.emit(Event{Env: env, Service: key, Step: "preflight", State: cur.State, Message: "waiting for a transitional state to settle"})
+			if _, err := er.waitFor(failCtx, s, "preflight", e.upgradeTimeout, func(x Service) bool { return !x.Busy() }); err != nil {
+				er.fail(s, fmt.Errorf("pre-flight: still %s: %w", s.last().State, err))
+				return false
+			}
+		case cur.Pending():
+			if !er.resolvePending(failCtx, s) {
+				return false
+			}
+			if now := s.last(); now.State == StateActive && now.Image == s.target.Image.Ref && sidekicksAt(now, s.target) {
+				s.outcome = OutcomeUnchanged
+				return false
+			}
+			s.from = s.last().Image
+		case cur.State == StateActive || cur.State == StateInactive:
+			return ctx.Err() == nil
+		default:
+			er.fail(s, fmt.Errorf("pre-flight: cannot upgrade from state %s", cur.State))
+			return false
+		}
+	}
+	er.fail(s, fmt.Errorf("pre-flight: state %s did not settle", s.last().State))
+	return false
+}
+
+// resolvePending applies the pending policy to a service left upgraded (or
+// canceled-upgrade) by an earlier run.
+func (er *envRun) resolvePending(ctx context.Context, s *svcRun) bool {
+	e, env, key, cur := er.e, er.t.Name, s.target.Service, s.last()
+	policy := e.onPending
+	if policy == PendingFinish && cur.State == StateCanceledUpgrade {
+		policy = PendingAbort // a canceled upgrade cannot be finished
+	}
+	switch policy {
+	case PendingFinish:
+		er.record(s, "pending-finish", nil)
+		if err := er.act(ctx, s, "finishupgrade", er.r.FinishUpgrade, finishedOrFinishing(cur.Image)); err != nil {
+			er.fail(s, fmt.Errorf("pre-flight: finish pending upgrade: %w", err))
+			return false
+		}
+	case PendingRollback:
+		er.record(s, "pending-rollback", nil)
+		if err := er.act(ctx, s, "rollback", er.r.Rollback, rolledBackOrRolling(cur.Image)); err != nil {
+			er.fail(s, fmt.Errorf("pre-flight: roll back pending upgrade: %w", err))
+			return false
+		}
+	default:
+		prev := cur.PreviousImage
+		if prev == "" {
+			prev = "its previous image"
+		}
+		er.fail(s, fmt.Errorf("pre-flight: upgrade pending from an earlier run (state %s, image %s); keep it: `rollout finish --env %s --service %s`, or go back to %s: `rollout rollback --env %s --service %s`, or rerun with --on-pending finish|rollback",
+			cur.State, cur.Image, env, key, prev, env, key))
+		return false
+	}
+	if _, err := er.waitFor(ctx, s, "preflight", e.upgradeTimeout, isActive); err != nil {
+		er.fail(s, fmt.Errorf("pre-flight: waiting for active: %w", err))
+		return false
+	}
+	return true
+}
+
+// upgrade upgrades one service, waits for upgraded and healthy, and soaks.
+func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
+	e, env, key := er.e, er.t.Name, s.target.Service
+	if !s.started {
+		s.started = true // from here on a failure must roll it back
+		er.record(s, "upgrade", nil)
+		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
+		u := Upgrade{Strategy: er.t.Strategy, Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
+		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
+		if err := er.act(failCtx, s, "upgrade", call, func(x Service) bool {
+			return x.Image == s.target.Image.Ref && (x.State == StateUpgrading || x.State == StateUpgraded)
+		}); err != nil {
+			er.fail(s, err)
+			return false
+		}
+	}
+	deadline := time.Now().Add(e.upgradeTimeout)
+	x, err := er.waitFor(failCtx, s, "upgrade", e.upgradeTimeout, func(x Service) bool {
+		return !x.Busy() || x.Transitioning == "error"
+	})
+	if err != nil {
+		er.fail(s, fmt.Errorf("upgrade: still %s (health %s) after the %v upgrade timeout: %w", x.State, x.HealthState, e.upgradeTimeout, err))
+		return false
+	}
+	if x.Transitioning == "error" || x.State != StateUpgraded {
+		er.fail(s, fmt.Errorf("upgrade: ended in state %s: %s", x.State, x.TransitioningMessage))
+		return false
+	}
+	er.record(s, "upgraded", nil)
+	if ctx.Err() != nil && e.onInterrupt == PendingRollback {
+		return false // interrupted: it will be rolled back, not verified
+	}
+	if err := er.verify(failCtx, s, time.Until(deadline)); err != nil {
+		er.fail(s, err)
+		return false
+	}
+	s.verified = true
+	er.record(s, "verified", nil)
+	return true
+}
+
+// verify waits for healthy (within budget) and then needs it to stay
+// healthy for the soak time.
+func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) error {
+	e := er.e
+	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: s.last().State, Health: s.last().HealthState, Message: fmt.Sprintf("soak %v", e.soak)})
+	x, err := er.waitFor(ctx, s, "verify", max(budget, time.Millisecond), func(x Service) bool {
+		return x.HealthState == HealthHealthy || x.State != StateUpgraded
+	})
+	if err != nil {
+		return fmt.Errorf("verify: health %s, not healthy within the upgrade timeout: %w", x.HealthState, err)
+	}
+	if x.State != StateUpgraded {
+		return fmt.Errorf("verify: state changed to %s", x.State)
+	}
+	end := time.Now().Add(e.soak)
+	for time.Now().Before(end) {
+		if err := sleep(ctx, min(e.healthInterval, time.Until(end))); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		x, err := er.r.Service(ctx, s.last().ID)
+		if err != nil {
+			e.log.Warn("health read failed during soak", "env", er.t.Name, "service", s.target.Service, "err", err)
+			continue
+		}
+		er.observe(s, x, "verify")
+		if x.HealthState != HealthHealthy || x.State != StateUpgraded {
+			return fmt.Errorf("verify: health %s (state %s) during the %v soak", x.HealthState, x.State, e.soak)
+		}
+	}
+	return nil
+}
+
+// rollback puts a service this run upgraded back with Rancher's rollback.
+func (er *envRun) rollback(ctx context.Context, s *svcRun) bool {
+	if !s.started {
+		return false
+	}
+	e, env, key := er.e, er.t.Name, s.target.Service
+	if x, err := er.r.Service(ctx, s.last().ID); err == nil {
+		er.observe(s, x, "rollback")
+	}
+	if cur := s.last(); cur.Busy() && cur.State != StateUpgrading {
+		_, _ = er.waitFor(ctx, s, "rollback", e.upgradeTimeout, func(x Service) bool { return !x.Busy() })
+	}
+	cur := s.last()
+	if cur.State == StateActive && cur.Image != s.target.Image.Ref {
+		if s.outcome == "" {
+			s.outcome = OutcomeUnchanged // the upgrade never took effect
+		}
+		return true
+	}
+	er.record(s, "rollback", nil)
+	e.emit(Event{Env: env, Service: key, Step: "rollback", State: cur.State})
+	err := er.act(ctx, s, "rollback", er.r.Rollback, rolledBackOrRolling(s.target.Image.Ref))
+	if err == nil {
+		_, err = er.waitFor(ctx, s, "rollback", e.upgradeTimeout, isActive)
+	}
+	if err != nil {
+		er.mu.Lock()
+		er.needsHuman = true
+		if er.failCause == "" {
+			er.failSvc, er.failCause = key, "rollback failed: "+err.Error()
+		}
+		er.mu.Unlock()
+		s.errText = joinText(s.errText, "rollback failed: "+err.Error())
+		er.record(s, "failed", fmt.Errorf("rollback: %w", err))
+		return false
+	}
+	s.outcome = OutcomeRolledBack
+	er.record(s, "rolled-back", nil)
+	return true
+}
+
+// finishOne finishes a verified upgrade.
+func (er *envRun) finishOne(ctx context.Context, s *svcRun) bool {
+	if !s.verified {
+		return false
+	}
+	e, env, key := er.e, er.t.Name, s.target.Service
+	er.record(s, "finish", nil)
+	e.emit(Event{Env: env, Service: key, Step: "finish", State: s.last().State})
+	err := er.act(ctx, s, "finishupgrade", er.r.FinishUpgrade, finishedOrFinishing(s.target.Image.Ref))
+	if err == nil {
+		_, err = er.waitFor(ctx, s, "finish", e.upgradeTimeout, isActive)
+	}
+	if err != nil {
+		er.mu.Lock()
+		er.needsHuman = true
+		if er.failCause == "" {
+			er.failSvc, er.failCause = key, "finish failed: "+err.Error()
+		}
+		er.mu.Unlock()
+		s.errText = "finish failed: " + err.Error()
+		er.record(s, "failed", fmt.Errorf("finish: %w", err))
+		return false
+	}
+	s.outcome = OutcomeFinished
+	er.record(s, "finished", nil)
+	e.emit(Event{Env: env, Service: key, Step: "done", State: s.last().State, Health: s.last().HealthState})
+	return true
+}
+
+func isActive(x Service) bool { return x.State == StateActive && !x.Busy() }
+
+func finishedOrFinishing(image string) func(Service) bool {
+	return func(x Service) bool {
+		return x.State == "finishing-upgrade" || (x.State == StateActive && x.Image == image)
+	}
+}
+
+func rolledBackOrRolling(newImage string) func(Service) bool {
+	return func(x Service) bool {
+		return x.State == "rolling-back" || (x.State == StateActive && x.Image != newImage)
+	}
+}
+
+func joinText(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// act performs a write action. After an error it re-reads the service: if
+// the action took effect anyway it is done; a rejection (4xx) is never
+// retried; anything else is retried a few times with backoff.
+func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(context.Context, string) (Service, error), tookEffect func(Service) bool) error {
+	id := s.last().ID
+	for attempt := 1; ; attempt++ {
+		x, err := call(ctx, id)
+		if err == nil {
+			er.observe(s, x, name)
+			return nil
+		}
+		if cur, rerr := er.r.Service(ctx, id); rerr == nil {
+			er.observe(s, cur, name)
+			if tookEffect(cur) {
+				return nil
+			}
+		}
+		if errors.Is(err, ErrRejected) || attempt >= 4 || ctx.Err() != nil {
+			return fmt.Errorf("%s %s in %s (state %s): %w", name, s.target.Service, er.t.Name, s.last().State, err)
+		}
+		er.e.log.Warn("rancher action failed; retrying", "env", er.t.Name, "service", s.target.Service, "action", name, "attempt", attempt, "err", err)
+		if sleep(ctx, backoff(attempt)) != nil {
+			return fmt.Errorf("%s %s in %s: %w", name, s.target.Service, er.t.Name, err)
+		}
+	}
+}
+
+// waitFor waits (up to timeout) for done, riding out transient errors of
+// the Rancher wait (a 5xx, a dropped websocket) by re-reading and waiting
+// again. It returns the last state seen.
+func (er *envRun) waitFor(ctx context.Context, s *svcRun, step string, timeout time.Duration, done func(Service) bool) (Service, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id := s.last().ID
+	for attempt := 1; ; attempt++ {
+		x, err := er.r.Wait(ctx, id, func(x Service) bool {
+			er.observe(s, x, step)
+			return done(x)
+		})
+		if err == nil {
+			er.observe(s, x, step)
+			return x, nil
+		}
+		if ctx.Err() != nil {
+			return s.last(), context.Cause(ctx)
+		}
+		er.e.log.Warn("rancher wait failed; re-reading", "env", er.t.Name, "service", s.target.Service, "attempt", attempt, "err", err)
+		if sleep(ctx, backoff(min(attempt, 4))) != nil {
+			return s.last(), context.Cause(ctx)
+		}
+		if cur, err := er.r.Service(ctx, id); err == nil {
+			er.observe(s, cur, step)
+			if done(cur) {
+				return cur, nil
+			}
+		}
+	}
+}
