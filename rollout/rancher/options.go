@@ -89,10 +89,10 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithPollInterval sets how often WaitFor re-reads the resource. With the
-// event stream on this is only the fallback; the default is 5s then
-// (DefaultPollInterval), and 1s without the event stream
-// (DefaultPollIntervalNoEvents). It must be at least 10ms.
+// WithPollInterval sets how often WaitFor re-reads the resource, whether the
+// event stream is up or not. By default it depends: 5s while the websocket
+// is connected (DefaultPollInterval, only a fallback then), 1s while it is
+// down or off (DefaultPollIntervalNoEvents). It must be at least 10ms.
 func WithPollInterval(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 10*time.Millisecond {

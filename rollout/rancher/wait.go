@@ -60,8 +60,8 @@ func (c *Client) WaitState(ctx context.Context, svc *Service, states ...string) 
 // evaluates cond on every event for it. An event that meets cond (or makes
 // it fail) is confirmed with a GET, whose result decides. The service is
 // also re-read after every (re)connect of the websocket and every poll
-// interval (5s by default while the socket is up; while it is down or with
-// WithEventStream(false), at most 1s). Network errors and 5xx answers while
+// interval (WithPollInterval; by default 5s while the socket is up, and 1s
+// while it is down or with WithEventStream(false)). Network errors and 5xx answers while
 // waiting are retried until the deadline; 4xx answers end the wait.
 func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Service, error) {
 	if cond == nil {
@@ -131,19 +131,16 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 	}
 }
 
-// pollInterval is the fallback poll while streaming, a faster one otherwise.
+// pollInterval is WithPollInterval's value if given, else the slow fallback
+// poll while the websocket is up and a faster one while it is not.
 func (c *Client) pollInterval(w *waiter) time.Duration {
-	p := c.opts.pollInterval
-	if w.streaming() {
-		if p == 0 {
-			p = DefaultPollInterval
-		}
+	if p := c.opts.pollInterval; p != 0 {
 		return p
 	}
-	if p == 0 || p > DefaultPollIntervalNoEvents {
-		p = DefaultPollIntervalNoEvents
+	if w.streaming() {
+		return DefaultPollInterval
 	}
-	return p
+	return DefaultPollIntervalNoEvents
 }
 
 func (c *Client) waitErr(ctx context.Context, cur *Service, lastErr error) error {
