@@ -370,4 +370,3 @@ func TestApplyMissingService(t *testing.T) {
 		}
 	})
 }
-

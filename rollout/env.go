@@ -85,6 +85,7 @@ func (er *envRun) fail(s *svcRun, err error) {
 	if s != nil {
 		name = s.target.Service
 		s.errText = err.Error()
+		s.outcome = OutcomeStopped
 		if er.failCause == "" {
 			s.outcome = OutcomeFailed
 		}
@@ -298,10 +299,12 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 		cur := s.last()
 		sr := ServiceReport{Service: s.target.Service, ID: cur.ID, From: s.from, To: s.target.Image.Ref,
 			State: cur.State, Health: cur.HealthState, Outcome: s.outcome, Error: s.errText}
-		if sr.Outcome == "" {
+		if sr.Outcome == "" && s.started {
+			sr.Outcome = OutcomeStopped
+		} else if sr.Outcome == "" {
 			sr.Outcome = OutcomeNotStarted
 		}
-		if sr.Outcome == OutcomeNotStarted || (sr.Outcome == OutcomeRolledBack && er.failCause == "") {
+		if sr.Outcome == OutcomeNotStarted || sr.Outcome == OutcomeStopped || (sr.Outcome == OutcomeRolledBack && er.failCause == "") {
 			interrupted = true
 		}
 		if sr.Outcome == OutcomeUpgraded {

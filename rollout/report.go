@@ -48,6 +48,7 @@ const (
 	OutcomeRolledBack = "rolled-back"
 	OutcomeFailed     = "failed"
 	OutcomeNotStarted = "not-started"
+	OutcomeStopped    = "stopped" // started, then stopped by another failure or an interrupt; see State
 )
 
 // ServiceReport is one service's outcome and, when it is not active, the

@@ -81,39 +81,56 @@ func (er *envRun) resolvePending(ctx context.Context, s *svcRun) bool {
 }
 
 // upgrade upgrades one service, waits for upgraded and healthy, and soaks.
+// With the rollback interrupt policy, an interruption stops the waits at
+// once (Rancher rolls back from upgrading too) and is not a failure.
 func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	e, env, key := er.e, er.t.Name, s.target.Service
+	wctx := failCtx
+	if e.onInterrupt == PendingRollback {
+		c, cancel := context.WithCancelCause(failCtx)
+		defer cancel(nil)
+		stop := context.AfterFunc(ctx, func() { cancel(ErrInterrupted) })
+		defer stop()
+		wctx = c
+	}
+	interrupted := func() bool { return ctx.Err() != nil && e.onInterrupt == PendingRollback }
 	if !s.started {
 		s.started = true // from here on a failure must roll it back
 		er.record(s, "upgrade", nil)
 		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
 		u := Upgrade{Strategy: er.t.Strategy, Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
 		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
-		if err := er.act(failCtx, s, "upgrade", call, func(x Service) bool {
+		if err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
 			return x.Image == s.target.Image.Ref && (x.State == StateUpgrading || x.State == StateUpgraded)
 		}); err != nil {
-			er.fail(s, err)
+			if !interrupted() {
+				er.fail(s, err)
+			}
 			return false
 		}
 	}
 	deadline := time.Now().Add(e.upgradeTimeout)
-	x, err := er.waitFor(failCtx, s, "upgrade", e.upgradeTimeout, func(x Service) bool {
+	x, err := er.waitFor(wctx, s, "upgrade", e.upgradeTimeout, func(x Service) bool {
 		return !x.Busy() || x.Transitioning == "error"
 	})
-	if err != nil {
-		er.fail(s, fmt.Errorf("upgrade: still %s (health %s) after the %v upgrade timeout: %w", x.State, x.HealthState, e.upgradeTimeout, err))
+	switch {
+	case err != nil && interrupted():
 		return false
-	}
-	if x.Transitioning == "error" || x.State != StateUpgraded {
+	case errors.Is(err, context.DeadlineExceeded):
+		er.fail(s, fmt.Errorf("upgrade: still %s (health %s) after the %v upgrade timeout", x.State, x.HealthState, e.upgradeTimeout))
+		return false
+	case err != nil:
+		er.fail(s, fmt.Errorf("upgrade: %s: %w", x.State, err))
+		return false
+	case x.Transitioning == "error" || x.State != StateUpgraded:
 		er.fail(s, fmt.Errorf("upgrade: ended in state %s: %s", x.State, x.TransitioningMessage))
 		return false
 	}
 	er.record(s, "upgraded", nil)
-	if ctx.Err() != nil && e.onInterrupt == PendingRollback {
-		return false // interrupted: it will be rolled back, not verified
-	}
-	if err := er.verify(failCtx, s, time.Until(deadline)); err != nil {
-		er.fail(s, err)
+	if err := er.verify(wctx, s, time.Until(deadline)); err != nil {
+		if !interrupted() {
+			er.fail(s, err)
+		}
 		return false
 	}
 	s.verified = true
@@ -129,8 +146,10 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 	x, err := er.waitFor(ctx, s, "verify", max(budget, time.Millisecond), func(x Service) bool {
 		return x.HealthState == HealthHealthy || x.State != StateUpgraded
 	})
-	if err != nil {
-		return fmt.Errorf("verify: health %s, not healthy within the upgrade timeout: %w", x.HealthState, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("verify: health %s, not healthy within the upgrade timeout", x.HealthState)
+	} else if err != nil {
+		return fmt.Errorf("verify: health %s: %w", x.HealthState, err)
 	}
 	if x.State != StateUpgraded {
 		return fmt.Errorf("verify: state changed to %s", x.State)
@@ -249,6 +268,9 @@ func joinText(a, b string) string {
 // retried; anything else is retried a few times with backoff.
 func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(context.Context, string) (Service, error), tookEffect func(Service) bool) error {
 	id := s.last().ID
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("%s %s in %s: not sent: %w", name, s.target.Service, er.t.Name, err)
+	}
 	for attempt := 1; ; attempt++ {
 		x, err := call(ctx, id)
 		if err == nil {

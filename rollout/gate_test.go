@@ -1,0 +1,145 @@
+package rollout
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestGate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// setup runs before Apply; during runs in the bubble while Apply gates.
+		setup       func(w *world, dev *fakeEnv)
+		during      func(w *world)
+		opts        []Option
+		wantStatus  EnvStatus
+		wantMissing []string
+		wantPulls   int
+	}{
+		{
+			name: "host missing: gate holds, no write",
+			setup: func(w *world, dev *fakeEnv) {
+				w.have("dev", "reg/app:2")
+				w.setPresent("dev", "dev-h2", "reg/app:2", false)
+			},
+			opts:        []Option{WithGateTimeout(time.Minute), WithGateInterval(10 * time.Second)},
+			wantStatus:  EnvGated,
+			wantMissing: []string{"dev-h2"},
+		},
+		{
+			name: "unreachable host counts as missing",
+			setup: func(w *world, dev *fakeEnv) {
+				w.have("dev", "reg/app:2")
+				w.presenceErr["dev-h1"] = errors.New("dial tcp: connection refused")
+			},
+			wantStatus:  EnvGated,
+			wantMissing: []string{"dev-h1"},
+		},
+		{
+			name: "inactive host left out",
+			setup: func(w *world, dev *fakeEnv) {
+				w.have("dev", "reg/app:2")
+				w.setPresent("dev", "dev-h3", "reg/app:2", false)
+				dev.hosts[2].State = "disconnected"
+			},
+			wantStatus: EnvDone,
+		},
+		{
+			name: "scheduling labels narrow the hosts",
+			setup: func(w *world, dev *fakeEnv) {
+				dev.hosts[0].Labels = map[string]string{"zone": "dmz"}
+				dev.set("web/a", func(s *Service) { s.Labels = map[string]string{labelHostAffinity: "zone=dmz"} })
+				w.setPresent("dev", "dev-h1", "reg/app:2", true)
+			},
+			wantStatus: EnvDone,
+		},
+		{
+			name:  "image arrives while the gate waits",
+			setup: func(w *world, dev *fakeEnv) {},
+			during: func(w *world) {
+				time.Sleep(25 * time.Second)
+				w.have("dev", "reg/app:2")
+			},
+			opts:       []Option{WithGateTimeout(time.Minute), WithGateInterval(10 * time.Second)},
+			wantStatus: EnvDone,
+		},
+		{
+			name:       "prewarm pulls the missing ones",
+			setup:      func(w *world, dev *fakeEnv) { w.setPresent("dev", "dev-h1", "reg/app:2", true) },
+			opts:       []Option{WithPrewarm(nil)}, // replaced below
+			wantStatus: EnvDone,
+			wantPulls:  2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld()
+				dev := w.env("dev", 3)
+				dev.add("web", "a", "reg/app:1", 2)
+				tt.setup(w, dev)
+				opts := slices.Clone(tt.opts)
+				if tt.wantPulls > 0 {
+					opts = []Option{WithPrewarm(w)}
+				}
+				e := testEngine(t, w, opts...)
+				if tt.during != nil {
+					go tt.during(w)
+				}
+				rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+				er := rep.Envs[0]
+				if er.Status != tt.wantStatus {
+					t.Fatalf("status %s (%s), want %s", er.Status, er.Cause, tt.wantStatus)
+				}
+				var missing []string
+				for _, m := range er.Gate.Missing {
+					missing = append(missing, m.Host)
+				}
+				if !slices.Equal(missing, tt.wantMissing) {
+					t.Errorf("missing %v, want %v", missing, tt.wantMissing)
+				}
+				if tt.wantStatus == EnvGated {
+					if got := w.writes("dev"); len(got) != 0 {
+						t.Errorf("gated env made write calls: %v", got)
+					}
+					if !strings.Contains(er.Cause, "gate closed") || !strings.Contains(er.Cause, tt.wantMissing[0]) {
+						t.Errorf("cause %q", er.Cause)
+					}
+				}
+				if strings.Contains(tt.name, "inactive") && !slices.Equal(er.Gate.Inactive, []string{"dev-h3: disconnected"}) {
+					t.Errorf("inactive %v", er.Gate.Inactive)
+				}
+				if len(w.pulls) != tt.wantPulls {
+					t.Errorf("pulls %v, want %d", w.pulls, tt.wantPulls)
+				}
+			})
+		})
+	}
+}
+
+func TestCanRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		svc, host map[string]string
+		want      bool
+	}{
+		{nil, nil, true},
+		{map[string]string{labelHostAffinity: "zone=dmz"}, map[string]string{"zone": "dmz"}, true},
+		{map[string]string{labelHostAffinity: "zone=dmz,os=windows"}, map[string]string{"zone": "dmz"}, false},
+		{map[string]string{labelHostAffinity: "zone=dmz"}, nil, false},
+		{map[string]string{labelHostAntiAff: "zone=dmz"}, map[string]string{"zone": "dmz"}, false},
+		{map[string]string{labelHostAntiAff: "zone=dmz"}, map[string]string{"zone": "lan"}, true},
+		{map[string]string{"io.rancher.scheduler.affinity:host_label_soft": "zone=dmz"}, nil, true},
+	}
+	for _, tt := range tests {
+		if got := CanRun(tt.svc, tt.host); got != tt.want {
+			t.Errorf("CanRun(%v, %v) = %v, want %v", tt.svc, tt.host, got, tt.want)
+		}
+	}
+}
