@@ -124,7 +124,7 @@ func authenticator(reg name.Registry, r inventory.Registry, o *options) (authn.A
 }
 
 // delay is the wait before attempt+1: exponential backoff with jitter, or
-// the server's Retry-After when longer (capped at ten times the max backoff).
+// the server's Retry-After when longer (capped at a minute).
 func (o *options) delay(attempt int, retryAfter time.Duration) time.Duration {
 	d := o.backoff << (attempt - 1)
 	if d > o.maxBackoff || d <= 0 {
@@ -134,7 +134,7 @@ func (o *options) delay(attempt int, retryAfter time.Duration) time.Duration {
 		d = d/2 + rand.N(d/2+1)
 	}
 	if retryAfter > d {
-		d = min(retryAfter, 10*o.maxBackoff+time.Second)
+		d = min(retryAfter, max(time.Minute, o.maxBackoff))
 	}
 	return d
 }

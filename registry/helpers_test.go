@@ -195,3 +195,27 @@ func copyImage(t *testing.T, addr, src, dst string) {
 		t.Fatalf("copy %s to %s: %v", src, dst, err)
 	}
 }
+
+func childDigests(t *testing.T, index []byte) []string {
+	t.Helper()
+	var idx struct{ Manifests []struct{ Digest string } }
+	if err := json.Unmarshal(index, &idx); err != nil {
+		t.Fatalf("index: %v", err)
+	}
+	var out []string
+	for _, m := range idx.Manifests {
+		out = append(out, m.Digest)
+	}
+	return out
+}
+
+func headBlob(t *testing.T, addr, repo, digest string) (int, error) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, "http://"+addr+"/v2/"+repo+"/blobs/"+digest, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("head blob: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

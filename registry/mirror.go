@@ -95,6 +95,7 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 		pull = append(pull, scope(li.Repository, transport.PullScope))
 		push = append(push, scope(li.Repository, transport.PushScope))
 	}
+	pull, push = dedupe(pull), dedupe(push)
 	r.images = make([]*image, len(lock.Images))
 	r.states = make([][]*state, len(lock.Images))
 	for i, li := range lock.Images {
@@ -106,10 +107,10 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 	// Clients: a registry that cannot be reached fails its images, not the run.
 	var g errgroup.Group
 	var mu sync.Mutex
-	r.srcOnce = sync.OnceValues(func() (*client, error) { return newClient(ctx, "source", source, dedupe(pull), o) })
+	r.srcOnce = sync.OnceValues(func() (*client, error) { return newClient(ctx, "source", source, pull, o) })
 	for ri, reg := range r.regions {
 		g.Go(func() error {
-			c, err := newClient(ctx, "region "+reg, regions[reg], dedupe(push), o)
+			c, err := newClient(ctx, "region "+reg, regions[reg], push, o)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -271,7 +272,7 @@ func (r *run) addTarget(i int, im *image, reg string, b blob) *target {
 			return t
 		}
 	}
-	t := &target{region: reg, repo: im.lock.Repository, image: i}
+	t := &target{region: reg, repo: im.lock.Repository, image: i, job: j}
 	j.targets = append(j.targets, t)
 	return t
 }

@@ -165,7 +165,7 @@ func WithGetenv(f func(string) string) Option {
 
 // WithRetry sets how many attempts a request or blob transfer gets (1 means
 // no retry) and the backoff before the second attempt, doubling up to max.
-// A Retry-After header longer than the backoff is honoured. The default is
+// A Retry-After header longer than the backoff is honoured (up to a minute). The default is
 // 5 attempts, 250ms doubling to 10s.
 func WithRetry(attempts int, initial, max time.Duration) Option {
 	return func(o *options) error {

@@ -36,7 +36,6 @@ func (t *target) digest() string { return t.job.blob.Digest }
 func (r *run) transfer(ctx context.Context) {
 	for _, j := range r.jobs {
 		for _, t := range j.targets {
-			t.job = j
 			r.prog.add(t.region, 0, j.blob.Size)
 		}
 	}
