@@ -48,7 +48,7 @@ func pullWants(ctx context.Context, hosts []Target, wants func(Target) []Want, o
 		})
 	}
 	_ = g.Wait() // host goroutines report through rep and errs
-	rep.Duration = o.now().Sub(rep.Started)
+	rep.Seconds = o.now().Sub(rep.Started).Seconds()
 	var all []error
 	for _, e := range errs {
 		all = append(all, e...)
@@ -87,7 +87,7 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 	hr := HostReport{Target: t, Images: make([]ImageReport, 0, len(wants))}
 	fail := func(errs []error) (HostReport, []error) {
 		hr.Error = errors.Join(errs...).Error()
-		hr.Duration = p.o.now().Sub(start)
+		hr.Seconds = p.o.now().Sub(start).Seconds()
 		p.o.logger.Warn("host not ready", "host", t.Name, "env", t.Env, "err", hr.Error)
 		return hr, errs
 	}
@@ -117,6 +117,6 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 		return fail(errs)
 	}
 	hr.Ready = true
-	hr.Duration = p.o.now().Sub(start)
+	hr.Seconds = p.o.now().Sub(start).Seconds()
 	return hr, nil
 }

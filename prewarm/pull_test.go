@@ -69,8 +69,8 @@ func TestPullBounds(t *testing.T) {
 				if f.maxTotal != tc.wantTotal {
 					t.Errorf("max concurrent pulls = %d, want %d", f.maxTotal, tc.wantTotal)
 				}
-				if rep.Duration != tc.wantTime {
-					t.Errorf("took %v, want %v", rep.Duration, tc.wantTime)
+				if rep.Seconds != tc.wantTime.Seconds() {
+					t.Errorf("took %vs, want %v", rep.Seconds, tc.wantTime)
 				}
 			})
 		})

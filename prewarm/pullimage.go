@@ -17,7 +17,7 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	start := p.o.now()
 	ir := ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest}
 	done := func(err error) (ImageReport, error) {
-		ir.Duration = p.o.now().Sub(start)
+		ir.Seconds = p.o.now().Sub(start).Seconds()
 		if err != nil {
 			ir.Action = ActionFailed
 			ir.Error = err.Error()

@@ -48,19 +48,19 @@ const (
 
 // Report is what Pull (and Seed) did, per host and image.
 type Report struct {
-	Started  time.Time     `json:"started"`
-	Duration time.Duration `json:"durationNs"`
-	Hosts    []HostReport  `json:"hosts"`
+	Started time.Time    `json:"started"`
+	Seconds float64      `json:"seconds"`
+	Hosts   []HostReport `json:"hosts"`
 }
 
 // HostReport is one host's outcome.
 type HostReport struct {
 	Target
-	Ready    bool          `json:"ready"`
-	Bytes    int64         `json:"bytes"`
-	Duration time.Duration `json:"durationNs"`
-	Images   []ImageReport `json:"images"`
-	Error    string        `json:"error,omitempty"`
+	Ready   bool          `json:"ready"`
+	Bytes   int64         `json:"bytes"`
+	Seconds float64       `json:"seconds"`
+	Images  []ImageReport `json:"images"`
+	Error   string        `json:"error,omitempty"`
 }
 
 // ImageReport is one image on one host.
@@ -70,11 +70,11 @@ type ImageReport struct {
 	Digest string `json:"digest,omitempty"`
 	Action string `json:"action"`
 	// Source is the registry pulled from ("" when nothing was pulled).
-	Source   string        `json:"source,omitempty"`
-	Bytes    int64         `json:"bytes"`
-	Attempts int           `json:"attempts"`
-	Duration time.Duration `json:"durationNs"`
-	Error    string        `json:"error,omitempty"`
+	Source   string  `json:"source,omitempty"`
+	Bytes    int64   `json:"bytes"`
+	Attempts int     `json:"attempts"`
+	Seconds  float64 `json:"seconds"`
+	Error    string  `json:"error,omitempty"`
 }
 
 // Failed names the hosts that are not ready, sorted.

@@ -1,0 +1,101 @@
+package prewarm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// MirrorFunc mirrors the release to the regional registries and returns its
+// report (any JSON-encodable value) and error. prewarm does not import the
+// registry package; the caller passes registry.Mirror wrapped in this.
+type MirrorFunc func(ctx context.Context) (report any, err error)
+
+// RunReport is `prewarm run`: the mirror step, then the pull.
+type RunReport struct {
+	Started       time.Time `json:"started"`
+	Seconds       float64   `json:"seconds"`
+	MirrorSeconds float64   `json:"mirrorSeconds"`
+	Mirror        any       `json:"mirror,omitempty"`
+	MirrorError   string    `json:"mirrorError,omitempty"`
+	Pull          *Report   `json:"pull,omitempty"`
+	// NotReady names the hosts that are not ready (sorted).
+	NotReady []string `json:"notReady"`
+}
+
+// Run mirrors (when mirror is not nil) and then pulls lock onto hosts. A
+// mirror failure does not stop the pull: regions the mirror did reach
+// still get their hosts ready, and hosts whose region lacks an image fail
+// with ErrNotInRegion. The error joins the mirror's and the pull's.
+func Run(ctx context.Context, hosts []Target, lock *inventory.Lock, mirror MirrorFunc, opts ...Option) (*RunReport, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	rr := &RunReport{Started: o.now()}
+	var merr error
+	if mirror != nil {
+		rr.Mirror, merr = mirror(ctx)
+		rr.MirrorSeconds = o.now().Sub(rr.Started).Seconds()
+		if merr != nil {
+			rr.MirrorError = merr.Error()
+			merr = fmt.Errorf("mirror: %w", merr)
+		}
+	}
+	rep, perr := Pull(ctx, hosts, lock, opts...)
+	rr.Pull = rep
+	if rep != nil {
+		rr.NotReady = rep.Failed()
+	}
+	rr.Seconds = o.now().Sub(rr.Started).Seconds()
+	return rr, errors.Join(merr, perr)
+}
+
+// WriteFileAtomic writes b to path through a temporary file in the same
+// directory, renamed over path: readers (node_exporter's textfile
+// collector, a CI job) see the old file or the new one, never half.
+func WriteFileAtomic(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// WriteJSON writes v as indented JSON to path atomically.
+func WriteJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
