@@ -1,0 +1,153 @@
+package ranchersim
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// healthCheckOf reports whether lc has a health check and how long a new container
+// stays initializing: interval (default 2000 ms) x healthyThreshold (default 2).
+func healthCheckOf(lc map[string]any) (bool, time.Duration) {
+	hc, ok := lc["healthCheck"].(map[string]any)
+	if !ok {
+		return false, 0
+	}
+	interval := numField(hc, "interval", 2000)
+	threshold := numField(hc, "healthyThreshold", 2)
+	return true, time.Duration(interval*threshold) * time.Millisecond
+}
+
+func numField(m map[string]any, key string, def int64) int64 {
+	switch v := m[key].(type) {
+	case float64:
+		return int64(v)
+	case int:
+		return int64(v)
+	case int64:
+		return v
+	case interface{ Int64() (int64, error) }:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// startHealthLocked begins a running container's health: none without a health check;
+// otherwise "initializing", then "healthy" after the delay unless the container is
+// never healthy (a fault). Called with s.mu held.
+func (s *Server) startHealthLocked(c *Container) {
+	s.stopHealthLocked(c)
+	if !c.hasHC && !c.never {
+		c.health = nil
+		return
+	}
+	c.health = strPtr("initializing")
+	if c.never {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	c.hcCancel = cancel
+	delay := c.hcDelay
+	if !s.goLocked(func() {
+		defer cancel()
+		if !sleep(ctx, delay) {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if ctx.Err() == nil && c.state == "running" {
+			c.health = strPtr("healthy")
+			s.touch(c)
+		}
+	}) {
+		cancel()
+	}
+}
+
+func (s *Server) stopHealthLocked(c *Container) {
+	if c.hcCancel != nil {
+		c.hcCancel()
+		c.hcCancel = nil
+	}
+}
+
+func healthyish(h *string) bool {
+	return h == nil || *h == "healthy" || *h == "updating-healthy"
+}
+
+// healthState computes the service's healthState with Cattle's rule. Called with s.mu held.
+func (svc *Service) healthState() string {
+	if svc.kind != "service" && svc.kind != "loadBalancerService" {
+		return "healthy"
+	}
+	healthy, initializing := 0, false
+	for _, c := range svc.containers() {
+		if c.state != "running" {
+			continue
+		}
+		if healthyish(c.health) {
+			healthy++
+		} else if *c.health == "initializing" {
+			initializing = true
+		}
+	}
+	switch {
+	case healthy >= svc.scale*len(svc.configNames()):
+		return "healthy"
+	case initializing:
+		return "initializing"
+	case healthy > 0:
+		return "degraded"
+	default:
+		return "unhealthy"
+	}
+}
+
+// waitHealthy waits until every running container of svc is healthy (or has no health
+// check). It gives up after the health timeout with a retryable error.
+func (s *Server) waitHealthy(ctx context.Context, svc *Service) error {
+	t := time.NewTimer(s.opts.healthTimeout)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		ok := true
+		for _, c := range svc.containers() {
+			if c.state == "running" && !healthyish(c.health) {
+				ok = false
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return &retryableError{msg: fmt.Sprintf("Timeout waiting for instances of service %s to become healthy", svc.name)}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func splitNonEmpty(s, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cutTrim(s, sep string) (string, string, bool) {
+	a, b, ok := strings.Cut(s, sep)
+	return strings.TrimSpace(a), strings.TrimSpace(b), ok
+}
+
+var _ = strconv.Itoa
