@@ -206,20 +206,10 @@ func (er *envRun) forEach(ctx context.Context, svcs []*svcRun, f func(*svcRun) b
 // load connects, reads the services and sorts them into done and to-do.
 func (er *envRun) load(rest context.Context) ([]*svcRun, bool) {
 	e, t := er.e, er.t
-	r, err := e.connect(rest, t.Name)
-	if err != nil {
-		er.fail(nil, fmt.Errorf("connect to rancher: %w", err))
-		return nil, false
-	}
-	er.r = r
-	all, err := retryRead(rest, er, "list services", r.Services)
+	byKey, err := er.services(rest)
 	if err != nil {
 		er.fail(nil, err)
 		return nil, false
-	}
-	byKey := make(map[string]Service, len(all))
-	for _, s := range all {
-		byKey[s.Key()] = s
 	}
 	var todo []*svcRun
 	var missing []string
@@ -256,6 +246,26 @@ func (er *envRun) load(rest context.Context) ([]*svcRun, bool) {
 		return nil, false
 	}
 	return todo, true
+}
+
+// services connects (once) and lists the environment's services by key.
+func (er *envRun) services(ctx context.Context) (map[string]Service, error) {
+	if er.r == nil {
+		r, err := er.e.connect(ctx, er.t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("connect to rancher for %s: %w", er.t.Name, err)
+		}
+		er.r = r
+	}
+	all, err := retryRead(ctx, er, "list services", er.r.Services)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]Service, len(all))
+	for _, s := range all {
+		byKey[s.Key()] = s
+	}
+	return byKey, nil
 }
 
 func sidekicksAt(cur Service, st ServiceTarget) bool {
