@@ -51,14 +51,14 @@ func ParseImpl(s string) (Impl, error) {
 
 // Registry is a running registry on 127.0.0.1.
 type Registry struct {
-	impl    Impl
-	addr    string
-	dir     string
-	tempDir bool
-	faults  *netem.Faults
-	ln      net.Listener
-	srv     *http.Server
-	served  chan error
+	impl        Impl
+	addr        string
+	dir         string
+	tempDir     bool
+	faults      *netem.Faults
+	ln          net.Listener
+	srv         *http.Server
+	served      chan error
 	link        atomic.Pointer[http.Handler]
 	baseHandler atomic.Pointer[base]
 	closeFn     func() error
