@@ -73,7 +73,9 @@ func (rel *Release) Validate(inv *Inventory) error {
 		case names[im.Name]:
 			errorf(l.field("name"), "duplicate image %q", im.Name)
 		}
-		names[im.Name] = true
+		if im.Name != "" {
+			names[im.Name] = true
+		}
 		switch err := checkImageRef(im.Ref); {
 		case err != nil:
 			errorf(l.field("ref"), "%v", err)
@@ -95,7 +97,7 @@ func (rel *Release) Validate(inv *Inventory) error {
 		}
 		seen[s.Service] = true
 		if !names[s.Image] {
-			errorf(l.field("image"), "unknown image %q (images has: %s)", s.Image, strings.Join(rel.ImageNames(), ", "))
+			errorf(l.field("image"), "unknown image %q (images has: %s)", s.Image, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 		}
 		for _, sk := range slices.Sorted(maps.Keys(s.Sidekicks)) {
 			if !names[s.Sidekicks[sk]] {
