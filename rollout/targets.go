@@ -139,13 +139,7 @@ func Targets(inv *inventory.Inventory, rel *inventory.Release, lock *inventory.L
 
 // deployImage is the reference a host in a region knows the image by.
 func deployImage(registry string, li inventory.LockImage) Image {
-	ref := registry + "/" + li.Repository
-	if li.Tag != "" {
-		ref += ":" + li.Tag
-	} else {
-		ref += "@" + li.Digest
-	}
-	return Image{Ref: ref, Digest: li.Digest}
+	return Image{Ref: li.DeployRef(registry), Digest: li.Digest}
 }
 
 func strategyOf(s inventory.Strategy) Strategy {

@@ -1,0 +1,255 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rollout/rancher"
+)
+
+// RancherProject adapts a typed client bound to one project (environment)
+// to the engine's Rancher interface. Errors the server refused (4xx) are
+// wrapped with ErrRejected (and ErrActionNotAvailable, ErrNotFound) so the
+// engine can decide; the client's own error stays in the chain.
+type RancherProject struct {
+	c       *rancher.Client
+	project string
+
+	mu     sync.Mutex
+	stacks map[string]string // stack id -> name
+}
+
+// NewRancherProject binds c to project (an id or a name, resolved once).
+func NewRancherProject(ctx context.Context, c *rancher.Client, project string) (*RancherProject, error) {
+	p, err := c.Project(ctx, project)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &RancherProject{c: c, project: p.ID, stacks: map[string]string{}}, nil
+}
+
+// Services lists every service with its stack's name.
+func (r *RancherProject) Services(ctx context.Context) ([]Service, error) {
+	stacks, err := r.c.Stacks(ctx, r.project)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	r.mu.Lock()
+	for _, st := range stacks {
+		r.stacks[st.ID] = st.Name
+	}
+	r.mu.Unlock()
+	svcs, err := r.c.Services(ctx, r.project)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]Service, 0, len(svcs))
+	for i := range svcs {
+		out = append(out, r.convert(&svcs[i]))
+	}
+	return out, nil
+}
+
+// Service re-reads one service.
+func (r *RancherProject) Service(ctx context.Context, id string) (Service, error) {
+	s, err := r.c.ServiceByID(ctx, r.project, id)
+	if err != nil {
+		return Service{}, mapErr(err)
+	}
+	return r.convert(s), nil
+}
+
+// Hosts lists the project's hosts; State is "active" only when the agent
+// is too (Rancher runs new containers only there).
+func (r *RancherProject) Hosts(ctx context.Context) ([]Host, error) {
+	hs, err := r.c.Hosts(ctx, r.project)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]Host, 0, len(hs))
+	for _, h := range hs {
+		st := h.State
+		if st == StateActive && !h.Active() {
+			st = h.AgentState
+		}
+		name := h.Hostname
+		if name == "" {
+			name = h.Name
+		}
+		out = append(out, Host{ID: h.ID, Name: name, AgentIP: h.AgentIPAddress, State: st, Labels: h.Labels})
+	}
+	return out, nil
+}
+
+// Upgrade sends the service's current launch config back with only the
+// image(s) changed (the client re-reads it first and keeps unknown fields).
+func (r *RancherProject) Upgrade(ctx context.Context, id string, u Upgrade) (Service, error) {
+	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
+	out, err := r.c.Upgrade(ctx, s, rancher.UpgradeSpec{
+		Image: u.Image, Sidekicks: u.Sidekicks,
+		BatchSize: u.Strategy.BatchSize, IntervalMillis: u.Strategy.IntervalMillis, StartFirst: u.Strategy.StartFirst,
+	})
+	if err != nil {
+		return Service{}, mapErr(err)
+	}
+	return r.convert(out), nil
+}
+
+// FinishUpgrade starts finishupgrade.
+func (r *RancherProject) FinishUpgrade(ctx context.Context, id string) (Service, error) {
+	return r.action(ctx, id, r.c.FinishUpgrade)
+}
+
+// Rollback starts rollback.
+func (r *RancherProject) Rollback(ctx context.Context, id string) (Service, error) {
+	return r.action(ctx, id, r.c.Rollback)
+}
+
+func (r *RancherProject) action(ctx context.Context, id string, f func(context.Context, *rancher.Service) (*rancher.Service, error)) (Service, error) {
+	s, err := r.c.ServiceByID(ctx, r.project, id)
+	if err != nil {
+		return Service{}, mapErr(err)
+	}
+	out, err := f(ctx, s)
+	if err != nil {
+		return Service{}, mapErr(err)
+	}
+	return r.convert(out), nil
+}
+
+// Wait waits through the client's websocket (polling as the fallback).
+func (r *RancherProject) Wait(ctx context.Context, id string, done func(Service) bool) (Service, error) {
+	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
+	out, err := r.c.WaitFor(ctx, s, func(x *rancher.Service) (bool, error) { return done(r.convert(x)), nil })
+	if err != nil {
+		if out != nil {
+			return r.convert(out), mapErr(err)
+		}
+		return Service{}, mapErr(err)
+	}
+	return r.convert(out), nil
+}
+
+func (r *RancherProject) convert(s *rancher.Service) Service {
+	r.mu.Lock()
+	stack := r.stacks[s.StackID]
+	r.mu.Unlock()
+	out := Service{
+		ID: s.ID, Stack: stack, Name: s.Name, State: s.State, HealthState: s.HealthState,
+		Transitioning: s.Transitioning, TransitioningMessage: s.TransitioningMessage,
+		Scale: s.Scale, Image: s.Image(), NewUnits: -1,
+	}
+	if s.LaunchConfig != nil {
+		out.Labels = s.LaunchConfig.Labels()
+	}
+	out.Sidekicks = sidekickImages(s.SecondaryLaunchConfigs)
+	if u := s.Upgrade; u != nil && u.InServiceStrategy != nil {
+		if p := u.InServiceStrategy.PreviousLaunchConfig; p != nil {
+			out.PreviousImage = p.Image()
+		}
+		out.PreviousSidekicks = sidekickImages(u.InServiceStrategy.PreviousSecondaryLaunchConfigs)
+	}
+	return out
+}
+
+func sidekickImages(lcs []*rancher.LaunchConfig) map[string]string {
+	var m map[string]string
+	for _, lc := range lcs {
+		if lc == nil {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[lc.Name()] = lc.Image()
+	}
+	return m
+}
+
+// mapErr adds the engine's sentinels to a client error.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *rancher.APIError
+	switch {
+	case errors.Is(err, rancher.ErrActionNotAvailable):
+		return fmt.Errorf("%w (%w, %w)", err, ErrActionNotAvailable, ErrRejected)
+	case errors.Is(err, rancher.ErrNotFound):
+		return fmt.Errorf("%w (%w, %w)", err, ErrNotFound, ErrRejected)
+	case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusConflict:
+		return fmt.Errorf("%w (%w)", err, ErrRejected)
+	}
+	return err
+}
+
+// Connections connects to each environment's Rancher project with the keys
+// the inventory names, one client per environment, and closes them.
+type Connections struct {
+	inv    *inventory.Inventory
+	getenv func(string) string
+	opts   []rancher.Option
+
+	mu      sync.Mutex
+	clients []*rancher.Client
+}
+
+// NewConnections returns a Connector source over the inventory. When an
+// environment names no credentials, RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY
+// are used; when the inventory names no URL, RANCHER_URL.
+func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts ...rancher.Option) *Connections {
+	if inv.Rancher.CACert != "" {
+		opts = append([]rancher.Option{rancher.WithCAFile(inv.Rancher.CACert)}, opts...)
+	}
+	return &Connections{inv: inv, getenv: getenv, opts: opts}
+}
+
+// Connect is a Connector.
+func (cs *Connections) Connect(ctx context.Context, env string) (Rancher, error) {
+	e := cs.inv.Env(env)
+	if e == nil {
+		return nil, fmt.Errorf("environment %s: not in the inventory", env)
+	}
+	access, secret, err := e.RancherKeys(cs.getenv)
+	if e.Credentials == nil {
+		access, secret, err = cs.getenv("RANCHER_ACCESS_KEY"), cs.getenv("RANCHER_SECRET_KEY"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	url := cs.inv.Rancher.URL
+	if url == "" {
+		url = cs.getenv("RANCHER_URL")
+	}
+	c, err := rancher.New(url, access, secret, cs.opts...)
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	cs.clients = append(cs.clients, c)
+	cs.mu.Unlock()
+	project := e.Project
+	if project == "" {
+		project = c.DefaultProject()
+	}
+	if project == "" {
+		project = e.Name
+	}
+	return NewRancherProject(ctx, c, project)
+}
+
+// Close closes every client (their event subscriptions).
+func (cs *Connections) Close() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var errs []error
+	for _, c := range cs.clients {
+		errs = append(errs, c.Close())
+	}
+	cs.clients = nil
+	return errors.Join(errs...)
+}
