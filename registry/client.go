@@ -97,11 +97,11 @@ func authenticator(reg name.Registry, r inventory.Registry, o *options) (authn.A
 	c := r.Credentials
 	switch {
 	case c != nil && (c.UsernameEnv != "" || c.PasswordEnv != ""):
-		user, pass := o.getenv(c.UsernameEnv), o.getenv(c.PasswordEnv)
-		if user == "" || pass == "" {
-			return nil, fmt.Errorf("credentials: env vars %s and %s must both be set", c.UsernameEnv, c.PasswordEnv)
+		a, err := r.Auth(o.getenv)
+		if err != nil {
+			return nil, fmt.Errorf("credentials: %w", err)
 		}
-		return authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}), nil
+		return authn.FromConfig(authn.AuthConfig{Username: a.Username, Password: a.Password}), nil
 	case c != nil && c.DockerConfig != "":
 		f, err := os.Open(c.DockerConfig)
 		if err != nil {

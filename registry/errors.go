@@ -13,6 +13,9 @@ import (
 // (401) or the access (403). Such requests are never retried.
 var ErrAuth = errors.New("authentication failed")
 
+// ErrInvalidOption is wrapped by errors from options given invalid values.
+var ErrInvalidOption = errors.New("invalid option")
+
 // ErrTagMoved is wrapped by *TagMovedError.
 var ErrTagMoved = errors.New("tag moved since the lock was written")
 

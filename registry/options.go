@@ -60,7 +60,7 @@ func newOptions(opts []Option) (*options, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
 	if o.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()

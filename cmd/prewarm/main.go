@@ -15,6 +15,8 @@ import (
 func commands() []*cli.Command {
 	return []*cli.Command{
 		validateCmd(),
+		mirrorCmd(),
+		planCmd(),
 	}
 }
 

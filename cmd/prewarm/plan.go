@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/registry"
+)
+
+func planCmd() *cli.Command {
+	f := &imageFlags{}
+	return &cli.Command{
+		Name:    "plan",
+		Summary: "show, per region, the images and blobs mirror would move; write nothing",
+		Usage: "prewarm plan [-f release.yaml] [IMAGE...] [flags]\n\n" +
+			"Resolves like mirror (a moved tag is an error unless --relock) but writes no lock\n" +
+			"and nothing to any registry: only HEAD and GET requests.",
+		Flags: f.register,
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			return runPlan(ctx, env, f, args)
+		},
+	}
+}
+
+func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) error {
+	inv, lock, opts, err := f.prepare(ctx, env, args)
+	if err != nil {
+		return err
+	}
+	plan, err := registry.Plan(ctx, lock, inv.Registries.Source, inv.Registries.Regions, opts...)
+	if plan == nil {
+		return cli.Usage("%w", err)
+	}
+	if env.JSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(plan)
+	} else {
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGION\tIMAGE\tDIGEST\tPRESENT\tMISSING BLOBS\tERROR")
+		for _, rp := range plan.Regions {
+			for _, im := range rp.Images {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%s\n", rp.Region, im.Image, short(im.Digest), im.Present, len(im.Missing), im.Error)
+			}
+		}
+		_ = tw.Flush()
+		for _, rp := range plan.Regions {
+			fmt.Fprintf(env.Stdout, "%s: %d blobs, %s to move\n", rp.Region, rp.MissingBlobs, human(rp.MissingBytes))
+		}
+	}
+	return cli.Failed(err)
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
+}
