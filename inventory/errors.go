@@ -3,6 +3,7 @@ package inventory
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 )
@@ -41,15 +42,15 @@ func FieldErrors(err error) []*FieldError {
 	var out []*FieldError
 	var walk func(error)
 	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
+		switch x := err.(type) {
+		case *FieldError:
+			out = append(out, x)
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
 				walk(e)
 			}
-			return
-		}
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			out = append(out, fe)
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
 		}
 	}
 	walk(err)
@@ -70,4 +71,14 @@ func joinSorted(errs []error) error {
 		return cmp.Or(cmp.Compare(fa.Line, fb.Line), cmp.Compare(fa.Path, fb.Path))
 	})
 	return errors.Join(errs...)
+}
+
+// problems wraps a joined error of field errors with a count, so a command
+// prints "hosts.yaml: 3 problems:" above them. FieldErrors still finds them.
+func problems(file string, err error) error {
+	n := len(FieldErrors(err))
+	if n < 2 {
+		return err
+	}
+	return fmt.Errorf("%s: %d problems:\n%w", file, n, err)
 }

@@ -49,6 +49,20 @@ func LoadFile(path string) (*Inventory, error) {
 	return load(f, path, filepath.Dir(path))
 }
 
+// LoadAndValidate is LoadFile then Validate with opts: what every command
+// does before it acts. With more than one problem the error starts with
+// "FILE: N problems:" and lists them one per line (FieldErrors gets them).
+func LoadAndValidate(path string, opts ...ValidateOption) (*Inventory, error) {
+	inv, err := LoadFile(path)
+	if err != nil {
+		return nil, problems(path, err)
+	}
+	if err := inv.Validate(opts...); err != nil {
+		return nil, problems(path, err)
+	}
+	return inv, nil
+}
+
 func load(r io.Reader, name, dir string) (*Inventory, error) {
 	root, err := parseDocument(r, name)
 	if err != nil {
