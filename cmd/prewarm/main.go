@@ -15,6 +15,11 @@ import (
 func commands() []*cli.Command {
 	return []*cli.Command{
 		validateCmd(),
+		pullCmd(),
+		statusCmd(),
+		seedCmd(),
+		pruneCmd(),
+		runCmd(),
 		mirrorCmd(),
 		planCmd(),
 	}

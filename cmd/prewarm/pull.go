@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/prewarm/display"
+)
+
+func pullCmd() *cli.Command {
+	var f fleetFlags
+	return &cli.Command{
+		Name:    "pull",
+		Summary: "pull the release's images onto every selected host, by digest from the host's region",
+		Usage: "prewarm pull -f release.yaml [--env ENV,...] [--hosts HOST,...] [flags]\n\n" +
+			"Each host pulls <region registry>/<repository>@<digest> (digests from the lock),\n" +
+			"checks the image's RepoDigests and tags it <region registry>/<repository>:<tag>,\n" +
+			"the reference rollout deploys. Hosts that hold it already cost one inspect call.\n" +
+			"Exit 0 when every host is ready, 1 when some are not (named), 2 on usage errors.",
+		Flags: func(fs *pflag.FlagSet) { f.register(fs, true) },
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			fl, err := f.load(env, args, true)
+			if err != nil {
+				return err
+			}
+			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
+			rep, err := prewarm.Pull(ctx, fl.targets, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update))...)
+			d.Close()
+			if rep == nil {
+				return cli.Usage("%v", err)
+			}
+			if werr := output(env, rep, rep.WriteTable); werr != nil {
+				return werr
+			}
+			return notReady(rep.Failed(), len(rep.Hosts))
+		},
+	}
+}
+
+// fleetFlags are the flags every host command shares.
+type fleetFlags struct {
+	release, lock      string
+	envs, hosts        []string
+	concurrency, limit int
+	retries            int
+	timeout            time.Duration
+	fallback           bool
+	noTargets          bool // the command picks its own host (seed --docker)
+	fs                 *pflag.FlagSet
+}
+
+func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
+	f.fs = fs
+	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
+	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
+	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
+	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")
+	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once (default: the sum of the environments' pull.concurrency, else 32)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "timeout per host call and pull attempt (default: the longest pull.timeout of the environments, else 30m)")
+	if pulling {
+		fs.IntVar(&f.limit, "registry-limit", 8, "concurrent pulls per registry (the inventory's maxConcurrency wins)")
+		fs.IntVar(&f.retries, "retries", 3, "retries of a failed pull, with backoff")
+		fs.BoolVar(&f.fallback, "fallback-source", false, "pull from the source registry when a region lacks the digest")
+	}
+}
+
+// fleet is what a host command works on.
+type fleet struct {
+	inv     *inventory.Inventory
+	lock    *inventory.Lock
+	lockAt  string
+	targets []prewarm.Target
+	opts    []prewarm.Option
+}
+
+// lockFileFor is where a release's lock lives, as prewarm mirror writes it:
+// release.lock.json beside the release file, else in the current directory.
+func lockFileFor(release string) string {
+	if release == "" {
+		return "release.lock.json"
+	}
+	return filepath.Join(filepath.Dir(release), "release.lock.json")
+}
+
+func (f *fleetFlags) load(env *cli.Env, args []string, needLock bool) (*fleet, error) {
+	if len(args) > 0 {
+		return nil, cli.Usage("unexpected arguments %q", args)
+	}
+	inv, err := inventory.LoadFile(env.ConfigPath())
+	if err != nil {
+		return nil, cli.Usage("%v", err)
+	}
+	if err := inv.Validate(inventory.CheckFiles(true)); err != nil {
+		return nil, cli.Usage("%v", err)
+	}
+	fl := &fleet{inv: inv, lockAt: f.lock}
+	explicit := fl.lockAt != "" || f.release != ""
+	if fl.lockAt == "" {
+		fl.lockAt = lockFileFor(f.release)
+	}
+	if fl.lock, err = inventory.ReadLock(fl.lockAt); err != nil {
+		fl.lock = nil
+		if needLock || (explicit && !errors.Is(err, fs.ErrNotExist)) {
+			return nil, cli.Usage("%v (prewarm mirror -f release.yaml writes it)", err)
+		}
+	}
+	if !f.noTargets {
+		if fl.targets, err = prewarm.Targets(inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}); err != nil {
+			return nil, cli.Usage("%v", err)
+		}
+	}
+	// The inventory's pull settings are per environment: the overall bound
+	// is their sum over the selected environments, the timeout their longest.
+	conc, timeout, envConc, envTimeout := f.concurrency, f.timeout, 0, time.Duration(0)
+	for _, e := range inv.Environments {
+		if len(f.envs) == 0 || slices.Contains(f.envs, e.Name) {
+			envConc += e.Pull.Concurrency
+			envTimeout = max(envTimeout, e.Pull.Timeout.Std())
+		}
+	}
+	if !f.fs.Changed("concurrency") && envConc > 0 {
+		conc = envConc
+	}
+	if !f.fs.Changed("timeout") && envTimeout > 0 {
+		timeout = envTimeout
+	}
+	fl.opts = []prewarm.Option{
+		prewarm.WithLogger(env.Logger),
+		prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)),
+		prewarm.WithConcurrency(conc),
+		prewarm.WithTimeout(timeout),
+		prewarm.WithRegistryLimits(prewarm.RegistryLimits(inv)),
+	}
+	if f.limit > 0 {
+		fl.opts = append(fl.opts, prewarm.WithRegistryLimit(f.limit), prewarm.WithRetries(f.retries))
+	}
+	if f.fallback {
+		fl.opts = append(fl.opts, prewarm.WithFallbackSource(inv.Registries.Source.Address))
+	}
+	return fl, nil
+}
+
+// output writes v as JSON (--json) or as a table to stdout.
+func output(env *cli.Env, v any, table func(w io.Writer) error) error {
+	if env.JSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return table(env.Stdout)
+}
+
+// notReady is the exit status of a host command: 1 naming the hosts.
+func notReady(hosts []string, of int) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	return cli.Failed(fmt.Errorf("%d of %d hosts not ready: %s", len(hosts), of, strings.Join(hosts, ", ")))
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/moby/moby/client"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
+)
+
+const dockerSock = "unix:///var/run/docker.sock"
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	c, err := client.New(client.WithHost(dockerSock))
+	if err == nil {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		_, err = c.Ping(ctx, client.PingOptions{})
+		cancel()
+		_ = c.Close()
+	}
+	if err != nil {
+		if os.Getenv("DROVER_REQUIRE_DOCKER") == "1" {
+			t.Fatalf("DROVER_REQUIRE_DOCKER=1 but no Docker daemon at %s: %v", dockerSock, err)
+		}
+		t.Skipf("no Docker daemon at %s (%v); set DROVER_REQUIRE_DOCKER=1 to fail instead", dockerSock, err)
+	}
+}
+
+func serveRegistry(t *testing.T) string {
+	srv := httptest.NewServer(ggcrregistry.New())
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func push(t *testing.T, ref string) {
+	t.Helper()
+	img, err := random.Image(16<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img, remote.WithContext(t.Context())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Main(t.Context(), "prewarm", commands(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestCommandsRealDocker drives run, status, pull and prune through the
+// CLI against the real dockerd, with a source and a region registry.
+func TestCommandsRealDocker(t *testing.T) {
+	t.Parallel()
+	needDocker(t)
+	source, region := serveRegistry(t), serveRegistry(t)
+	repo := fmt.Sprintf("prewarm-cmd/app-%d", time.Now().UnixNano())
+	push(t, source+"/"+repo+":1.0")
+	t.Cleanup(func() { removeRepo(region + "/" + repo) })
+
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "hosts.yaml")
+	writeFile(t, inv, fmt.Sprintf(`version: 1
+registries:
+  source: {address: "%s"}
+  regions:
+    r1: {address: "%s"}
+environments:
+  - name: test
+    region: r1
+    hosts:
+      - {name: local, docker: "%s"}
+  - name: broken
+    region: r1
+    hosts:
+      - {name: gone, docker: "tcp://127.0.0.1:1"}
+`, source, region, dockerSock))
+	rel := filepath.Join(dir, "release.yaml")
+	writeFile(t, rel, fmt.Sprintf("version: 1\nimages:\n  - {name: app, ref: \"%s/%s:1.0\"}\n", source, repo))
+	report, metrics := filepath.Join(dir, "report.json"), filepath.Join(dir, "prewarm.prom")
+
+	code, out, errs := run(t, "run", "-c", inv, "-f", rel, "--env", "test", "--report", report, "--metrics-file", metrics)
+	if code != cli.ExitOK {
+		t.Fatalf("run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	var rr prewarm.RunReport
+	if b, err := os.ReadFile(report); err != nil || json.Unmarshal(b, &rr) != nil || len(rr.NotReady) != 0 || len(rr.Pull.Hosts) != 1 {
+		t.Errorf("report %s: %v %+v", report, err, rr)
+	}
+	if b, err := os.ReadFile(metrics); err != nil || !strings.Contains(string(b), `prewarm_hosts{env="test",state="ready"} 1`) {
+		t.Errorf("metrics: %v\n%s", err, b)
+	}
+	if _, err := inventory.ReadLock(filepath.Join(dir, "release.lock.json")); err != nil {
+		t.Errorf("run wrote no lock: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "status all present", args: []string{"status", "-c", inv, "-f", rel, "--env", "test"}, wantCode: 0, wantOut: "present"},
+		{name: "pull again is a no-op", args: []string{"pull", "-c", inv, "-f", rel, "--env", "test"}, wantCode: 0, wantOut: "ready"},
+		{name: "unreachable host named", args: []string{"pull", "-c", inv, "-f", rel, "--timeout", "5s", "--retries", "0"}, wantCode: 1, wantErr: "1 of 2 hosts not ready: gone"},
+		{name: "status names unreachable", args: []string{"status", "-c", inv, "-f", rel, "--json"}, wantCode: 1, wantOut: `"unreachable"`},
+		{name: "prune dry run keeps the lock's image", args: []string{"prune", "-c", inv, "-f", rel, "--env", "test", "--keep", "0", "--dry-run"}, wantCode: 0, wantOut: "lock"},
+		{name: "no lock is a usage error", args: []string{"pull", "-c", inv, "--lock", filepath.Join(dir, "nope.json")}, wantCode: 2},
+		{name: "unknown env is a usage error", args: []string{"status", "-c", inv, "-f", rel, "--env", "nope"}, wantCode: 2, wantErr: `"nope"`},
+		{name: "seed needs a host", args: []string{"seed", "-c", inv, "-f", rel}, wantCode: 2},
+		{name: "seed by endpoint", args: []string{"seed", "-c", inv, "-f", rel, "--docker", dockerSock, "--env", "test"}, wantCode: 0, wantOut: "ready"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, tc.args...)
+			if code != tc.wantCode || !strings.Contains(out, tc.wantOut) || !strings.Contains(errs, tc.wantErr) {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant stdout %q, stderr %q", code, tc.wantCode, out, errs, tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func removeRepo(ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.New(client.WithHost(dockerSock))
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	res, err := c.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", ref)})
+	if err != nil {
+		return
+	}
+	for _, im := range res.Items {
+		_, _ = c.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+	}
+}

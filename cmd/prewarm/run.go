@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/prewarm/display"
+	"github.com/drover-dev/drover/registry"
+)
+
+func runCmd() *cli.Command {
+	var f fleetFlags
+	var reportFile, metricsFile string
+	var relock bool
+	return &cli.Command{
+		Name:    "run",
+		Summary: "mirror the release to the regions, then pull it onto every host (the nightly job)",
+		Usage: "prewarm run -f release.yaml [--report FILE] [--metrics-file FILE] [flags]\n\n" +
+			"Resolves the release at the source (a tag that moved since the lock is an error\n" +
+			"unless --relock), writes the lock, mirrors to the selected environments' regions,\n" +
+			"then pulls onto their hosts. --metrics-file is written atomically for\n" +
+			"node_exporter's textfile collector. Exit 0 when every host is ready, 1 when some\n" +
+			"are not (named in the report), 2 on usage or configuration errors.",
+		Flags: func(fs *pflag.FlagSet) {
+			f.register(fs, true)
+			fs.StringVar(&reportFile, "report", "", "write the JSON report to FILE")
+			fs.StringVar(&metricsFile, "metrics-file", "", "write Prometheus text-format metrics to FILE")
+			fs.BoolVar(&relock, "relock", false, "accept tags that moved since the lock was written")
+		},
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if f.release == "" {
+				return cli.Usage("give the release file (-f release.yaml)")
+			}
+			fl, err := f.load(env, args, false)
+			if err != nil {
+				return err
+			}
+			rel, err := inventory.LoadRelease(f.release)
+			if err != nil {
+				return cli.Usage("%v", err)
+			}
+			ropts := []registry.Option{registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv), registry.WithPrevious(fl.lock), registry.WithRelock(relock)}
+			lock, err := registry.Resolve(ctx, fl.inv.Registries.Source, rel, ropts...)
+			if err != nil {
+				return cli.Usage("resolve %s: %v", f.release, err)
+			}
+			if err := inventory.WriteLock(fl.lockAt, lock); err != nil {
+				return cli.Failed(err)
+			}
+			regions := map[string]inventory.Registry{}
+			for _, t := range fl.targets {
+				regions[t.Region] = fl.inv.Registries.Regions[t.Region]
+			}
+			mirror := func(ctx context.Context) (any, error) {
+				return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions, ropts[:2]...)
+			}
+			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
+			rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, prewarm.WithProgress(d.Update))...)
+			d.Close()
+			if rr == nil {
+				return cli.Usage("%v", err)
+			}
+			if reportFile != "" {
+				if werr := prewarm.WriteJSON(reportFile, rr); werr != nil {
+					return cli.Failed(fmt.Errorf("write report: %w", werr))
+				}
+			}
+			if metricsFile != "" {
+				if werr := rr.WriteMetrics(metricsFile); werr != nil {
+					return cli.Failed(fmt.Errorf("write metrics: %w", werr))
+				}
+			}
+			if werr := output(env, rr, rr.Pull.WriteTable); werr != nil {
+				return werr
+			}
+			if rr.MirrorError != "" {
+				env.Logger.Error("mirror failed", "err", rr.MirrorError)
+			}
+			if len(rr.NotReady) == 0 && rr.MirrorError != "" {
+				return cli.Failed(fmt.Errorf("mirror: %s", rr.MirrorError))
+			}
+			return notReady(rr.NotReady, len(rr.Pull.Hosts))
+		},
+	}
+}

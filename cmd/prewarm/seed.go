@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/prewarm/display"
+	"github.com/drover-dev/drover/rollout/rancher"
+)
+
+func seedCmd() *cli.Command {
+	var f fleetFlags
+	var host, docker string
+	var noRancher bool
+	return &cli.Command{
+		Name:    "seed",
+		Summary: "fill a new host with the images its environment runs now (the host-recycle hook)",
+		Usage: "prewarm seed (--host NAME | --docker ENDPOINT --env ENV) [-f release.yaml] [flags]\n\n" +
+			"Reads from Rancher every service's image and its previous image (so a rollback is\n" +
+			"fast on the new host too), adds the release lock's images when given, and pulls\n" +
+			"them. Runs on the new VM (unix socket) or remotely. Exit 0 only when all are present.",
+		Flags: func(fs *pflag.FlagSet) {
+			f.register(fs, true)
+			fs.StringVar(&host, "host", "", "inventory host to seed")
+			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock")
+			fs.BoolVar(&noRancher, "no-rancher", false, "seed only the lock's images")
+		},
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if (host == "") == (docker == "") {
+				return cli.Usage("give exactly one of --host and --docker")
+			}
+			if docker != "" && len(f.envs) != 1 {
+				return cli.Usage("--docker needs --env with one environment")
+			}
+			f.hosts, f.noTargets = []string{host}, docker != ""
+			fl, err := f.load(env, args, false)
+			if err != nil {
+				return err
+			}
+			target, err := seedTarget(fl, f.envs, docker)
+			if err != nil {
+				return err
+			}
+			var src prewarm.ServiceImages
+			if !noRancher && fl.inv.Rancher.URL != "" {
+				if src, err = rancherImages(fl.inv, target.Env, env.Getenv); err != nil {
+					return cli.Usage("%v", err)
+				}
+			}
+			d := display.New(env.Stderr, env.IsTerminal, env.Logger, []prewarm.Target{target}, 10*time.Second)
+			rep, err := prewarm.Seed(ctx, target, src, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update))...)
+			d.Close()
+			if rep == nil {
+				return cli.Failed(err)
+			}
+			if werr := output(env, rep, rep.WriteTable); werr != nil {
+				return werr
+			}
+			return notReady(rep.Failed(), 1)
+		},
+	}
+}
+
+// seedTarget is the inventory host, or an endpoint given by --docker in
+// the region of --env.
+func seedTarget(fl *fleet, envs []string, docker string) (prewarm.Target, error) {
+	if docker == "" {
+		return fl.targets[0], nil
+	}
+	for _, e := range fl.inv.Environments {
+		if e.Name == envs[0] {
+			reg := fl.inv.Registries.Regions[e.Region]
+			return prewarm.Target{Name: docker, Env: e.Name, Region: e.Region, Registry: reg.Address, Docker: docker}, nil
+		}
+	}
+	return prewarm.Target{}, cli.Usage("environment %q is not in the inventory", envs[0])
+}
+
+// rancherImages adapts the Rancher client to what Seed needs, with the
+// environment's API keys.
+func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (prewarm.ServiceImages, error) {
+	var e *inventory.Environment
+	for i := range inv.Environments {
+		if inv.Environments[i].Name == envName {
+			e = &inv.Environments[i]
+		}
+	}
+	if e == nil {
+		return nil, errors.New("environment " + envName + " is not in the inventory")
+	}
+	var access, secret string
+	if e.Credentials != nil {
+		access, secret = getenv(e.Credentials.AccessKeyEnv), getenv(e.Credentials.SecretKeyEnv)
+	}
+	var opts []rancher.Option
+	if inv.Rancher.CACert != "" {
+		opts = append(opts, rancher.WithCAFile(inv.Rancher.CACert))
+	}
+	c, err := rancher.New(inv.Rancher.URL, access, secret, opts...)
+	if err != nil {
+		return nil, err
+	}
+	project := func(string) string {
+		if e.Project != "" {
+			return e.Project
+		}
+		return e.Name
+	}
+	return prewarm.RancherImages(c, project), nil
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/prewarm"
+)
+
+func statusCmd() *cli.Command {
+	var f fleetFlags
+	return &cli.Command{
+		Name:    "status",
+		Summary: "show which hosts hold the release's images (by digest); changes nothing",
+		Usage: "prewarm status -f release.yaml [--env ENV,...] [--hosts HOST,...] [--json]\n\n" +
+			"One inspect per host and image: present (deploy ref carries the locked digest),\n" +
+			"missing, wrong-digest or unreachable. Exit 0 only when every host holds every image.",
+		Flags: func(fs *pflag.FlagSet) { f.register(fs, false) },
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			fl, err := f.load(env, args, true)
+			if err != nil {
+				return err
+			}
+			m, err := prewarm.Status(ctx, fl.targets, fl.lock, fl.opts...)
+			if err != nil {
+				return cli.Usage("%v", err)
+			}
+			if err := output(env, m, m.WriteTable); err != nil {
+				return err
+			}
+			return notReady(m.NotReady(), len(m.Hosts))
+		},
+	}
+}
