@@ -14,6 +14,7 @@ import (
 type fakeEngine struct {
 	name     string
 	pullTime time.Duration
+	opTime   time.Duration // each container operation takes this long
 
 	mu         sync.Mutex
 	images     map[string]bool
@@ -56,13 +57,23 @@ func (e *fakeEngine) hold(op string) (release func()) {
 	}
 }
 
-func (e *fakeEngine) wait(op string) {
+// wait blocks while op is held (or until ctx ends), then sleeps opTime.
+func (e *fakeEngine) wait(ctx context.Context, op string) error {
 	e.mu.Lock()
 	ch := e.gates[op]
+	d := e.opTime
 	e.mu.Unlock()
 	if ch != nil {
-		<-ch
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	if d > 0 && op != "pull" {
+		time.Sleep(d)
+	}
+	return nil
 }
 
 func (e *fakeEngine) EnsureImage(ctx context.Context, ref string, always bool) error {
@@ -74,7 +85,9 @@ func (e *fakeEngine) EnsureImage(ctx context.Context, ref string, always bool) e
 	if present && !always {
 		return nil
 	}
-	e.wait("pull")
+	if werr := e.wait(ctx, "pull"); werr != nil {
+		return werr
+	}
 	if err != nil {
 		return err
 	}
@@ -97,7 +110,7 @@ func (e *fakeEngine) EnsureImage(ctx context.Context, ref string, always bool) e
 }
 
 func (e *fakeEngine) CreateContainer(name, ref string) (string, error) {
-	e.wait("create")
+	_ = e.wait(context.Background(), "create")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.images[ref] {
@@ -111,7 +124,7 @@ func (e *fakeEngine) CreateContainer(name, ref string) (string, error) {
 }
 
 func (e *fakeEngine) op(op, id, state string) error {
-	e.wait(op)
+	_ = e.wait(context.Background(), op)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.containers[id]; !ok {

@@ -189,6 +189,7 @@ func (rc *rctx) host(h *Host) map[string]any {
 			"stats", "stats", "containerStats", "containerstats", "hostStats", "hoststats"),
 		"actions": actionMap(self, acts), "name": nil, "state": h.reportedState(),
 		"accountId": h.p.id, "agentIpAddress": emptyNil(h.agentIP), "agentState": emptyNil(h.agentState),
+		"amazonec2Config": nil, "authCertificateAuthority": nil, "authKey": nil,
 		"computeTotal": 1000000, "created": ts(h.created), "createdTS": h.created.UnixMilli(),
 		"description": nil, "dockerVersion": "20.10.24", "driver": nil, "hostname": h.name,
 		"info": nil, "instanceIds": ids, "kind": "docker", "labels": labels, "localStorageMb": nil,

@@ -71,6 +71,9 @@ func (s *Server) retire(ctx context.Context, svc *Service, units []int, remove b
 			return err
 		}
 		for _, c := range cs {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if remove {
 				err = s.removeContainer(c)
 			} else {
@@ -202,6 +205,9 @@ func (s *Server) runFinish(svc *Service) func(context.Context) error {
 			return err
 		}
 		for _, c := range cs {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if err := s.removeContainer(c); err != nil {
 				return err
 			}
@@ -238,6 +244,9 @@ func (s *Server) runActivate(svc *Service, end string) func(context.Context) err
 			return err
 		}
 		for _, c := range extra {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if err := s.removeContainer(c); err != nil {
 				return err
 			}
@@ -255,6 +264,9 @@ func (s *Server) runStopAll(svc *Service, remove bool, end string) func(context.
 			return err
 		}
 		for _, c := range cs {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if remove {
 				err = s.removeContainer(c)
 			} else {
@@ -296,6 +308,9 @@ func (s *Server) runRestart(svc *Service, st strategy) func(context.Context) err
 				return ctx.Err()
 			}
 			for _, c := range cs[i:min(i+st.batchSize, len(cs))] {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				if err := s.stopContainer(c); err != nil {
 					return err
 				}
