@@ -137,6 +137,39 @@ func Targets(inv *inventory.Inventory, rel *inventory.Release, lock *inventory.L
 	return out, errors.Join(errs...)
 }
 
+// Scope lists environments (all when envs is empty) with the named services
+// ("stack/name") and no images: what Status, Finish and Rollback work on.
+// An environment with no services named means every relevant service.
+func Scope(inv *inventory.Inventory, envs, services []string) ([]EnvTarget, error) {
+	var errs []error
+	for _, e := range envs {
+		if inv.Env(e) == nil {
+			errs = append(errs, fmt.Errorf("--env %s: no such environment in %s", e, inv.File))
+		}
+	}
+	for _, s := range services {
+		if stack, name, ok := strings.Cut(s, "/"); !ok || stack == "" || name == "" || strings.ContainsAny(name, "/=") {
+			errs = append(errs, fmt.Errorf("--service %q: want stack/service", s))
+		}
+	}
+	var out []EnvTarget
+	for _, env := range inv.Environments {
+		if len(envs) > 0 && !slices.Contains(envs, env.Name) {
+			continue
+		}
+		t := EnvTarget{Name: env.Name, Wave: env.Wave, Region: env.Region, Strategy: strategyOf(env.Strategy), Concurrency: max(env.Concurrency, 0)}
+		if t.Concurrency == 0 {
+			t.Concurrency = DefaultConcurrency
+		}
+		for _, s := range services {
+			t.Services = append(t.Services, ServiceTarget{Service: s})
+		}
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Wave < out[j].Wave })
+	return out, errors.Join(errs...)
+}
+
 // deployImage is the reference a host in a region knows the image by.
 func deployImage(registry string, li inventory.LockImage) Image {
 	return Image{Ref: li.DeployRef(registry), Digest: li.Digest}

@@ -15,6 +15,11 @@ import (
 func commands() []*cli.Command {
 	return []*cli.Command{
 		validateCmd(),
+		planCmd(),
+		applyCmd(),
+		statusCmd(),
+		finishCmd(),
+		rollbackCmd(),
 	}
 }
 

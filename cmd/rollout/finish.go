@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+)
+
+func finishCmd() *cli.Command {
+	var sf scopeFlags
+	var ef engineFlags
+	return &cli.Command{
+		Name:    "finish",
+		Summary: "finish pending upgrades (services left upgraded, e.g. by --finish manual)",
+		Usage: "rollout finish --env ENV [--service stack/svc ...]\n\n" +
+			"Services: those named, else every service in state upgraded.\n" +
+			"Exit 0 done, 1 failed, 3 needs a human.",
+		Flags: func(fs *pflag.FlagSet) { sf.register(fs, false); ef.register(fs) },
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if len(sf.envs) == 0 {
+				return cli.Usage("finish needs --env")
+			}
+			w, err := sf.load(env, args, false)
+			if err != nil {
+				return err
+			}
+			e, done, err := ef.engine(env, w)
+			if err != nil {
+				return err
+			}
+			rep, err := e.Finish(ctx, w.targets)
+			done()
+			return finish(env, rep, err)
+		},
+	}
+}

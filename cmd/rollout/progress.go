@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/drover-dev/drover/rollout"
+)
+
+// progress shows engine events: a live table on a terminal (environment,
+// service, state, batch x/y), log lines otherwise.
+type progress struct {
+	w      io.Writer
+	log    *slog.Logger
+	live   bool
+	mu     sync.Mutex
+	rows   map[string]rollout.Event
+	order  []string
+	drawn  int
+	last   time.Time
+	closed bool
+}
+
+func newProgress(w io.Writer, live bool, log *slog.Logger) *progress {
+	return &progress{w: w, log: log, live: live, rows: map[string]rollout.Event{}}
+}
+
+// Event is the engine's progress callback.
+func (p *progress) Event(ev rollout.Event) {
+	if !p.live {
+		attrs := []any{"env", ev.Env, "step", ev.Step}
+		if ev.Service != "" {
+			attrs = append(attrs, "service", ev.Service)
+		}
+		if ev.State != "" {
+			attrs = append(attrs, "state", ev.State, "health", ev.Health)
+		}
+		if ev.Batches > 0 && ev.Batch > 0 {
+			attrs = append(attrs, "batch", fmt.Sprintf("%d/%d", ev.Batch, ev.Batches))
+		}
+		if ev.Message != "" {
+			attrs = append(attrs, "msg", ev.Message)
+		}
+		p.log.Info("rollout", attrs...)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := ev.Env + "\x00" + ev.Service
+	if _, ok := p.rows[k]; !ok {
+		p.order = append(p.order, k)
+	}
+	if old, ok := p.rows[k]; ok && ev.Batches == 0 {
+		ev.Batch, ev.Batches = old.Batch, old.Batches
+	}
+	p.rows[k] = ev
+	if time.Since(p.last) > 200*time.Millisecond {
+		p.draw()
+	}
+}
+
+func (p *progress) draw() {
+	p.last = time.Now()
+	if p.drawn > 0 {
+		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+	}
+	keys := slices.Clone(p.order)
+	fmt.Fprintf(p.w, "%-14s %-28s %-12s %-18s %-9s %s\n", "ENV", "SERVICE", "STEP", "STATE", "BATCH", "NOTE")
+	for _, k := range keys {
+		ev := p.rows[k]
+		b := "-"
+		if ev.Batches > 0 {
+			b = fmt.Sprintf("%d/%d", ev.Batch, ev.Batches)
+		}
+		svc := ev.Service
+		if svc == "" {
+			svc = "(environment)"
+		}
+		note := ev.Message
+		if len(note) > 60 {
+			note = note[:57] + "..."
+		}
+		fmt.Fprintf(p.w, "%-14s %-28s %-12s %-18s %-9s %s\n", ev.Env, svc, ev.Step, ev.State+" "+ev.Health, b, note)
+	}
+	p.drawn = len(keys) + 1
+}
+
+// Close draws the final table.
+func (p *progress) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live && !p.closed && len(p.order) > 0 {
+		p.draw()
+	}
+	p.closed = true
+}

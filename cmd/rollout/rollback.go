@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+)
+
+func rollbackCmd() *cli.Command {
+	var sf scopeFlags
+	var ef engineFlags
+	return &cli.Command{
+		Name:    "rollback",
+		Summary: "put services back: Rancher rollback of a pending upgrade, or upgrade back to the previous image",
+		Usage: "rollout rollback --env ENV [--service stack/svc ...] [-f release.yaml]\n\n" +
+			"A service upgraded/upgrading is rolled back by Rancher (old containers restart,\n" +
+			"no pull). A finished one is upgraded back to its previousLaunchConfig image, gated\n" +
+			"on that image still being on the hosts, verified and finished. Services: those\n" +
+			"named, else the release's, else every service with a pending upgrade.\n" +
+			"Exit 0 done, 1 failed, 3 needs a human.",
+		Flags: func(fs *pflag.FlagSet) { sf.register(fs, false); ef.register(fs) },
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if len(sf.envs) == 0 {
+				return cli.Usage("rollback needs --env")
+			}
+			w, err := sf.load(env, args, false)
+			if err != nil {
+				return err
+			}
+			e, done, err := ef.engine(env, w)
+			if err != nil {
+				return err
+			}
+			rep, err := e.Rollback(ctx, w.targets)
+			done()
+			return finish(env, rep, err)
+		},
+	}
+}

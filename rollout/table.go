@@ -1,0 +1,103 @@
+package rollout
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the report for people: one line per service, then the
+// failures and the commands that resolve what is not active.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tOUTCOME\tSTATE\tHEALTH\tFROM\tTO")
+	for _, e := range r.Envs {
+		for _, s := range e.Services {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Outcome, dash(s.State), dash(s.Health), dash(s.From), dash(s.To))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range r.Envs {
+		line := fmt.Sprintf("%s: %s", e.Env, e.Status)
+		if e.Service != "" {
+			line += " (" + e.Service + ")"
+		}
+		if e.Cause != "" {
+			line += ": " + e.Cause
+		}
+		if e.Gate != nil && len(e.Gate.Inactive) > 0 {
+			line += "; hosts left out (not active): " + strings.Join(e.Gate.Inactive, ", ")
+		}
+		fmt.Fprintln(w, line)
+	}
+	if cmds := r.Commands(); len(cmds) > 0 {
+		fmt.Fprintln(w, "\nNot active; to resolve:")
+		for _, c := range cmds {
+			fmt.Fprintln(w, "  "+c)
+		}
+	}
+	fmt.Fprintf(w, "took %s\n", r.Ended.Sub(r.Started).Round(1e6))
+	return nil
+}
+
+// WriteTable writes the plan for people.
+func (p *PlanReport) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tACTION\tSTATE\tCURRENT\tNEW\tBATCHES")
+	for _, e := range p.Envs {
+		for _, s := range e.Services {
+			b := "-"
+			if s.Batches > 0 {
+				b = fmt.Sprintf("%d x %d (scale %d, every %dms)", s.Batches, s.BatchSize, s.Scale, e.Strategy.IntervalMillis)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Action, dash(s.State), dash(s.Current), s.New, b)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range p.Envs {
+		switch {
+		case e.Error != "":
+			fmt.Fprintf(w, "%s: cannot plan: %s\n", e.Env, e.Error)
+		case e.Gate == nil:
+			fmt.Fprintf(w, "%s: nothing to upgrade\n", e.Env)
+		case e.Gate.Open:
+			fmt.Fprintf(w, "%s: gate open (%d host/image pairs present)\n", e.Env, e.Gate.Checked)
+		default:
+			fmt.Fprintf(w, "%s: gate closed: %d of %d host/image pairs missing\n", e.Env, len(e.Gate.Missing), e.Gate.Checked)
+			for _, m := range e.Gate.Missing {
+				fmt.Fprintf(w, "  %s: %s %s\n", m.Host, m.Image, m.Error)
+			}
+		}
+		if e.Gate != nil && len(e.Gate.Inactive) > 0 {
+			fmt.Fprintf(w, "  left out (not active): %s\n", strings.Join(e.Gate.Inactive, ", "))
+		}
+	}
+	return nil
+}
+
+// WriteTable writes the status for people.
+func (s *StatusReport) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENV\tSERVICE\tSTATE\tHEALTH\tIMAGE\tPENDING\tPREVIOUS")
+	for _, e := range s.Envs {
+		if e.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\terror\t-\t%s\t-\t-\n", e.Env, e.Error)
+		}
+		for _, x := range e.Services {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Env, x.Service, x.State, dash(x.Health), dash(x.Image), dash(x.Pending), dash(x.Previous))
+		}
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
