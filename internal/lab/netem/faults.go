@@ -1,6 +1,7 @@
 package netem
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,8 @@ type Faults struct {
 	listeners  []*listener
 	stats      Stats
 	log        []Entry
+	inflight   int
+	idle       chan struct{} // closed when inflight drops to 0
 }
 
 // rule fires once, on the nth request matching it counted from when it was armed.
@@ -149,6 +152,7 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			body = &countingReader{r: r.Body}
 			r.Body = readCloser{body, r.Body}
 		}
+		f.begin()
 		defer func() {
 			e.Status, e.BytesOut, e.Duration = cw.status, cw.n, time.Since(start)
 			if body != nil {
@@ -176,6 +180,35 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(cw, r)
 		}
 	})
+}
+
+func (f *Faults) begin() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.inflight == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.inflight++
+}
+
+// Idle waits until no request is being handled, so that the log and the
+// counters include every request whose response a client has already
+// read (a handler records its entry just after the last byte is sent).
+// Hung requests count as being handled.
+func (f *Faults) Idle(ctx context.Context) error {
+	f.mu.Lock()
+	if f.inflight == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	ch := f.idle
+	f.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // cut hijacks the connection and closes it (after sending what was written

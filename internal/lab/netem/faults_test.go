@@ -235,3 +235,38 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestIdle(t *testing.T) {
+	t.Parallel()
+	f := NewFaults()
+	release := make(chan struct{})
+	srv := httptest.NewServer(f.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })))
+	defer srv.Close()
+	if err := f.Idle(t.Context()); err != nil {
+		t.Fatalf("Idle with nothing in flight: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, _, err := get(t, context.Background(), srv.URL+"/v2/")
+		done <- err
+	}()
+	// Wait until the request is in the handler (Idle would block).
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+		err := f.Idle(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	close(release)
+	if err := f.Idle(t.Context()); err != nil {
+		t.Fatalf("Idle: %v", err)
+	}
+	if n := len(f.Log()); n != 1 {
+		t.Errorf("after Idle the log has %d entries, want 1", n)
+	}
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+}

@@ -79,6 +79,10 @@ func (f *Faults) record(e Entry) {
 	if e.Fault != "" {
 		f.stats.Faults++
 	}
+	f.inflight--
+	if f.inflight == 0 {
+		close(f.idle)
+	}
 }
 
 // Stats returns a snapshot of the counters.
@@ -91,7 +95,7 @@ func (f *Faults) Stats() Stats {
 }
 
 // Log returns a copy of the request log, oldest first. An entry is added
-// when its request completes.
+// when its handler returns (see Idle).
 func (f *Faults) Log() []Entry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
