@@ -42,7 +42,7 @@ func FieldErrors(err error) []*FieldError {
 	var out []*FieldError
 	var walk func(error)
 	walk = func(err error) {
-		switch x := err.(type) {
+		switch x := err.(type) { //nolint:errorlint // walks the wrap tree itself, one level at a time
 		case *FieldError:
 			out = append(out, x)
 		case interface{ Unwrap() []error }:

@@ -103,15 +103,11 @@ func (v *validator) discover(l loc, d *Discover) {
 		v.errorf(l, "discover needs rancher.url")
 	}
 	dl := l.field("docker")
-	switch {
-	case d.Docker == "":
+	if d.Docker == "" {
 		v.errorf(dl, `required: an endpoint template such as "tcp://{{.AgentIP}}:2376"`)
-	default:
-		ep, err := d.sample()
-		if err != nil {
-			v.errorf(dl, "%v", err)
-			break
-		}
+	} else if ep, err := d.sample(); err != nil {
+		v.errorf(dl, "%v", err)
+	} else {
 		v.transport(l, ep, d.TLS, d.Insecure)
 	}
 	if d.TLS != nil && v.set(l.field("tls")) {
