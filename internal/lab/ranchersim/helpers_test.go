@@ -136,3 +136,15 @@ func upgradeBody(res map[string]any, image string, batch, intervalMs int, startF
 	return map[string]any{"inServiceStrategy": map[string]any{
 		"batchSize": batch, "intervalMillis": intervalMs, "startFirst": startFirst, "launchConfig": lc}}
 }
+
+// waitFor polls cond until it holds (20 s deadline).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met before the deadline")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

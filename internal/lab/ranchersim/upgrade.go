@@ -2,7 +2,9 @@ package ranchersim
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -87,13 +89,16 @@ func (s *Server) retire(ctx context.Context, svc *Service, units []int, remove b
 	return nil
 }
 
+// startUnits starts the units of a batch concurrently, as Cattle's reconcile creates a
+// batch's instances in parallel (so pulls on different hosts overlap).
 func (s *Server) startUnits(ctx context.Context, svc *Service, units []int) error {
-	for _, u := range units {
-		if err := s.startUnit(ctx, svc, u); err != nil {
-			return err
-		}
+	errs := make([]error, len(units))
+	var wg sync.WaitGroup
+	for i, u := range units {
+		wg.Go(func() { errs[i] = s.startUnit(ctx, svc, u) })
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // runUpgrade is Cattle's in-service upgrade loop: wait for health, take a batch of
@@ -225,10 +230,12 @@ func (s *Server) runActivate(svc *Service, end string) func(context.Context) err
 			return ctx.Err()
 		}
 		if end == "active" {
+			units := make([]int, 0, scale)
 			for u := 1; u <= scale; u++ {
-				if err := s.startUnit(ctx, svc, u); err != nil {
-					return err
-				}
+				units = append(units, u)
+			}
+			if err := s.startUnits(ctx, svc, units); err != nil {
+				return err
 			}
 		}
 		extra, err := s.snapshot(ctx, func() []*Container {
