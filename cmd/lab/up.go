@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/lab"
+	"github.com/drover-dev/drover/internal/lab/registries"
+)
+
+type upFlags struct {
+	regions, envs, hosts, layers, base int
+	images                             []string
+	imageSize, extractRate, disk       string
+	multiArch, foreign, impl, dir      string
+	write, envFile                     string
+	links, faults                      []string
+	ready                              func(*lab.Lab) // tests: called once the lab is up
+}
+
+func upCmd() *cli.Command {
+	f := &upFlags{}
+	return &cli.Command{
+		Name:    "up",
+		Summary: "start a lab and run it until interrupted",
+		Usage: `lab up [flags]
+
+Starts a source registry seeded with --images, one registry per region,
+--envs environments of --hosts-per-env simulated Docker hosts and a Rancher
+1.6 simulator, all on 127.0.0.1, then prints the hosts.yaml pointing at them
+(or writes it with --write) and runs until SIGINT or SIGTERM.
+
+The Rancher API keys are lab secrets: they go to --env-file (default: the
+--write path plus .env), never to stdout or logs.
+
+Links (--link, repeatable): source:LINK, regions:LINK, region=NAME:LINK,
+hosts:LINK, host=NAME:LINK, where LINK is RATE/s and/or a latency, e.g.
+region=eu-west:10MB/s,50ms.
+
+Faults (--fault, repeatable), turned on once the lab is up:
+  registry=NAME:ACTION[@N]  NAME source or a region; ACTION 500, 503, 429,
+                            5xx, reset (cut a blob download), down or hang;
+                            @N: the Nth request from now (default 1)
+  host=NAME:ACTION          down, hang or fail-pull
+  rancher:STATUS[@N]        the Nth API request answers STATUS
+  rancher:action=STATUS     the next action answers STATUS (e.g. 422)
+  rancher:never-healthy=GLOB  matching services never become healthy`,
+		Flags: func(fs *pflag.FlagSet) {
+			fs.IntVar(&f.regions, "regions", 3, "regional registries")
+			fs.IntVar(&f.envs, "envs", 4, "environments (dev, qa, demo, then dmz-<region>)")
+			fs.IntVar(&f.hosts, "hosts-per-env", 5, "simulated Docker hosts per environment")
+			fs.StringSliceVar(&f.images, "images", []string{"app:1.0", "app:1.1"}, "images seeded into the source registry")
+			fs.StringVar(&f.imageSize, "image-size", "4MiB", "approximate size of each image")
+			fs.IntVar(&f.layers, "layers", 4, "layers per image")
+			fs.IntVar(&f.base, "base", 0, "leading layers the tags of a repository share (0: half, -1: none)")
+			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
+			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
+			fs.StringVar(&f.impl, "impl", "distribution", "registry implementation: distribution or ggcr")
+			fs.StringVar(&f.extractRate, "extract-rate", "0", "host layer extraction speed, e.g. 200MB (0: instant)")
+			fs.StringVar(&f.disk, "disk-capacity", "0", "host disk capacity, e.g. 20GiB (0: unlimited)")
+			fs.StringVar(&f.dir, "dir", "", "keep registry data here (default: temporary, removed on exit)")
+			fs.StringArrayVar(&f.links, "link", nil, "shape a link (repeatable; see above)")
+			fs.StringArrayVar(&f.faults, "fault", nil, "inject a fault once up (repeatable; see above)")
+			fs.StringVar(&f.write, "write", "", "write the hosts.yaml here instead of stdout")
+			fs.StringVar(&f.envFile, "env-file", "", "write the lab's Rancher keys here as export lines (default: --write path + .env)")
+		},
+		Run: func(ctx context.Context, env *cli.Env, args []string) error { return runUp(ctx, env, f, args) },
+	}
+}
+
+func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
+	cfg := lab.Config{
+		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
+		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
+	}
+	var err error
+	if cfg.Impl, err = registries.ParseImpl(f.impl); err != nil {
+		return cfg, nil, cli.Usage("--impl: %v", err)
+	}
+	sizes := []struct {
+		flag, val string
+		dst       *int64
+	}{
+		{"--image-size", f.imageSize, &cfg.ImageSize},
+		{"--extract-rate", strings.TrimSuffix(f.extractRate, "/s"), &cfg.ExtractRate},
+		{"--disk-capacity", f.disk, &cfg.DiskCapacity},
+	}
+	for _, s := range sizes {
+		if *s.dst, err = lab.ParseBytes(s.val); err != nil {
+			return cfg, nil, cli.Usage("%s: %v", s.flag, err)
+		}
+	}
+	if f.regions < 1 || f.envs < 1 || f.hosts < 1 || f.layers < 1 || cfg.ImageSize < 1 {
+		return cfg, nil, cli.Usage("--regions, --envs, --hosts-per-env, --layers and --image-size must be at least 1")
+	}
+	for _, l := range f.links {
+		if err := cfg.SetLink(l); err != nil {
+			return cfg, nil, cli.Usage("--link: %v", err)
+		}
+	}
+	var faults []lab.Fault
+	for _, s := range f.faults {
+		ft, err := lab.ParseFault(s)
+		if err != nil {
+			return cfg, nil, cli.Usage("--fault: %v", err)
+		}
+		faults = append(faults, ft)
+	}
+	return cfg, faults, nil
+}
+
+func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
+	if len(args) > 0 {
+		return cli.Usage("lab up takes no arguments, got %q", args)
+	}
+	cfg, faults, err := f.config()
+	if err != nil {
+		return err
+	}
+	cfg.Logger = env.Logger
+	start := time.Now()
+	l, err := lab.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	for _, ft := range faults {
+		if err := l.Inject(ft); err != nil {
+			return cli.Usage("--fault: %v", err)
+		}
+	}
+	envFile := f.envFile
+	if envFile == "" && f.write != "" {
+		envFile = f.write + ".env"
+	}
+	if envFile != "" {
+		if err := l.WriteEnvFile(envFile); err != nil {
+			return err
+		}
+	}
+	if f.write != "" {
+		if err := l.WriteInventory(f.write); err != nil {
+			return err
+		}
+	} else if _, err := env.Stdout.Write(l.InventoryYAML()); err != nil {
+		return err
+	}
+	env.Logger.Info("lab up", "took", time.Since(start).Round(time.Millisecond),
+		"source", l.Source.Addr(), "regions", len(l.RegionNames()), "hosts", len(l.Hosts()),
+		"rancher", rancherURL(l), "inventory", orStdout(f.write), "env_file", envFile)
+	if envFile == "" {
+		env.Logger.Info("Rancher keys not written: pass --env-file to use rollout against this lab")
+	}
+	<-ctx.Done()
+	env.Logger.Info("lab stopping")
+	if err := l.Close(); err != nil {
+		return fmt.Errorf("stop lab: %w", err)
+	}
+	return nil
+}
+
+func rancherURL(l *lab.Lab) string {
+	if l.Rancher == nil {
+		return ""
+	}
+	return l.Rancher.URL()
+}
+
+func orStdout(path string) string {
+	if path == "" {
+		return "stdout"
+	}
+	return path
+}

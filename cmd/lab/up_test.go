@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/lab/labtest"
+	"github.com/drover-dev/drover/inventory"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, labtest.IgnoreLeaks()...)
+}
+
+// upWriter stops the lab (cancels ctx) as soon as it writes its inventory.
+type upWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *upWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.cancel()
+	return w.buf.Write(p)
+}
+
+func (w *upWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestUpPrintsInventoryAndStops(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout := &upWriter{cancel: cancel}
+	var stderr bytes.Buffer
+	args := []string{"up", "--regions", "3", "--envs", "4", "--hosts-per-env", "5",
+		"--images", "app:1.0,app:1.1", "--image-size", "256KiB", "--layers", "4",
+		"--link", "region=eu-west:100MB/s,1ms", "--fault", "registry=eu-west:5xx@3"}
+	start := time.Now()
+	code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	t.Logf("up, print and stop took %v", time.Since(start))
+	inv, err := inventory.Load(strings.NewReader(stdout.String()), "stdout")
+	if err != nil {
+		t.Fatalf("printed inventory does not load: %v\n%s", err, stdout.String())
+	}
+	if err := inv.Validate(); err != nil {
+		t.Errorf("printed inventory is invalid: %v", err)
+	}
+	hosts := 0
+	for _, e := range inv.Environments {
+		hosts += len(e.Hosts)
+	}
+	if len(inv.Registries.Regions) != 3 || len(inv.Environments) != 4 || hosts != 20 {
+		t.Errorf("inventory has %d regions, %d environments, %d hosts", len(inv.Registries.Regions), len(inv.Environments), hosts)
+	}
+	if strings.Contains(stderr.String(), "SECRET_KEY=") {
+		t.Errorf("stderr shows secrets: %s", stderr.String())
+	}
+}
+
+func TestUpWritesFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hosts.yaml")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// With --write nothing goes to stdout; stop once the file exists.
+	done := make(chan int, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- cli.Main(ctx, "lab", commands(), []string{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--write", path}, &out, &errb)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path + ".env"); err == nil {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lab up did not write its files in 30s")
+		}
+		time.Sleep(20 * time.Millisecond) // polling for a file another goroutine writes
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := inventory.LoadFile(path); err != nil {
+		t.Errorf("written inventory: %v", err)
+	}
+	st, err := os.Stat(path + ".env")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("env file: %v, mode %v", err, st.Mode())
+	}
+	env, _ := os.ReadFile(path + ".env")
+	if !strings.Contains(string(env), "export LAB_DEV_ACCESS_KEY=") {
+		t.Errorf("env file = %q", env)
+	}
+}
+
+func TestUpUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := [][]string{
+		{"up", "--image-size", "lots"},
+		{"up", "--regions", "0"},
+		{"up", "--link", "mars:1MB/s"},
+		{"up", "--fault", "registry=eu-west:teapot"},
+		{"up", "--impl", "quay"},
+		{"up", "extra"},
+	}
+	for _, args := range tests {
+		var out, errb bytes.Buffer
+		if code := cli.Main(t.Context(), "lab", commands(), args, &out, &errb); code != cli.ExitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, cli.ExitUsage, errb.String())
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/drover-dev/drover/internal/lab/netem"
+	"github.com/drover-dev/drover/internal/lab/registries"
+)
+
+// Config describes a lab. The zero Config is a small valid lab: one region,
+// one environment with one host, two versions of app of 1 MiB each.
+type Config struct {
+	// Regions is how many regional registries run. The default is 1.
+	// Regions are named eu-west, us-east, ap-south, eu-north, us-west,
+	// ap-east, sa-east, af-south, then region-9, region-10...
+	Regions int
+	// Envs is how many environments (Rancher projects) exist. The default
+	// is 1. They are dev, qa, demo, then dmz-<region>..., spread over the
+	// regions round-robin; waves are 0, 1, 2, then 3 for every dmz.
+	Envs int
+	// HostsPerEnv is how many simulated Docker hosts each environment has.
+	// The default is 1.
+	HostsPerEnv int
+
+	// Images are seeded into the source registry ("repo:tag"). The default
+	// is app:1.0 and app:1.1.
+	Images []string
+	// ImageSize is the approximate size of one image. The default is 1 MiB.
+	ImageSize int64
+	// Layers per image. The default is 4.
+	Layers int
+	// Base is how many leading layers tags of a repository share; 0 means
+	// Layers/2, negative none (see registries.SeedSpec).
+	Base int
+	// MultiArch and Foreign are seeded as registries.SeedSpec says (one
+	// manifest list; one image with a foreign layer). Empty means none.
+	MultiArch string
+	Foreign   string
+	// SeedRegions also seeds every regional registry (as if mirrored).
+	SeedRegions bool
+
+	// Impl is the registry implementation. The default is distribution.
+	Impl registries.Impl
+	// SourceLink shapes the source registry's network.
+	SourceLink netem.Link
+	// RegionLink shapes every regional registry; RegionLinks overrides it
+	// per region name.
+	RegionLink  netem.Link
+	RegionLinks map[string]netem.Link
+	// HostLink shapes every host's link to registries; HostLinks overrides
+	// it per host name.
+	HostLink  netem.Link
+	HostLinks map[string]netem.Link
+	// ExtractRate (bytes per second) and DiskCapacity (bytes) apply to
+	// every host; 0 means instant and unlimited.
+	ExtractRate  int64
+	DiskCapacity int64
+
+	// Dir keeps registry data under Dir/<registry name> and leaves it after
+	// Close. The default is temporary directories removed by Close.
+	Dir string
+	// Logger receives the lab's debug messages. The default discards them.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	def := func(v *int, d int, name string) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, *v))
+		}
+	}
+	def(&c.Regions, 1, "regions")
+	def(&c.Envs, 1, "envs")
+	def(&c.HostsPerEnv, 1, "hosts per env")
+	def(&c.Layers, 4, "layers")
+	if c.ImageSize == 0 {
+		c.ImageSize = 1 << 20
+	}
+	if c.ImageSize < 0 {
+		errs = append(errs, fmt.Errorf("image size must be positive, got %d", c.ImageSize))
+	}
+	if len(c.Images) == 0 {
+		c.Images = []string{"app:1.0", "app:1.1"}
+	}
+	if c.ExtractRate < 0 || c.DiskCapacity < 0 {
+		errs = append(errs, errors.New("extract rate and disk capacity must not be negative"))
+	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	names := regionNames(c.Regions)
+	for r := range c.RegionLinks {
+		if !contains(names, r) {
+			errs = append(errs, fmt.Errorf("link for unknown region %q (regions: %v)", r, names))
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, errors.Join(errs...)
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+var knownRegions = []string{"eu-west", "us-east", "ap-south", "eu-north", "us-west", "ap-east", "sa-east", "af-south"}
+
+// regionNames names n regions.
+func regionNames(n int) []string {
+	out := make([]string, 0, n)
+	for i := range n {
+		if i < len(knownRegions) {
+			out = append(out, knownRegions[i])
+		} else {
+			out = append(out, fmt.Sprintf("region-%d", i+1))
+		}
+	}
+	return out
+}
+
+// envPlan is one environment's name, region and wave.
+type envPlan struct {
+	name, region string
+	wave         int
+}
+
+// planEnvs names n environments over regions.
+func planEnvs(n int, regions []string) []envPlan {
+	out := make([]envPlan, 0, n)
+	seen := map[string]int{}
+	for i := range n {
+		region := regions[i%len(regions)]
+		p := envPlan{region: region, wave: min(i, 3)}
+		switch i {
+		case 0:
+			p.name = "dev"
+		case 1:
+			p.name = "qa"
+		case 2:
+			p.name = "demo"
+		default:
+			p.name = "dmz-" + region
+		}
+		if k := seen[p.name]; k > 0 {
+			p.name = fmt.Sprintf("%s-%d", p.name, k+1)
+		}
+		seen[p.name]++
+		out = append(out, p)
+	}
+	return out
+}

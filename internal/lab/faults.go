@@ -1,0 +1,166 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Fault is one injected fault, as `lab up --fault` spells it:
+//
+//	registry=NAME:ACTION[@N]  NAME is source or a region; ACTION is an HTTP
+//	                          status (500, 503, 429...), 5xx (= 500),
+//	                          reset (cut the Nth blob download mid-body),
+//	                          down or hang; @N picks the Nth request from
+//	                          now (default 1)
+//	host=NAME:ACTION          ACTION is down, hang or fail-pull (every pull
+//	                          fails mid-stream)
+//	rancher:ACTION            ACTION is STATUS[@N] (the Nth API request
+//	                          answers STATUS), action=STATUS (the next
+//	                          action answers STATUS, e.g. 422), or
+//	                          never-healthy=PATTERN (services matching the
+//	                          glob never become healthy)
+type Fault struct {
+	Target string // registry, host or rancher
+	Name   string // registry or host name; "" for rancher
+	Action string // status code, reset, down, hang, fail-pull, action, never-healthy
+	Status int
+	N      int
+	Arg    string // never-healthy pattern
+}
+
+// ParseFault reads one --fault value.
+func ParseFault(s string) (Fault, error) {
+	bad := func(why string) (Fault, error) { return Fault{}, fmt.Errorf("fault %q: %s", s, why) }
+	var f Fault
+	var rest string
+	switch {
+	case strings.HasPrefix(s, "rancher:"):
+		f.Target, rest = "rancher", strings.TrimPrefix(s, "rancher:")
+	case strings.HasPrefix(s, "registry="), strings.HasPrefix(s, "host="):
+		target, after, _ := strings.Cut(s, "=")
+		name, action, ok := strings.Cut(after, ":")
+		if !ok || name == "" {
+			return bad("want " + target + "=NAME:ACTION")
+		}
+		f.Target, f.Name, rest = target, name, action
+	default:
+		return bad("want registry=NAME:ACTION, host=NAME:ACTION or rancher:ACTION")
+	}
+	action, nth, hasN := strings.Cut(rest, "@")
+	f.N = 1
+	if hasN {
+		n, err := strconv.Atoi(nth)
+		if err != nil || n < 1 {
+			return bad("@N must be a positive number")
+		}
+		f.N = n
+	}
+	if k, v, ok := strings.Cut(action, "="); ok && f.Target == "rancher" {
+		switch k {
+		case "action":
+			st, err := parseStatus(v)
+			if err != nil {
+				return bad(err.Error())
+			}
+			f.Action, f.Status = "action", st
+		case "never-healthy":
+			if v == "" {
+				return bad("never-healthy needs a service pattern")
+			}
+			f.Action, f.Arg = "never-healthy", v
+		default:
+			return bad("unknown rancher fault " + k)
+		}
+		return f, nil
+	}
+	switch action {
+	case "reset", "down", "hang":
+		if f.Target == "rancher" || (f.Target == "host" && action == "reset") {
+			return bad(action + " does not apply to " + f.Target)
+		}
+		f.Action = action
+	case "fail-pull":
+		if f.Target != "host" {
+			return bad("fail-pull applies to hosts")
+		}
+		f.Action = action
+	default:
+		st, err := parseStatus(action)
+		if err != nil || f.Target == "host" {
+			return bad("unknown action " + strconv.Quote(action))
+		}
+		f.Action, f.Status = "status", st
+	}
+	if hasN && f.Target == "host" {
+		return bad("@N does not apply to hosts")
+	}
+	return f, nil
+}
+
+func parseStatus(s string) (int, error) {
+	if s == "5xx" {
+		return http.StatusInternalServerError, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 400 || n > 599 {
+		return 0, fmt.Errorf("status %q: want 400-599 or 5xx", s)
+	}
+	return n, nil
+}
+
+// Inject turns f on in the running lab.
+func (l *Lab) Inject(f Fault) error {
+	switch f.Target {
+	case "registry":
+		r := l.Source
+		if f.Name != "source" {
+			r = l.Region(f.Name)
+		}
+		if r == nil {
+			return fmt.Errorf("fault: no registry %q (source or one of %v)", f.Name, l.regionNames)
+		}
+		fs := r.Faults()
+		switch f.Action {
+		case "status":
+			fs.FailNth(f.N, f.Status)
+		case "reset":
+			fs.ResetMidBody(f.N)
+		case "down":
+			fs.Down(true)
+		case "hang":
+			fs.Hang(true)
+		}
+		return nil
+	case "host":
+		h := l.DockerHost(f.Name)
+		if h == nil {
+			return fmt.Errorf("fault: no host %q", f.Name)
+		}
+		switch f.Action {
+		case "down":
+			h.SetDown(true)
+		case "hang":
+			h.SetHang(true)
+		case "fail-pull":
+			h.FailPullMidStream(true)
+		}
+		return nil
+	case "rancher":
+		if l.Rancher == nil {
+			return errors.New("fault: no Rancher simulator")
+		}
+		switch f.Action {
+		case "status":
+			l.Rancher.FailRequests(f.N, f.Status)
+		case "action":
+			l.Rancher.FailNextAction(f.Status)
+		case "never-healthy":
+			l.Rancher.SetNeverHealthy(f.Arg)
+		}
+		return nil
+	}
+	return fmt.Errorf("fault: unknown target %q", f.Target)
+}

@@ -1,0 +1,140 @@
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// The hosts.yaml the lab writes: only what the lab decides; everything else
+// takes the inventory's defaults. Field order is the file's order.
+type (
+	yInventory struct {
+		Version      int            `yaml:"version"`
+		Registries   yRegistries    `yaml:"registries"`
+		Rancher      yRancher       `yaml:"rancher"`
+		Environments []yEnvironment `yaml:"environments"`
+	}
+	yRegistries struct {
+		Source  yRegistry            `yaml:"source"`
+		Regions map[string]yRegistry `yaml:"regions"`
+	}
+	yRegistry struct {
+		Address  string `yaml:"address"`
+		Insecure bool   `yaml:"insecure"`
+	}
+	yRancher struct {
+		URL string `yaml:"url"`
+	}
+	yEnvironment struct {
+		Name        string       `yaml:"name"`
+		Region      string       `yaml:"region"`
+		Wave        int          `yaml:"wave"`
+		Credentials yCredentials `yaml:"credentials"`
+		Hosts       []yHost      `yaml:"hosts"`
+	}
+	yCredentials struct {
+		AccessKeyEnv string `yaml:"accessKeyEnv"`
+		SecretKeyEnv string `yaml:"secretKeyEnv"`
+	}
+	yHost struct {
+		Name   string            `yaml:"name"`
+		Docker string            `yaml:"docker"`
+		Labels map[string]string `yaml:"labels,omitempty"`
+	}
+)
+
+const inventoryHeader = `# hosts.yaml for a Drover lab: every registry, Docker host and the Rancher
+# server below is a simulator on 127.0.0.1 that lives as long as the lab.
+# Registries speak plain HTTP (insecure: true). The Rancher API keys are lab
+# secrets: the environment variables named under credentials are set by
+# sourcing the lab's env file (lab up --env-file).
+`
+
+// InventoryYAML is the lab as a hosts.yaml document.
+func (l *Lab) InventoryYAML() []byte {
+	y := yInventory{
+		Version: inventory.Version,
+		Registries: yRegistries{
+			Source:  yRegistry{Address: l.Source.Addr(), Insecure: true},
+			Regions: map[string]yRegistry{},
+		},
+	}
+	for _, n := range l.regionNames {
+		y.Registries.Regions[n] = yRegistry{Address: l.regions[n].Addr(), Insecure: true}
+	}
+	if l.Rancher != nil {
+		y.Rancher.URL = l.Rancher.URL()
+	}
+	for _, e := range l.envs {
+		ye := yEnvironment{Name: e.Name, Region: e.Region, Wave: e.Wave,
+			Credentials: yCredentials{AccessKeyEnv: e.AccessKeyEnv, SecretKeyEnv: e.SecretKeyEnv}}
+		for _, h := range e.Hosts {
+			ye.Hosts = append(ye.Hosts, yHost{Name: h.Name, Docker: h.Endpoint, Labels: h.Labels})
+		}
+		y.Environments = append(y.Environments, ye)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(inventoryHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	// Encoding plain structs, maps and strings cannot fail.
+	_ = enc.Encode(y)
+	_ = enc.Close()
+	return buf.Bytes()
+}
+
+// Inventory is the lab's hosts.yaml as the inventory package loads it
+// (defaults merged down), a fresh copy on every call.
+func (l *Lab) Inventory() *inventory.Inventory {
+	inv, err := inventory.Load(bytes.NewReader(l.InventoryYAML()), "lab")
+	if err != nil {
+		// The lab writes what the loader reads; a failure is a bug here.
+		panic(fmt.Sprintf("lab: inventory does not load: %v", err))
+	}
+	return inv
+}
+
+// WriteInventory writes InventoryYAML to path atomically (a temporary file
+// in the same directory, then rename).
+func (l *Lab) WriteInventory(path string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".hosts-*.yaml")
+	if err != nil {
+		return fmt.Errorf("write inventory %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(l.InventoryYAML()); err != nil {
+		f.Close()
+		return fmt.Errorf("write inventory %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write inventory %s: %w", path, err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("write inventory %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write inventory %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteEnvFile writes the lab's secrets as shell "export NAME=value" lines
+// to path, readable by the owner only.
+func (l *Lab) WriteEnvFile(path string) error {
+	var buf bytes.Buffer
+	buf.WriteString("# Drover lab secrets (Rancher API keys); source this file.\n")
+	for _, kv := range l.Environ() {
+		buf.WriteString("export " + kv + "\n")
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package lab_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/drover-dev/drover/internal/lab"
+	"github.com/drover-dev/drover/internal/lab/labtest"
+	"github.com/drover-dev/drover/internal/lab/netem"
+	"github.com/drover-dev/drover/inventory"
+)
+
+func TestInventoryLoadsAndMatches(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Regions: 2, Envs: 4, HostsPerEnv: 2, ImageSize: 32 << 10})
+	path := filepath.Join(t.TempDir(), "hosts.yaml")
+	if err := l.WriteInventory(path); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.LoadFile(path)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	if err := inv.Validate(inventory.RequireCredentials(l.Getenv), inventory.RequireRancher(l.Getenv)); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if inv.Registries.Source.Address != l.Source.Addr() || !inv.Registries.Source.Insecure {
+		t.Errorf("source = %+v", inv.Registries.Source)
+	}
+	for _, name := range l.RegionNames() {
+		if got := inv.Registries.Regions[name]; got.Address != l.Region(name).Addr() || !got.Insecure {
+			t.Errorf("region %s = %+v", name, got)
+		}
+	}
+	if inv.Rancher.URL != l.Rancher.URL() {
+		t.Errorf("rancher = %q, want %q", inv.Rancher.URL, l.Rancher.URL())
+	}
+	var names, hosts []string
+	for _, e := range inv.Environments {
+		names = append(names, e.Name+"@"+e.Region)
+		for _, h := range e.Hosts {
+			hosts = append(hosts, h.Name+"="+h.Docker)
+		}
+	}
+	if want := []string{"dev@eu-west", "qa@us-east", "demo@eu-west", "dmz-us-east@us-east"}; !slices.Equal(names, want) {
+		t.Errorf("environments = %v, want %v", names, want)
+	}
+	var want []string
+	for _, h := range l.Hosts() {
+		want = append(want, h.Name+"="+h.Endpoint)
+	}
+	if !slices.Equal(hosts, want) || len(hosts) != 8 {
+		t.Errorf("hosts = %v, want %v", hosts, want)
+	}
+	// Inventory() is the same document, loaded.
+	if got := l.Inventory(); len(got.Environments) != 4 || got.Environments[3].Wave != 3 {
+		t.Errorf("Inventory() = %+v", got.Environments)
+	}
+}
+
+func TestRancherKnowsEveryEnvironment(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Envs: 2, HostsPerEnv: 3, ImageSize: 32 << 10})
+	for _, e := range l.Envs() {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, l.Rancher.URL()+"/v2-beta/projects/"+l.Project(e.Name).ID()+"/hosts", nil)
+		req.SetBasicAuth(l.Getenv(e.AccessKeyEnv), l.Getenv(e.SecretKeyEnv))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var coll struct {
+			Data []struct {
+				Hostname string            `json:"hostname"`
+				Labels   map[string]string `json:"labels"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&coll)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s hosts: %d %v", e.Name, resp.StatusCode, err)
+		}
+		var got []string
+		for _, h := range coll.Data {
+			got = append(got, h.Hostname)
+			if h.Labels["region"] != e.Region {
+				t.Errorf("host %s labels = %v", h.Hostname, h.Labels)
+			}
+		}
+		slices.Sort(got)
+		if want := []string{e.Name + "-01", e.Name + "-02", e.Name + "-03"}; !slices.Equal(got, want) {
+			t.Errorf("%s hosts = %v, want %v", e.Name, got, want)
+		}
+	}
+}
+
+// TestHostsPullFromTheirRegion is the lab's point: a host pulls from its
+// environment's regional registry, identified in that registry's log, and
+// the source registry sees none of it.
+func TestHostsPullFromTheirRegion(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Regions: 2, Envs: 2, HostsPerEnv: 2, ImageSize: 64 << 10, SeedRegions: true})
+	for _, h := range l.Hosts() {
+		ref := l.Region(h.Region).Addr() + "/app:1.0"
+		if err := l.DockerHost(h.Name).EnsureImage(t.Context(), ref, false); err != nil {
+			t.Fatalf("%s: ensure %s: %v", h.Name, ref, err)
+		}
+	}
+	if err := l.Idle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Source.Stats().Total.Requests; n != 0 {
+		t.Errorf("source served %d requests", n)
+	}
+	layers := l.Seeded[0].Layers
+	for _, region := range l.RegionNames() {
+		got := map[string]int{} // host -> blob GETs
+		for _, e := range l.Region(region).Log() {
+			if e.Class == netem.ClassBlobs && e.Method == http.MethodGet && slices.Contains(layers, e.Ref) {
+				got[strings.TrimPrefix(e.UserAgent, "drover-lab-host/")]++
+			}
+		}
+		for _, h := range l.Hosts() {
+			want := 0
+			if h.Region == region {
+				want = len(layers)
+			}
+			if got[h.Name] != want {
+				t.Errorf("region %s served %d layers to %s, want %d", region, got[h.Name], h.Name, want)
+			}
+		}
+	}
+}
+
+func TestInject(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{ImageSize: 32 << 10})
+	for _, s := range []string{"registry=eu-west:503@2", "registry=source:hang", "host=dev-01:down", "rancher:action=422"} {
+		f, err := lab.ParseFault(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Inject(f); err != nil {
+			t.Errorf("Inject(%s): %v", s, err)
+		}
+	}
+	get := func() int {
+		resp, err := http.Get(l.Region("eu-west").URL() + "/v2/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b := get(), get(); a != 200 || b != 503 {
+		t.Errorf("eu-west answered %d then %d, want 200 then 503", a, b)
+	}
+	for _, s := range []string{"registry=mars:down", "host=nobody:down"} {
+		f, _ := lab.ParseFault(s)
+		if err := l.Inject(f); err == nil {
+			t.Errorf("Inject(%s) accepted", s)
+		}
+	}
+}
+
+func TestStartRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []lab.Config{{Regions: -1}, {ImageSize: -5}, {Images: []string{"NOT A REF"}}} {
+		if l, err := lab.Start(t.Context(), cfg); err == nil {
+			l.Close()
+			t.Errorf("Start(%+v) succeeded", cfg)
+		}
+	}
+}
