@@ -61,6 +61,7 @@ type run struct {
 
 	sourceBytes atomic.Int64
 	prog        progress
+	chunks      sync.Pool // *chunk, shared by every fan-out of the run
 }
 
 // state is one image in one region.
@@ -89,6 +90,7 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 	r := &run{o: o, lock: lock, started: time.Now(), dst: map[string]*client{},
 		known: map[[2]string]string{}, jobs: map[string]*blobJob{}}
 	r.prog.init(o.progress)
+	r.chunks.New = func() any { return &chunk{buf: make([]byte, o.chunk), pool: &r.chunks} }
 	r.regions = slices.Sorted(maps.Keys(regions))
 	var pull, push []string
 	for _, li := range lock.Images {

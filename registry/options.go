@@ -65,6 +65,7 @@ func newOptions(opts []Option) (*options, error) {
 	if o.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 4 * o.jobs
+		t.WriteBufferSize, t.ReadBufferSize = 64<<10, 64<<10 // fewer syscalls per streamed blob
 		o.transport = t
 	}
 	return o, nil

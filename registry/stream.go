@@ -77,8 +77,7 @@ var errAllSinksFailed = errors.New("every upload of the blob failed")
 // limit. The content must hash to the blob's digest.
 func (r *run) pump(ctx context.Context, j *blobJob, sinks []*sink) error {
 	b := j.blob
-	pool := &sync.Pool{}
-	pool.New = func() any { return &chunk{buf: make([]byte, r.o.chunk), pool: pool} }
+	pool := &r.chunks
 	h := sha256.New()
 	var off int64
 	var body io.ReadCloser
