@@ -25,16 +25,31 @@ type fixture struct {
 	hosts  []*fakeEngine
 	client *http.Client
 	base   string // http://host/v2-beta/projects/1a5
+	wait   time.Duration
 }
 
 func newFixture(t *testing.T, nHosts int, opts ...Option) *fixture {
+	t.Helper()
+	return newFixtureWith(t, nHosts, &http.Client{}, opts...)
+}
+
+// newPipeFixture serves over an in-memory pipe, for use inside a synctest bubble.
+func newPipeFixture(t *testing.T, nHosts int, opts ...Option) (*fixture, *Pipe) {
+	t.Helper()
+	pipe := PipeListener()
+	f := newFixtureWith(t, nHosts, pipe.Client(), append(opts, WithListener(pipe))...)
+	f.wait = time.Hour // fake time inside the bubble
+	return f, pipe
+}
+
+func newFixtureWith(t *testing.T, nHosts int, client *http.Client, opts ...Option) *fixture {
 	t.Helper()
 	opts = append([]Option{WithEventPeriod(20 * time.Millisecond), WithRetryDelay(50 * time.Millisecond)}, opts...)
 	s, err := Start(t.Context(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, s: s, client: &http.Client{}}
+	f := &fixture{t: t, s: s, client: client, wait: 20 * time.Second}
 	t.Cleanup(func() {
 		f.client.CloseIdleConnections()
 		if err := s.Close(); err != nil {
@@ -63,7 +78,7 @@ func (f *fixture) service(stack, name, image string, scale int, opts ...ServiceO
 
 func (f *fixture) waitState(svc *Service, state string) {
 	f.t.Helper()
-	ctx, cancel := context.WithTimeout(f.t.Context(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(f.t.Context(), f.wait)
 	defer cancel()
 	if err := svc.WaitState(ctx, state); err != nil {
 		f.t.Fatalf("%v (status %+v)", err, svc.Status())

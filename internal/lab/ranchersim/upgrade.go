@@ -2,7 +2,6 @@ package ranchersim
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -98,7 +97,12 @@ func (s *Server) startUnits(ctx context.Context, svc *Service, units []int) erro
 		wg.Go(func() { errs[i] = s.startUnit(ctx, svc, u) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return err // the first failed unit names the process error, as Cattle shows one
+		}
+	}
+	return nil
 }
 
 // runUpgrade is Cattle's in-service upgrade loop: wait for health, take a batch of
