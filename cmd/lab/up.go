@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -19,8 +20,7 @@ type upFlags struct {
 	imageSize, extractRate, disk       string
 	multiArch, foreign, impl, dir      string
 	write, envFile                     string
-	links, faults                      []string
-	ready                              func(*lab.Lab) // tests: called once the lab is up
+	links, faults, discover            []string
 }
 
 func upCmd() *cli.Command {
@@ -33,7 +33,8 @@ func upCmd() *cli.Command {
 Starts a source registry seeded with --images, one registry per region,
 --envs environments of --hosts-per-env simulated Docker hosts and a Rancher
 1.6 simulator, all on 127.0.0.1, then prints the hosts.yaml pointing at them
-(or writes it with --write) and runs until SIGINT or SIGTERM.
+(or writes it with --write; with --json, stdout gets a JSON description
+holding it) and runs until SIGINT or SIGTERM.
 
 The Rancher API keys are lab secrets: they go to --env-file (default: the
 --write path plus .env), never to stdout or logs.
@@ -47,7 +48,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
                             5xx, reset (cut a blob download), down or hang;
                             @N: the Nth request from now (default 1)
   host=NAME:ACTION          down, hang or fail-pull
-  rancher:STATUS[@N]        the Nth API request answers STATUS
+  rancher:STATUS[@N]        the next N API requests answer STATUS (a 5xx)
   rancher:action=STATUS     the next action answers STATUS (e.g. 422)
   rancher:never-healthy=GLOB  matching services never become healthy`,
 		Flags: func(fs *pflag.FlagSet) {
@@ -60,6 +61,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.IntVar(&f.base, "base", 0, "leading layers the tags of a repository share (0: half, -1: none)")
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
+			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
 			fs.StringVar(&f.impl, "impl", "distribution", "registry implementation: distribution or ggcr")
 			fs.StringVar(&f.extractRate, "extract-rate", "0", "host layer extraction speed, e.g. 200MB (0: instant)")
 			fs.StringVar(&f.disk, "disk-capacity", "0", "host disk capacity, e.g. 20GiB (0: unlimited)")
@@ -77,6 +79,7 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 	cfg := lab.Config{
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
 		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
+		Discover: f.discover,
 	}
 	var err error
 	if cfg.Impl, err = registries.ParseImpl(f.impl); err != nil {
@@ -147,8 +150,21 @@ func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
 		if err := l.WriteInventory(f.write); err != nil {
 			return err
 		}
-	} else if _, err := env.Stdout.Write(l.InventoryYAML()); err != nil {
-		return err
+	}
+	switch {
+	case env.JSON:
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(l.Describe()); err != nil {
+			return err
+		}
+	case f.write == "":
+		if _, err := env.Stdout.Write(l.InventoryYAML()); err != nil {
+			return err
+		}
+	}
+	for _, s := range l.Seeded {
+		env.Logger.Info("seeded", "ref", l.Source.Addr()+"/"+s.Ref, "digest", s.Digest, "size", s.Size, "layers", len(s.Layers))
 	}
 	env.Logger.Info("lab up", "took", time.Since(start).Round(time.Millisecond),
 		"source", l.Source.Addr(), "regions", len(l.RegionNames()), "hosts", len(l.Hosts()),

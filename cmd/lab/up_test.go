@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/inventory"
 )
@@ -130,6 +132,38 @@ func TestUpUsageErrors(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := cli.Main(t.Context(), "lab", commands(), args, &out, &errb); code != cli.ExitUsage {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, cli.ExitUsage, errb.String())
+		}
+	}
+}
+
+func TestUpJSON(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout := &upWriter{cancel: cancel}
+	var stderr bytes.Buffer
+	args := []string{"up", "--json", "--regions", "2", "--envs", "3", "--hosts-per-env", "1", "--image-size", "64KiB",
+		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa"}
+	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var d lab.Description
+	if err := json.Unmarshal([]byte(stdout.String()), &d); err != nil {
+		t.Fatalf("stdout is not a description: %v\n%s", err, stdout.String())
+	}
+	if len(d.Regions) != 2 || len(d.Envs) != 3 || len(d.Images) != 4 || d.Rancher == "" {
+		t.Errorf("description = %+v", d)
+	}
+	inv, err := inventory.Load(strings.NewReader(d.HostsYAML), "hostsYaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Environments[1].Discover == nil {
+		t.Errorf("qa is not discovered: %+v", inv.Environments[1])
+	}
+	for _, name := range d.SecretEnvs {
+		if strings.Contains(stdout.String(), name+"=") {
+			t.Errorf("stdout shows the value of %s", name)
 		}
 	}
 }

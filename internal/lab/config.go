@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/drover-dev/drover/internal/lab/netem"
 	"github.com/drover-dev/drover/internal/lab/registries"
@@ -40,6 +41,12 @@ type Config struct {
 	Foreign   string
 	// SeedRegions also seeds every regional registry (as if mirrored).
 	SeedRegions bool
+
+	// Discover names environments whose hosts the inventory does not list:
+	// it tells the tools to find them in Rancher (discover: from rancher)
+	// with the template DiscoverTemplate, which reads the host's
+	// "docker-port" label.
+	Discover []string
 
 	// Impl is the registry implementation. The default is distribution.
 	Impl registries.Impl
@@ -94,9 +101,15 @@ func (c Config) withDefaults() (Config, error) {
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
+	envs := planEnvs(c.Envs, regionNames(c.Regions))
+	for _, d := range c.Discover {
+		if !slices.ContainsFunc(envs, func(p envPlan) bool { return p.name == d }) {
+			errs = append(errs, fmt.Errorf("discover: unknown environment %q", d))
+		}
+	}
 	names := regionNames(c.Regions)
 	for r := range c.RegionLinks {
-		if !contains(names, r) {
+		if !slices.Contains(names, r) {
 			errs = append(errs, fmt.Errorf("link for unknown region %q (regions: %v)", r, names))
 		}
 	}
@@ -104,15 +117,6 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, errors.Join(errs...)
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 var knownRegions = []string{"eu-west", "us-east", "ap-south", "eu-north", "us-west", "ap-east", "sa-east", "af-south"}

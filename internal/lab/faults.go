@@ -17,15 +17,17 @@ import (
 //	                          now (default 1)
 //	host=NAME:ACTION          ACTION is down, hang or fail-pull (every pull
 //	                          fails mid-stream)
-//	rancher:ACTION            ACTION is STATUS[@N] (the Nth API request
-//	                          answers STATUS), action=STATUS (the next
-//	                          action answers STATUS, e.g. 422), or
+//	rancher:ACTION            ACTION is STATUS[@N] (the next N API requests
+//	                          answer STATUS, a 5xx), action=STATUS (the
+//	                          next action answers STATUS, e.g. 422),
 //	                          never-healthy=PATTERN (services matching the
-//	                          glob never become healthy)
+//	                          glob never become healthy), restart (stop and
+//	                          serve again on the same port, state kept) or
+//	                          drop-ws (close every subscribe websocket)
 type Fault struct {
 	Target string // registry, host or rancher
 	Name   string // registry or host name; "" for rancher
-	Action string // status code, reset, down, hang, fail-pull, action, never-healthy
+	Action string // status, reset, down, hang, fail-pull, action, never-healthy, restart, drop-ws
 	Status int
 	N      int
 	Arg    string // never-healthy pattern
@@ -77,6 +79,11 @@ func ParseFault(s string) (Fault, error) {
 		return f, nil
 	}
 	switch action {
+	case "restart", "drop-ws":
+		if f.Target != "rancher" {
+			return bad(action + " applies to rancher")
+		}
+		f.Action = action
 	case "reset", "down", "hang":
 		if f.Target == "rancher" || (f.Target == "host" && action == "reset") {
 			return bad(action + " does not apply to " + f.Target)
@@ -159,6 +166,10 @@ func (l *Lab) Inject(f Fault) error {
 			l.Rancher.FailNextAction(f.Status)
 		case "never-healthy":
 			l.Rancher.SetNeverHealthy(f.Arg)
+		case "restart":
+			return l.Rancher.Restart()
+		case "drop-ws":
+			l.Rancher.DropWebsockets()
 		}
 		return nil
 	}

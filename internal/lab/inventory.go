@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -36,7 +37,13 @@ type (
 		Region      string       `yaml:"region"`
 		Wave        int          `yaml:"wave"`
 		Credentials yCredentials `yaml:"credentials"`
-		Hosts       []yHost      `yaml:"hosts"`
+		Hosts       []yHost      `yaml:"hosts,omitempty"`
+		Discover    *yDiscover   `yaml:"discover,omitempty"`
+	}
+	yDiscover struct {
+		From     string `yaml:"from"`
+		Docker   string `yaml:"docker"`
+		Insecure bool   `yaml:"insecure"`
 	}
 	yCredentials struct {
 		AccessKeyEnv string `yaml:"accessKeyEnv"`
@@ -48,6 +55,11 @@ type (
 		Labels map[string]string `yaml:"labels,omitempty"`
 	}
 )
+
+// DiscoverTemplate is the Docker endpoint template of environments listed
+// in Config.Discover: Rancher knows each host's agent IP (127.0.0.1) and
+// its "docker-port" label.
+const DiscoverTemplate = `tcp://{{.AgentIP}}:{{or (index .Labels "docker-port") "2375"}}`
 
 const inventoryHeader = `# hosts.yaml for a Drover lab: every registry, Docker host and the Rancher
 # server below is a simulator on 127.0.0.1 that lives as long as the lab.
@@ -74,8 +86,15 @@ func (l *Lab) InventoryYAML() []byte {
 	for _, e := range l.envs {
 		ye := yEnvironment{Name: e.Name, Region: e.Region, Wave: e.Wave,
 			Credentials: yCredentials{AccessKeyEnv: e.AccessKeyEnv, SecretKeyEnv: e.SecretKeyEnv}}
-		for _, h := range e.Hosts {
-			ye.Hosts = append(ye.Hosts, yHost{Name: h.Name, Docker: h.Endpoint, Labels: h.Labels})
+		if slices.Contains(l.cfg.Discover, e.Name) {
+			// The template's sample run (validation) sees no labels, hence the
+			// fallback port; agents are on 127.0.0.1, but validation cannot
+			// know that, hence insecure.
+			ye.Discover = &yDiscover{From: "rancher", Docker: DiscoverTemplate, Insecure: true}
+		} else {
+			for _, h := range e.Hosts {
+				ye.Hosts = append(ye.Hosts, yHost{Name: h.Name, Docker: h.Endpoint, Labels: h.Labels})
+			}
 		}
 		y.Environments = append(y.Environments, ye)
 	}

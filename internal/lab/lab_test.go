@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
@@ -173,5 +174,39 @@ func TestStartRejectsBadConfig(t *testing.T) {
 			l.Close()
 			t.Errorf("Start(%+v) succeeded", cfg)
 		}
+	}
+}
+
+func TestDiscoverEnvironments(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Envs: 2, HostsPerEnv: 2, ImageSize: 32 << 10, Discover: []string{"qa"}})
+	path := filepath.Join(t.TempDir(), "hosts.yaml")
+	if err := l.WriteInventory(path); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Validate(inventory.RequireCredentials(l.Getenv)); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	qa := inv.Environments[1]
+	if qa.Name != "qa" || len(qa.Hosts) != 0 || qa.Discover == nil || qa.Discover.Docker != lab.DiscoverTemplate {
+		t.Fatalf("qa = %+v", qa)
+	}
+	// The template, fed what Rancher reports, gives the hosts' endpoints.
+	tmpl := template.Must(template.New("docker").Parse(qa.Discover.Docker))
+	for _, h := range l.Envs()[1].Hosts {
+		var b strings.Builder
+		if err := tmpl.Execute(&b, map[string]any{"AgentIP": "127.0.0.1", "Hostname": h.Name, "Labels": h.Labels}); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != h.Endpoint {
+			t.Errorf("%s: template gives %s, want %s", h.Name, b.String(), h.Endpoint)
+		}
+	}
+	if _, err := lab.Start(t.Context(), lab.Config{Discover: []string{"nowhere"}}); err == nil {
+		t.Errorf("discover of an unknown environment accepted")
 	}
 }
