@@ -232,7 +232,10 @@ func TestAffinityScheduling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { st := bad.Status(); return st.Transitioning == "error" && strings.Contains(st.TransitioningMessage, "Allocation failed") })
+	waitFor(t, func() bool {
+		st := bad.Status()
+		return st.Transitioning == "error" && strings.Contains(st.TransitioningMessage, "Allocation failed")
+	})
 	if st := bad.Status(); st.State != "activating" {
 		t.Errorf("state %s", st.State)
 	}

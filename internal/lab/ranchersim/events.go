@@ -13,7 +13,8 @@ import (
 type subscriber struct {
 	projects map[*Project]bool
 	rc       *rctx
-	changes  bool // subscribed to resource.change
+	changes  bool  // subscribed to resource.change
+	since    int64 // changes up to this sequence number happened before it subscribed
 	ch       chan []byte
 	conn     *websocket.Conn
 }
@@ -60,6 +61,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, rc *rctx, sco
 		s.mu.Unlock()
 		return
 	}
+	sub.since = s.seq
 	s.subs[sub] = true
 	s.mu.Unlock()
 	defer func() {
@@ -136,15 +138,15 @@ func (s *Server) publish() {
 	}
 	var outs []out
 	s.mu.Lock()
-	dirty := s.dirty
-	s.dirty, s.dirtySet = nil, map[any]bool{}
+	dirty, seqs := s.dirty, s.dirtySet
+	s.dirty, s.dirtySet = nil, map[any]int64{}
 	for sub := range s.subs {
 		if !sub.changes {
 			continue
 		}
 		o := out{sub: sub}
 		for _, obj := range dirty {
-			if !sub.projects[projectOf(obj)] {
+			if !sub.projects[projectOf(obj)] || seqs[obj] <= sub.since {
 				continue
 			}
 			res := sub.rc.render(obj)

@@ -27,7 +27,8 @@ type Server struct {
 	projects     []*Project
 	changed      chan struct{} // closed and replaced on every model change
 	dirty        []any         // resources changed since the last publish, in order
-	dirtySet     map[any]bool
+	dirtySet     map[any]int64 // resource -> sequence number of its last change
+	seq          int64
 	subs         map[*subscriber]bool
 	failN        int
 	failStatus   int
@@ -50,7 +51,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("ranchersim: %w", err)
 		}
 	}
-	s := &Server{opts: o, changed: make(chan struct{}), dirtySet: map[any]bool{}, subs: map[*subscriber]bool{}}
+	s := &Server{opts: o, changed: make(chan struct{}), dirtySet: map[any]int64{}, subs: map[*subscriber]bool{}}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	ln := o.listener
 	if ln == nil {
@@ -170,16 +171,10 @@ func (s *Server) touch(objs ...any) {
 		if o == nil {
 			continue
 		}
-		if !s.dirtySet[o] {
-			s.dirtySet[o] = true
-			s.dirty = append(s.dirty, o)
-		}
+		s.mark(o)
 		switch x := o.(type) {
 		case *Service:
-			if !s.dirtySet[x.stack] {
-				s.dirtySet[x.stack] = true
-				s.dirty = append(s.dirty, x.stack)
-			}
+			s.mark(x.stack)
 		case *Container:
 			s.touch(x.svc)
 			if x.host != nil {
@@ -189,6 +184,14 @@ func (s *Server) touch(objs ...any) {
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+func (s *Server) mark(o any) {
+	s.seq++
+	if _, ok := s.dirtySet[o]; !ok {
+		s.dirty = append(s.dirty, o)
+	}
+	s.dirtySet[o] = s.seq
 }
 
 // goLocked starts f in a tracked goroutine unless the server is closed. Called with s.mu held.
