@@ -2,9 +2,11 @@ package registries
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -144,5 +146,33 @@ func TestFaultsReachClients(t *testing.T) {
 	r.Faults().Down(false)
 	if _, err := remote.Head(ref.Context().Tag("1.0"), remote.WithContext(t.Context())); err != nil {
 		t.Errorf("HEAD after Down(false): %v", err)
+	}
+}
+
+// TestLinkShapesDownloads checks a lower bound only: a shaped registry can
+// never serve faster than its link (an upper bound would depend on load).
+func TestLinkShapesDownloads(t *testing.T) {
+	t.Parallel()
+	r := start(t)
+	seeded, err := Seed(t.Context(), r.Addr(), SeedSpec{Images: []string{"app:1.0"}, Size: 512 << 10, Layers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetLink(netem.Link{BytesPerSec: 2 << 20, Latency: 100 * time.Millisecond})
+	url := r.URL() + "/v2/app/blobs/" + seeded[0].Layers[0]
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || n != seeded[0].Size {
+		t.Fatalf("read %d of %d bytes: %v", n, seeded[0].Size, err)
+	}
+	// 100ms latency + 512 KiB at 2 MiB/s, less one 40 KiB chunk of slack.
+	if d, floor := time.Since(start), 100*time.Millisecond+230*time.Millisecond; d < floor {
+		t.Errorf("shaped download took %v, less than the link allows (%v)", d, floor)
 	}
 }
