@@ -26,6 +26,7 @@ func Mirror(ctx context.Context, lock *inventory.Lock, source inventory.Registry
 	if err != nil {
 		return nil, err
 	}
+	defer r.o.done()
 	r.check(ctx)
 	r.transfer(ctx)
 	r.push(ctx)
@@ -39,6 +40,7 @@ func Plan(ctx context.Context, lock *inventory.Lock, source inventory.Registry, 
 	if err != nil {
 		return nil, err
 	}
+	defer r.o.done()
 	r.check(ctx)
 	return r.plan()
 }

@@ -175,3 +175,29 @@ func TestMirrorNeedsLockAndRegions(t *testing.T) {
 		t.Fatalf("WithJobs(0): want an option error, got %v", err)
 	}
 }
+
+// TestMirrorWithoutMountSupport: go-containerregistry's registry answers a
+// mount with a plain upload session (202); the blob is then uploaded.
+func TestMirrorWithoutMountSupport(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 2, registries.WithImpl(registries.GGCR))
+	l.seed(t, registries.SeedSpec{Images: []string{"app:1.0"}, Size: 128 << 10, Layers: 2})
+	copyImage(t, l.src.Addr(), "app:1.0", "mirror/app:1.0")
+	lock := l.lock(t, []string{"app:1.0", "mirror/app:1.0"})
+	rep, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts()...)
+	if err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	for _, res := range rep.Results {
+		if res.Status != StatusMirrored || res.BlobsMounted != 0 {
+			t.Errorf("result %+v: want mirrored without mounts", res)
+		}
+	}
+	for name, r := range l.regions {
+		for _, li := range lock.Images {
+			if code, _ := getManifest(t, r.Addr(), li.Repository, li.Digest); code != http.StatusOK {
+				t.Errorf("region %s %s: manifest status %d", name, li.Repository, code)
+			}
+		}
+	}
+}

@@ -28,6 +28,9 @@ type options struct {
 	progress   func(Progress)
 	keychain   authn.Keychain
 	transport  http.RoundTripper
+	// ownTransport: the transport was made here, so its idle connections
+	// are closed when the call returns.
+	ownTransport bool
 	getenv     func(string) string
 	attempts   int
 	backoff    time.Duration
@@ -63,6 +66,7 @@ func newOptions(opts []Option) (*options, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
 	if o.transport == nil {
+		o.ownTransport = true
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 4 * o.jobs
 		t.WriteBufferSize, t.ReadBufferSize = 64<<10, 64<<10 // fewer syscalls per streamed blob
@@ -190,6 +194,13 @@ func WithPrevious(lock *inventory.Lock) Option {
 // is false.
 func WithRelock(relock bool) Option {
 	return func(o *options) error { o.relock = relock; return nil }
+}
+
+// done releases what the call made: idle connections of its own transport.
+func (o *options) done() {
+	if t, ok := o.transport.(*http.Transport); ok && o.ownTransport {
+		t.CloseIdleConnections()
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -28,6 +28,7 @@ func Resolve(ctx context.Context, source inventory.Registry, rel *inventory.Rele
 	if err != nil {
 		return nil, err
 	}
+	defer o.done()
 	if prev := o.previous; prev != nil && prev.Source != "" && prev.Source != source.Address && !o.relock {
 		return nil, fmt.Errorf("lock was resolved at %s, the inventory's source is %s: rerun with --relock", prev.Source, source.Address)
 	}
