@@ -21,24 +21,24 @@ import (
 type Option func(*options) error
 
 type options struct {
-	jobs       int
-	platforms  []v1.Platform
-	foreign    bool
-	logger     *slog.Logger
-	progress   func(Progress)
-	keychain   authn.Keychain
-	transport  http.RoundTripper
+	jobs      int
+	platforms []v1.Platform
+	foreign   bool
+	logger    *slog.Logger
+	progress  func(Progress)
+	keychain  authn.Keychain
+	transport http.RoundTripper
 	// ownTransport: the transport was made here, so its idle connections
 	// are closed when the call returns.
 	ownTransport bool
-	getenv     func(string) string
-	attempts   int
-	backoff    time.Duration
-	maxBackoff time.Duration
-	chunk      int
-	depth      int
-	previous   *inventory.Lock
-	relock     bool
+	getenv       func(string) string
+	attempts     int
+	backoff      time.Duration
+	maxBackoff   time.Duration
+	chunk        int
+	depth        int
+	previous     *inventory.Lock
+	relock       bool
 	// sleep waits between retries; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
