@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +14,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// maxNodes bounds the work one document may cause (aliases can multiply
-// it); past it decoding stops with an error instead of eating memory.
-const maxNodes = 1 << 20
+// Limits on one document. maxNodes bounds the work decoding may do
+// (aliases can multiply it): an inventory of 10,000 hosts is about 50,000
+// nodes. maxBytes bounds what is read at all.
+const (
+	maxNodes = 200_000
+	maxBytes = 16 << 20
+)
 
 // positions maps a key path written with indices ("environments[3].hosts[0].docker")
 // to the line it was read from. A path is present only if the file set it
@@ -96,11 +101,14 @@ func (d *decoder) errorf(line int, l loc, format string, args ...any) {
 
 // parseDocument reads exactly one YAML document and returns its root node.
 func parseDocument(r io.Reader, file string) (*yaml.Node, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	if len(data) > maxBytes {
+		return nil, &FieldError{File: file, Msg: fmt.Sprintf("file too large (over %d MiB)", maxBytes>>20)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {

@@ -99,7 +99,7 @@ func (a RegistryAuth) LogValue() slog.Value {
 // returns nil, nil when the registry names no env vars (anonymous, or the
 // docker config in credentials.dockerConfig or the default one), and an
 // error naming the variable when one is empty.
-func (r *Registry) Auth(getenv func(string) string) (*RegistryAuth, error) {
+func (r Registry) Auth(getenv func(string) string) (*RegistryAuth, error) {
 	c := r.Credentials
 	if c == nil || (c.UsernameEnv == "" && c.PasswordEnv == "") {
 		return nil, nil //nolint:nilnil // no env credentials is not an error: docker config or anonymous

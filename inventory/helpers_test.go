@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -198,6 +199,19 @@ func FuzzLoad(f *testing.F) {
 		}
 		_ = inv.Validate()
 		_ = inv.EnvsByWave()
-		_ = Describe(&bytes.Buffer{}, inv, func(string) string { return "" }, false)
+		var out bytes.Buffer
+		if err := Describe(&out, inv, func(string) string { return "" }, false); err != nil {
+			t.Fatalf("Describe: %v", err)
+		}
+		// What loads, prints as an inventory that loads to the same thing.
+		back, err := Load(&out, "fuzz.yaml")
+		if err != nil {
+			t.Fatalf("Describe output does not load: %v\n%s", err, out.String())
+		}
+		want := inv.Redacted()
+		want.pos, back.pos = nil, nil
+		if !reflect.DeepEqual(want, back) {
+			t.Fatalf("round trip changed the inventory:\n%+v\n%+v", want, back)
+		}
 	})
 }

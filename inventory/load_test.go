@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -318,4 +320,36 @@ func mustLoad(t *testing.T, name string) *Inventory {
 		t.Fatal(err)
 	}
 	return inv
+}
+
+func TestLoadLimits(t *testing.T) {
+	t.Parallel()
+	// 600 environments aliasing one list of 400 hosts: small text, 240,000
+	// hosts once expanded. Decoding stops at the node budget.
+	var b strings.Builder
+	b.WriteString("version: 1\nx: &h [")
+	for i := range 400 {
+		fmt.Fprintf(&b, "{name: h%d, docker: 'unix:///s%d'},", i, i)
+	}
+	b.WriteString("]\nenvironments:\n")
+	for i := range 600 {
+		fmt.Fprintf(&b, "  - {name: e%d, region: eu, hosts: *h}\n", i)
+	}
+	_, err := Load(strings.NewReader(b.String()), "bomb.yaml")
+	if err == nil || !strings.Contains(err.Error(), "document too large (aliases expand past 200000 nodes)") {
+		t.Errorf("alias expansion: %.300v", err)
+	}
+	_, err = Load(io.LimitReader(zeros{}, maxBytes+10), "big.yaml")
+	if err == nil || err.Error() != "big.yaml: file too large (over 16 MiB)" {
+		t.Errorf("huge file: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
 }
