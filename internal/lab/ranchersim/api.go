@@ -93,7 +93,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(rest) == 0 {
-		s.apiVersion(w, rc, pr)
+		s.apiVersion(w, rc)
 		return
 	}
 	var scope []*Project
@@ -141,7 +141,7 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 		"data": data})
 }
 
-func (s *Server) apiVersion(w http.ResponseWriter, rc *rctx, pr principal) {
+func (s *Server) apiVersion(w http.ResponseWriter, rc *rctx) {
 	base := rc.base()
 	lk := map[string]any{"self": base, "schemas": base + "/schemas", "projects": base + "/projects",
 		"subscribe": base + "/subscribe"}

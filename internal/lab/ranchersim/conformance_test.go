@@ -349,8 +349,16 @@ func TestLaunchConfigRoundTrip(t *testing.T) {
 	sent := upgradeBody(before, "registry.local/app", 1, 100, false)
 	sentLC := sent["inServiceStrategy"].(map[string]any)["launchConfig"].(map[string]any)
 	sentLC["extraFromClient"] = []any{"kept"}
-	if code, m := f.action(svc, "upgrade", sent); code != http.StatusAccepted {
-		t.Fatalf("%d %v", code, m)
+	code, accepted := f.action(svc, "upgrade", sent)
+	if code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, accepted)
+	}
+	// The 202 answer already carries the new launch config and the stored upgrade.
+	if lc := accepted["launchConfig"].(map[string]any); lc["imageUuid"] != "docker:registry.local/app" || lc["version"] == "0" {
+		t.Errorf("202 launchConfig %v %v", lc["imageUuid"], lc["version"])
+	}
+	if up, _ := accepted["upgrade"].(map[string]any); up == nil || up["inServiceStrategy"].(map[string]any)["previousLaunchConfig"] == nil {
+		t.Errorf("202 upgrade %v", accepted["upgrade"])
 	}
 	f.waitState(svc, "upgraded")
 	after := f.get(svc)

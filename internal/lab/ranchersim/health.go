@@ -3,7 +3,6 @@ package ranchersim
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -149,5 +148,3 @@ func cutTrim(s, sep string) (string, string, bool) {
 	a, b, ok := strings.Cut(s, sep)
 	return strings.TrimSpace(a), strings.TrimSpace(b), ok
 }
-
-var _ = strconv.Itoa
