@@ -65,11 +65,20 @@ func (lc LaunchConfig) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Keys returns the keys in order.
-func (lc *LaunchConfig) Keys() []string { return append([]string(nil), lc.keys...) }
+// Keys returns the keys in order. The read methods (Keys, Get, String,
+// Name, ImageUUID, Image, Labels) treat a nil *LaunchConfig as empty.
+func (lc *LaunchConfig) Keys() []string {
+	if lc == nil {
+		return nil
+	}
+	return append([]string(nil), lc.keys...)
+}
 
 // Get returns the raw value of key.
 func (lc *LaunchConfig) Get(key string) (json.RawMessage, bool) {
+	if lc == nil {
+		return nil, false
+	}
 	v, ok := lc.vals[key]
 	return v, ok
 }
@@ -77,7 +86,7 @@ func (lc *LaunchConfig) Get(key string) (json.RawMessage, bool) {
 // String returns the value of key if it is a JSON string, else "".
 func (lc *LaunchConfig) String(key string) string {
 	var s string
-	if v, ok := lc.vals[key]; ok && json.Unmarshal(v, &s) == nil {
+	if v, ok := lc.Get(key); ok && json.Unmarshal(v, &s) == nil {
 		return s
 	}
 	return ""
@@ -99,8 +108,11 @@ func (lc *LaunchConfig) Set(key string, v any) error {
 	return nil
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (nil for nil).
 func (lc *LaunchConfig) Clone() *LaunchConfig {
+	if lc == nil {
+		return nil
+	}
 	c := &LaunchConfig{keys: append([]string(nil), lc.keys...), vals: make(map[string]json.RawMessage, len(lc.vals))}
 	for k, v := range lc.vals {
 		c.vals[k] = append(json.RawMessage(nil), v...)
@@ -129,7 +141,7 @@ func (lc *LaunchConfig) SetImage(ref string) error {
 // Labels returns the labels (nil when absent or not a string map).
 func (lc *LaunchConfig) Labels() map[string]string {
 	var m map[string]string
-	if v, ok := lc.vals["labels"]; ok {
+	if v, ok := lc.Get("labels"); ok {
 		if err := json.Unmarshal(v, &m); err != nil {
 			return nil
 		}
