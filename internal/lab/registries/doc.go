@@ -27,7 +27,10 @@
 // and are cached process-wide. Tags of one repository share their base
 // layers; one reference can be a linux/amd64 + windows/amd64 manifest list
 // and one can carry a foreign layer (not pushed, as go-containerregistry
-// never pushes non-distributable layers).
+// never pushes non-distributable layers; Windows daemons fetch it from its
+// URL, a Linux dockerd only from the registry, so it cannot pull that image
+// unless a mirror copied the blob: TestRealDockerPullsSeededImages pins
+// this).
 //
 // Concurrency: a Registry is safe for concurrent use; its knobs can be
 // turned while requests are in flight. Seed may run concurrently with

@@ -39,7 +39,10 @@ type SeedSpec struct {
 	// application/vnd.docker.image.rootfs.foreign.diff.tar.gzip, like
 	// Windows base layers): not pushed; its URL points at the seeded
 	// registry's /lab/foreign/ path, which every lab registry serves. It may
-	// be one of Images or an extra reference.
+	// be one of Images or an extra reference. The image is linux/amd64, but
+	// note that a Linux dockerd never follows foreign URLs (only Windows
+	// daemons do): it pulls this image only from a registry holding the
+	// blob. go-containerregistry refuses URLs on private addresses.
 	Foreign string
 	// Username and Password, when set, authenticate with HTTP Basic.
 	Username, Password string
