@@ -32,7 +32,8 @@ type client struct {
 	addr   string
 	scheme string
 	http   *http.Client
-	slots  *semaphore.Weighted // concurrent blob transfers
+	slots  *semaphore.Weighted // concurrent blob transfers (held while streaming)
+	reqs   *semaphore.Weighted // concurrent other requests (held until the answer's headers)
 	o      *options
 
 	mu     sync.Mutex
@@ -87,6 +88,7 @@ func newClient(ctx context.Context, label string, r inventory.Registry, scopes [
 		scheme: reg.Scheme(),
 		http:   &http.Client{Transport: rt},
 		slots:  semaphore.NewWeighted(int64(limit)),
+		reqs:   semaphore.NewWeighted(int64(limit)),
 		o:      o,
 	}, nil
 }
@@ -184,7 +186,11 @@ func (c *client) do(ctx context.Context, method, target string, hdr http.Header,
 			req.Header[k] = v
 		}
 		var retryAfter time.Duration
+		if err := c.reqs.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
 		resp, err := c.http.Do(req)
+		c.reqs.Release(1)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {

@@ -34,13 +34,17 @@
 // Manifests are pushed after all their blobs, children before their index,
 // and the top manifest by tag when the lock has one (else by digest), so an
 // interrupted run leaves no manifest pointing at missing blobs and a re-run
-// resumes by skipping whatever is complete.
+// resumes by skipping whatever is complete. An image already present in a
+// region (by digest) is not re-tagged there: hosts pull by digest.
 //
 // Concurrency: images, regions and blobs proceed in parallel, bounded by
 // WithJobs overall and, per registry, by inventory.Registry.MaxConcurrency
-// concurrent blob transfers (the jobs value when unset). Every function is
-// safe for concurrent use; the progress callback is called from one
-// goroutine at a time.
+// (the jobs value when unset): that many blob transfers (a source read or a
+// region upload, held while streaming), and separately that many other
+// requests (HEAD, POST, manifests) at once. A fan-out takes its source slot
+// first, then its regions' in name order, so fan-outs cannot deadlock.
+// Every function is safe for concurrent use; the progress callback is
+// called from one goroutine at a time.
 //
 // Failures: requests answered 408, 429 (honouring Retry-After) or 5xx, and
 // connection errors, are retried with backoff; 401 and 403 are not (the error

@@ -68,7 +68,15 @@ func Resolve(ctx context.Context, source inventory.Registry, rel *inventory.Rele
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if prev := o.previous; prev != nil && prev.Source == lock.Source && slices.EqualFunc(prev.Images, lock.Images, sameImage) {
+		lock.Created = prev.Created // nothing changed: the lock file stays byte for byte
+	}
 	return lock, nil
+}
+
+func sameImage(a, b inventory.LockImage) bool {
+	return a.Name == b.Name && a.Ref == b.Ref && a.Repository == b.Repository && a.Tag == b.Tag &&
+		a.Digest == b.Digest && a.MediaType == b.MediaType && slices.Equal(a.Platforms, b.Platforms)
 }
 
 func resolveOne(ctx context.Context, src *client, ri inventory.ReleaseImage, r sourceRef, o *options) (*inventory.LockImage, error) {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -83,3 +84,64 @@ func TestMirrorResumes(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestMirrorBoundsPerRegistry: maxConcurrency bounds blob transfers per
+// registry (source reads until the body is closed, region uploads).
+func TestMirrorBoundsPerRegistry(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 2)
+	l.seed(t, registries.SeedSpec{Images: []string{"app:1.0", "app:1.1"}, Size: 1 << 20, Layers: 4, Base: -1})
+	lock := l.lock(t, []string{"app:1.0", "app:1.1"})
+	var mu sync.Mutex
+	cur, peak := map[string]int{}, map[string]int{}
+	track := func(key string, d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		cur[key] += d
+		peak[key] = max(peak[key], cur[key])
+	}
+	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		c, _, _ := netem.Classify(req.URL.Path)
+		key := req.URL.Host + " " + req.Method
+		stream := (req.Method == http.MethodPut && c == netem.ClassUploads) || (req.Method == http.MethodGet && c == netem.ClassBlobs)
+		if !stream {
+			return http.DefaultTransport.RoundTrip(req)
+		}
+		track(key, 1)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil || req.Method == http.MethodPut {
+			track(key, -1)
+			return resp, err
+		}
+		resp.Body = &closeHook{ReadCloser: resp.Body, fn: func() { track(key, -1) }}
+		return resp, nil
+	})
+	source := l.source()
+	source.MaxConcurrency = 2
+	regions := l.inv()
+	r1 := regions["r1"]
+	r1.MaxConcurrency = 1
+	regions["r1"] = r1
+	if _, err := Mirror(t.Context(), lock, source, regions, l.opts(WithJobs(4), WithTransport(rt))...); err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{l.src.Addr() + " GET": 2, l.regions["r1"].Addr() + " PUT": 1, l.regions["r2"].Addr() + " PUT": 4}
+	for key, limit := range want {
+		if peak[key] < 1 || peak[key] > limit {
+			t.Errorf("%s: peak %d concurrent transfers, want 1..%d", key, peak[key], limit)
+		}
+	}
+}
+
+type closeHook struct {
+	io.ReadCloser
+	once sync.Once
+	fn   func()
+}
+
+func (c *closeHook) Close() error {
+	c.once.Do(c.fn)
+	return c.ReadCloser.Close()
+}
