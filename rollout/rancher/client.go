@@ -31,6 +31,7 @@ type Client struct {
 	hubs     map[string]*hub
 	closed   bool
 	hubsDone sync.WaitGroup
+	ownHC    bool // hc was made here: Close closes its idle connections
 }
 
 // New returns a client for the Rancher server at baseURL, authenticating with
@@ -75,7 +76,7 @@ func New(baseURL, accessKey, secretKey string, opts ...Option) (*Client, error) 
 			}
 			tr.TLSClientConfig.RootCAs = pool
 		}
-		c.hc = &http.Client{Transport: tr}
+		c.hc, c.ownHC = &http.Client{Transport: tr}, true
 	}
 	return c, nil
 }
@@ -181,8 +182,10 @@ func (c *Client) Discover(ctx context.Context) (schemasURL string, err error) {
 	return s, nil
 }
 
-// Close ends the event subscriptions and waits for their goroutines. The
-// client stays usable for requests; WaitFor after Close only polls.
+// Close ends the event subscriptions, waits for their goroutines, and
+// closes idle connections (of the client's own transport, not of one given
+// with WithHTTPClient). The client stays usable for requests; WaitFor after
+// Close only polls.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -191,6 +194,9 @@ func (c *Client) Close() error {
 	}
 	c.mu.Unlock()
 	c.hubsDone.Wait()
+	if c.ownHC {
+		c.hc.CloseIdleConnections()
+	}
 	return nil
 }
 

@@ -2,6 +2,8 @@ package rancher
 
 import (
 	"bytes"
+	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -269,5 +271,44 @@ func TestLookups(t *testing.T) {
 	ss, err := c.Stacks(ctx, "1a5")
 	if err != nil || len(ss) != 2 {
 		t.Errorf("Stacks = %v, %v", ss, err)
+	}
+}
+
+func TestTLSVerified(t *testing.T) {
+	t.Parallel()
+	f := newFakeTLS(t, true)
+	f.std("api")
+	f.set("1s1", map[string]any{"state": "upgrading", "transitioning": "yes"}, false)
+	ctx := t.Context()
+
+	plain, err := New(f.srv.URL, f.access, f.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uerr *tls.CertificateVerificationError
+	if _, err := plain.Discover(ctx); !errors.As(err, &uerr) {
+		t.Fatalf("self-signed server without WithCAFile: %v, want a verification error", err)
+	}
+
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(f.srv.URL, f.access, f.secret, WithCAFile(ca), WithPollInterval(time.Hour), fastStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Discover(ctx); err != nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	// The websocket (wss) goes through the same verified transport.
+	svc := &Service{Resource: Resource{ID: "1s1", Type: "service", AccountID: "1a5"}}
+	res := startWait(ctx, c, svc, StateIs(StateUpgraded))
+	eventually(t, "wss subscribed", func() bool { return f.numSubs() == 1 && f.gets("1s1") >= 2 })
+	f.set("1s1", map[string]any{"state": "upgraded", "transitioning": "no"}, true)
+	if r := <-res; r.err != nil || r.svc.State != StateUpgraded {
+		t.Fatalf("WaitFor over wss = %+v, %v", r.svc, r.err)
 	}
 }

@@ -47,7 +47,10 @@ type fakeSub struct {
 
 const foreign = "http://rancher.internal:8080"
 
-func newFake(t *testing.T) *fake {
+func newFake(t *testing.T) *fake { return newFakeTLS(t, false) }
+
+// newFakeTLS serves over TLS (httptest's self-signed certificate) when tls.
+func newFakeTLS(t *testing.T, tls bool) *fake {
 	f := &fake{t: t, access: "AK", secret: "SK-secret-value", pageSize: 100,
 		objs: map[string]map[string]json.RawMessage{}, actions: map[string][]json.RawMessage{},
 		subs: map[*fakeSub]struct{}{}, serviceGets: map[string]int{}}
@@ -62,7 +65,12 @@ func newFake(t *testing.T) *fake {
 	mux.HandleFunc("GET /linked/instances/{sid}", f.instances)
 	mux.HandleFunc("POST /v2-beta/projects/{p}/services/{id}/{$}", f.action)
 	mux.HandleFunc("GET /v2-beta/projects/{p}/subscribe", f.subscribe)
-	f.srv = httptest.NewServer(f.auth(mux))
+	f.srv = httptest.NewUnstartedServer(f.auth(mux))
+	if tls {
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
 	t.Cleanup(f.close)
 	return f
 }

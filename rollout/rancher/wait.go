@@ -61,8 +61,9 @@ func (c *Client) WaitState(ctx context.Context, svc *Service, states ...string) 
 // it fail) is confirmed with a GET, whose result decides. The service is
 // also re-read after every (re)connect of the websocket and every poll
 // interval (WithPollInterval; by default 5s while the socket is up, and 1s
-// while it is down or with WithEventStream(false)). Network errors and 5xx answers while
-// waiting are retried until the deadline; 4xx answers end the wait.
+// while it is down or with WithEventStream(false)). Network errors, 5xx,
+// 408, 409 and 429 answers while waiting are retried until the deadline;
+// other 4xx answers (404: the service is gone) end the wait.
 func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Service, error) {
 	if cond == nil {
 		return nil, errors.New("rancher: WaitFor: nil condition")
@@ -100,7 +101,7 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 			case ctx.Err() != nil:
 				return cur, c.waitErr(ctx, cur, lastErr)
 			case permanent(err):
-				return cur, fmt.Errorf("wait for service %s (%s): %w", svc.Name, svc.ID, err)
+				return cur, fmt.Errorf("wait for service %s (%s): %w", cur.Name, svc.ID, err)
 			default:
 				lastErr = err
 				c.log.Debug("rancher: wait: read failed, retrying", "service", svc.ID, "err", err)
@@ -122,6 +123,7 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 				read = true
 				continue
 			}
+			cur = &s
 			// An event is a hint: cond met (or failed) on it is confirmed by a
 			// GET, so a late event can never end the wait.
 			if done, cerr := cond(&s); done || cerr != nil {
