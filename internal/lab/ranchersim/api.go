@@ -308,7 +308,7 @@ func (s *Server) hostAction(w http.ResponseWriter, rc *rctx, h *Host, action str
 	res := rc.host(h)
 	acts, _ := res["actions"].(map[string]any)
 	if _, ok := acts[action]; !ok {
-		if slices.Contains([]string{"activate", "deactivate", "update", "remove", "evacuate", "dockersocket"}, action) {
+		if slices.Contains([]string{"activate", "deactivate", "update", "remove", "evacuate", "dockersocket", "purge", "restore", "provision", "error", "create"}, action) {
 			writeErr(w, errActionNotAvailable())
 		} else {
 			writeErr(w, errInvalidAction())

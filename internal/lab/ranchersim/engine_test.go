@@ -22,11 +22,12 @@ type fakeEngine struct {
 	calls      []string
 	pullErr    error
 	gates      map[string]chan struct{} // op -> gate (closed = open)
+	blocked    map[string]int           // op -> calls waiting at its gate
 	n          int
 }
 
 func newFakeEngine(name string, images ...string) *fakeEngine {
-	e := &fakeEngine{name: name, images: map[string]bool{}, containers: map[string]string{}, gates: map[string]chan struct{}{}}
+	e := &fakeEngine{name: name, images: map[string]bool{}, containers: map[string]string{}, gates: map[string]chan struct{}{}, blocked: map[string]int{}}
 	for _, i := range images {
 		e.images[i] = true
 	}
@@ -64,6 +65,14 @@ func (e *fakeEngine) wait(ctx context.Context, op string) error {
 	d := e.opTime
 	e.mu.Unlock()
 	if ch != nil {
+		e.mu.Lock()
+		e.blocked[op]++
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.blocked[op]--
+			e.mu.Unlock()
+		}()
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -165,4 +174,10 @@ func (e *fakeEngine) setPullErr(err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.pullErr = err
+}
+
+func (e *fakeEngine) blockedAt(op string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.blocked[op]
 }

@@ -179,9 +179,9 @@ func (rc *rctx) host(h *Host) map[string]any {
 	case "active":
 		acts = []string{"update", "deactivate", "evacuate", "dockersocket"}
 	case "inactive":
-		acts = []string{"update", "activate", "remove", "evacuate", "dockersocket"}
+		acts = []string{"update", "activate", "evacuate", "dockersocket"}
 	default:
-		acts = []string{"update", "remove"}
+		acts = []string{"update"}
 	}
 	return map[string]any{
 		"id": h.id, "type": "host", "baseType": "host",

@@ -104,6 +104,7 @@ func reach(t *testing.T, f *fixture, svc *Service, state string) []func() {
 	case "canceling-upgrade":
 		hold("create")
 		upgrade("app:1.0") // present: the process blocks in CreateContainer
+		waitFor(t, func() bool { return e.blockedAt("create") > 0 })
 		act("cancelupgrade", nil)
 	case "deactivating":
 		hold("stop")
