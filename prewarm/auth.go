@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
+	"github.com/docker/cli/cli/config"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/moby/api/types/registry"
@@ -26,29 +29,30 @@ func EncodeAuth(cfg registry.AuthConfig) (string, error) {
 	return base64.URLEncoding.EncodeToString(b), nil
 }
 
-// InventoryAuth resolves credentials the way the inventory says: for a
-// registry with credentials.usernameEnv/passwordEnv, from those variables
-// (read with getenv); otherwise from the docker config and credential
-// helpers (authn.DefaultKeychain). Anonymous when neither has any.
-// Credentials never appear in errors.
+// InventoryAuth resolves registry credentials the way the inventory says,
+// as prewarm mirror does: credentials.usernameEnv/passwordEnv read with
+// getenv; else credentials.dockerConfig (a docker config.json, credential
+// helpers included); else the default docker config and credential helpers
+// (authn.DefaultKeychain); else anonymous. Credentials never appear in
+// errors or logs.
 func InventoryAuth(inv *inventory.Inventory, getenv func(string) string) AuthFunc {
-	byAddr := map[string]*inventory.RegistryCredentials{}
-	add := func(r inventory.Registry) {
-		if r.Address != "" && r.Credentials != nil {
-			byAddr[r.Address] = r.Credentials
-		}
-	}
-	add(inv.Registries.Source)
+	byAddr := map[string]inventory.Registry{inv.Registries.Source.Address: inv.Registries.Source}
 	for _, r := range inv.Registries.Regions {
-		add(r)
+		byAddr[r.Address] = r
 	}
 	return func(ctx context.Context, addr string) (string, error) {
-		if c := byAddr[addr]; c != nil && c.UsernameEnv != "" {
-			user, pass := getenv(c.UsernameEnv), getenv(c.PasswordEnv)
-			if user == "" || pass == "" {
-				return "", fmt.Errorf("registry %s: credentials env %s/%s not set", addr, c.UsernameEnv, c.PasswordEnv)
+		r := byAddr[addr]
+		r.Address = addr
+		c := r.Credentials
+		switch {
+		case c != nil && (c.UsernameEnv != "" || c.PasswordEnv != ""):
+			a, err := r.Auth(getenv)
+			if err != nil {
+				return "", err
 			}
-			return EncodeAuth(registry.AuthConfig{Username: user, Password: pass, ServerAddress: addr})
+			return EncodeAuth(registry.AuthConfig{Username: a.Username, Password: a.Password, ServerAddress: addr})
+		case c != nil && c.DockerConfig != "":
+			return dockerConfigAuth(c.DockerConfig, addr)
 		}
 		reg, err := name.NewRegistry(addr)
 		if err != nil {
@@ -70,4 +74,27 @@ func InventoryAuth(inv *inventory.Inventory, getenv func(string) string) AuthFun
 			IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken, ServerAddress: addr,
 		})
 	}
+}
+
+func dockerConfigAuth(path, addr string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("registry %s: credentials: %w", addr, err)
+	}
+	defer f.Close()
+	cf, err := config.LoadFromReader(f)
+	if err != nil {
+		return "", fmt.Errorf("registry %s: docker config %s: %w", addr, filepath.Base(path), err)
+	}
+	ac, err := cf.GetAuthConfig(addr)
+	if err != nil {
+		return "", fmt.Errorf("registry %s: docker config %s: %w", addr, filepath.Base(path), err)
+	}
+	if ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
+		return "", nil
+	}
+	return EncodeAuth(registry.AuthConfig{
+		Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken, ServerAddress: addr,
+	})
 }
