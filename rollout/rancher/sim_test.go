@@ -93,7 +93,7 @@ func startSim(t testing.TB, simOpts []ranchersim.Option, opts ...Option) *simLab
 	return &simLab{s: s, p: p, c: c, rt: rt, host: h}
 }
 
-func (l *simLab) addService(t testing.TB, stack, name, image string, scale int, opts ...ranchersim.ServiceOption) {
+func (l *simLab) addService(t testing.TB, stack, name, image string, scale int, opts ...ranchersim.ServiceOption) *ranchersim.Service {
 	t.Helper()
 	svc, err := l.p.AddService(stack, name, image, scale, opts...)
 	if err != nil {
@@ -104,13 +104,14 @@ func (l *simLab) addService(t testing.TB, stack, name, image string, scale int, 
 	if err := svc.WaitState(ctx, "active"); err != nil {
 		t.Fatal(err)
 	}
+	return svc
 }
 
 func TestSimulatorUpgradeFinishRollback(t *testing.T) {
 	t.Parallel()
 	l := startSim(t, []ranchersim.Option{ranchersim.WithEventPeriod(50 * time.Millisecond), ranchersim.WithRetryDelay(50 * time.Millisecond)},
 		WithPollInterval(time.Hour)) // events and re-reads only: a missed event would hang until the deadline
-	l.addService(t, "web", "frontend", "app:1", 2,
+	simSvc := l.addService(t, "web", "frontend", "app:1", 2,
 		ranchersim.WithSidekick("logger", "log:1"),
 		ranchersim.WithLaunchConfigField("zzUnknown", map[string]any{"nested": []any{1, "x", nil}}),
 		ranchersim.WithLaunchConfigField("memoryReservation", 12345))
@@ -151,9 +152,23 @@ func TestSimulatorUpgradeFinishRollback(t *testing.T) {
 	if up.State != StateUpgrading {
 		t.Errorf("202 answer state %s", up.State)
 	}
+	simAt := make(chan time.Time, 1)
+	go func() {
+		if err := simSvc.WaitState(ctx, "upgraded"); err != nil {
+			t.Error(err)
+		}
+		simAt <- time.Now()
+	}()
 	upgraded, err := c.WaitFor(ctx, up, FailOnError(StateIs(StateUpgraded)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Polling is off (1 h): the change came through an event, within the
+	// simulator's 50 ms publish period plus the client's overhead.
+	if lat := time.Since(<-simAt); lat > 500*time.Millisecond {
+		t.Errorf("upgraded seen %v after it happened", lat)
+	} else {
+		t.Logf("upgraded seen %v after it happened (event merge period 50ms)", lat)
 	}
 	after, _ := json.Marshal(upgraded.LaunchConfig)
 	sameExceptVersionAndImage(t, "launchConfig", before, after, "docker:app:2")
