@@ -59,6 +59,7 @@ type run struct {
 
 	mu    sync.Mutex
 	known map[[2]string]string // {region, digest} -> repository holding it
+	held  map[string][]string  // region -> repositories with an image already there
 	jobs  map[string]*blobJob  // digest -> job
 
 	sourceBytes atomic.Int64
@@ -90,7 +91,7 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 		return nil, errors.New("mirror: need a lock and at least one region")
 	}
 	r := &run{o: o, lock: lock, started: time.Now(), dst: map[string]*client{},
-		known: map[[2]string]string{}, jobs: map[string]*blobJob{}}
+		known: map[[2]string]string{}, held: map[string][]string{}, jobs: map[string]*blobJob{}}
 	r.prog.init(o.progress)
 	r.chunks.New = func() any { return &chunk{buf: make([]byte, o.chunk), pool: &r.chunks} }
 	r.regions = slices.Sorted(maps.Keys(regions))
@@ -158,6 +159,11 @@ func (r *run) checkImage(ctx context.Context, i int) {
 			ok, err := r.dst[reg].headManifest(ctx, li.Repository, li.Digest)
 			st.fail(err)
 			st.present = ok
+			if ok {
+				r.mu.Lock()
+				r.held[reg] = append(r.held[reg], li.Repository)
+				r.mu.Unlock()
+			}
 			return nil
 		})
 	}

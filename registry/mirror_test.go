@@ -165,6 +165,39 @@ func TestMirrorMountsAcrossRepositories(t *testing.T) {
 	}
 }
 
+// TestMirrorMountsFromImagesInPlace: a new repository whose blobs a region
+// already holds for another image of the release gets them mounted: no
+// bytes move, the source is not read.
+func TestMirrorMountsFromImagesInPlace(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 2)
+	l.seed(t, registries.SeedSpec{Images: []string{"app:1.0"}, Size: 256 << 10, Layers: 3})
+	copyImage(t, l.src.Addr(), "app:1.0", "mirror/app:1.0")
+	if _, err := Mirror(t.Context(), l.lock(t, []string{"app:1.0"}), l.source(), l.inv(), l.opts()...); err != nil {
+		t.Fatalf("mirror app: %v", err)
+	}
+	lock := l.lock(t, []string{"app:1.0", "mirror/app:1.0"})
+	l.resetStats()
+	rep, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts()...)
+	if err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	for _, res := range rep.Results {
+		want := map[string]int{"app:1.0": 0, "mirror/app:1.0": 4}[res.Image]
+		if res.BlobsMounted != want || res.BytesMoved != 0 {
+			t.Errorf("result %+v: want %d mounted, nothing moved", res, want)
+		}
+	}
+	if got := served(l.src); got != 0 {
+		t.Errorf("source served %d blob bytes, want 0", got)
+	}
+	for name, r := range l.regions {
+		if got := uploaded(r); got != 0 {
+			t.Errorf("region %s received %d bytes, want 0", name, got)
+		}
+	}
+}
+
 func TestMirrorNeedsLockAndRegions(t *testing.T) {
 	t.Parallel()
 	_, err := Mirror(t.Context(), nil, inventoryRegistry("127.0.0.1:1"), nil)

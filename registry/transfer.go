@@ -53,9 +53,10 @@ func (r *run) transfer(ctx context.Context) {
 }
 
 // transferBlob gets one blob into every target: mounted where the region
-// already holds it in another repository, else streamed from one source
-// read to the first target of each region; the region's other repositories
-// then mount from that one.
+// holds it in another repository (seen in this run, or guessed from the
+// images already there), else streamed from one source read to the first
+// target of each region; the region's other repositories then mount from
+// that one.
 func (r *run) transferBlob(ctx context.Context, j *blobJob) {
 	byRegion := map[string][]*target{}
 	for _, t := range j.targets {
@@ -63,15 +64,17 @@ func (r *run) transferBlob(ctx context.Context, j *blobJob) {
 	}
 	var upload, later []*target
 	for _, reg := range slices.Sorted(maps.Keys(byRegion)) {
-		r.mu.Lock()
-		from := r.known[[2]string{reg, j.blob.Digest}]
-		r.mu.Unlock()
+		from := r.knownRepo(reg, j.blob.Digest)
 		for k, t := range byRegion[reg] {
 			if from == "" && k > 0 {
 				later = append(later, t)
 				continue
 			}
-			if r.open(ctx, t, from) {
+			f := from
+			if f == "" {
+				f = r.guessRepo(reg, t.repo)
+			}
+			if r.open(ctx, t, f) {
 				upload = append(upload, t)
 			}
 		}
@@ -79,9 +82,7 @@ func (r *run) transferBlob(ctx context.Context, j *blobJob) {
 	r.send(ctx, j, upload)
 	var again []*target
 	for _, t := range later {
-		r.mu.Lock()
-		from := r.known[[2]string{t.region, j.blob.Digest}]
-		r.mu.Unlock()
+		from := r.knownRepo(t.region, j.blob.Digest)
 		if from == "" {
 			t.err = fmt.Errorf("not uploaded to %s in region %s", byRegion[t.region][0].repo, t.region)
 			continue
@@ -91,6 +92,27 @@ func (r *run) transferBlob(ctx context.Context, j *blobJob) {
 		}
 	}
 	r.send(ctx, j, again)
+}
+
+func (r *run) knownRepo(region, digest string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.known[[2]string{region, digest}]
+}
+
+// guessRepo picks a repository of the region that may hold a blob nobody
+// has seen there: one with an image of this lock already in place (images
+// of a release often share base layers). The guess is free: a registry that
+// cannot mount answers with the upload session needed anyway.
+func (r *run) guessRepo(region, repo string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range slices.Sorted(slices.Values(r.held[region])) {
+		if h != repo {
+			return h
+		}
+	}
+	return ""
 }
 
 // open mounts t's blob from repository from (when set) or opens an upload
@@ -104,6 +126,9 @@ func (r *run) open(ctx context.Context, t *target, from string) bool {
 	case mounted:
 		t.mounted = true
 		r.prog.add(t.region, 0, -t.job.blob.Size)
+		r.mu.Lock()
+		r.known[[2]string{t.region, t.digest()}] = t.repo
+		r.mu.Unlock()
 		return false
 	default:
 		t.loc = loc
