@@ -135,9 +135,6 @@ func (l *Lab) WriteInventory(path string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write inventory %s: %w", path, err)
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write inventory %s: %w", path, err)
-	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("write inventory %s: %w", path, err)
 	}

@@ -149,7 +149,8 @@ func TestInject(t *testing.T) {
 		}
 	}
 	get := func() int {
-		resp, err := http.Get(l.Region("eu-west").URL() + "/v2/")
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, l.Region("eu-west").URL()+"/v2/", nil)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -136,7 +136,7 @@ func TestPlanEnvs(t *testing.T) {
 	for _, tt := range tests {
 		var got []env
 		for _, p := range planEnvs(tt.n, regionNames(tt.regions)) {
-			got = append(got, env{p.name, p.region, p.wave})
+			got = append(got, env(p))
 		}
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("planEnvs(%d, %d regions) = %v, want %v", tt.n, tt.regions, got, tt.want)

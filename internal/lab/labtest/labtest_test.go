@@ -43,7 +43,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 			t.Errorf("lab listens on %d addresses, want %d", len(ports), want)
 		}
 		for _, a := range ports {
-			resp, err := http.Get("http://" + a + "/")
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+a+"/", nil)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatalf("%s not serving: %v", a, err)
 			}
@@ -52,7 +53,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 		http.DefaultClient.CloseIdleConnections()
 	})
 	for _, a := range ports {
-		ln, err := net.Listen("tcp", a)
+		var lc net.ListenConfig
+		ln, err := lc.Listen(t.Context(), "tcp", a)
 		if err != nil {
 			t.Errorf("port %s still held after Close: %v", a, err)
 			continue

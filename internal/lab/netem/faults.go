@@ -228,14 +228,14 @@ func cut(w http.ResponseWriter, flush bool) {
 
 func writeError(w http.ResponseWriter, status int, retry time.Duration) {
 	code := "UNKNOWN"
-	switch {
-	case status == http.StatusTooManyRequests:
+	switch status {
+	case http.StatusTooManyRequests:
 		code = "TOOMANYREQUESTS"
-	case status == http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable:
 		code = "UNAVAILABLE"
-	case status == http.StatusUnauthorized:
+	case http.StatusUnauthorized:
 		code = "UNAUTHORIZED"
-	case status == http.StatusNotFound:
+	case http.StatusNotFound:
 		code = "NOT_FOUND"
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {

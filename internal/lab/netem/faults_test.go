@@ -20,10 +20,10 @@ func blobServer(t *testing.T, size int) (*Faults, *httptest.Server) {
 	body := strings.Repeat("x", size)
 	srv := httptest.NewServer(f.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			io.Copy(io.Discard, r.Body)
+			_, _ = io.Copy(io.Discard, r.Body)
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		io.WriteString(w, body)
+		_, _ = io.WriteString(w, body)
 	})))
 	t.Cleanup(srv.Close)
 	return f, srv

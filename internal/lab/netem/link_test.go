@@ -3,6 +3,7 @@ package netem
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,7 +58,7 @@ func TestReaderHonoursContext(t *testing.T) {
 		defer cancel()
 		r := Link{BytesPerSec: 1 << 10}.Reader(ctx, bytes.NewReader(make([]byte, 10<<10)))
 		n, err := io.Copy(io.Discard, r)
-		if err != context.DeadlineExceeded {
+		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want deadline exceeded", err)
 		}
 		if n > 3<<10 {
@@ -77,7 +78,7 @@ func TestHandlerLatencyAndSharedBandwidth(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		body := make([]byte, 100<<10)
-		inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
+		inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
 		h := Handler(inner, Link{BytesPerSec: 100 << 10, Latency: 50 * time.Millisecond})
 
 		start := time.Now()

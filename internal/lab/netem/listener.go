@@ -1,6 +1,7 @@
 package netem
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -11,7 +12,8 @@ import (
 // connections are refused; when up again it listens on the same port.
 // Accept blocks while down. Closing the returned listener ends it for good.
 func (f *Faults) Listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,8 @@ func (l *listener) setDown(down bool) {
 		l.ln.Close()
 		l.ln = nil
 	case !down && l.ln == nil:
-		ln, err := net.Listen("tcp", l.addr.String())
+		var lc net.ListenConfig
+		ln, err := lc.Listen(context.Background(), "tcp", l.addr.String())
 		if err != nil {
 			l.err = fmt.Errorf("netem: reopen %s: %w", l.addr, err)
 			close(l.wake)

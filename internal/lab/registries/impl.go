@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/distribution/distribution/v3/configuration"
@@ -61,7 +62,7 @@ func (p panicError) Error() string { return "registry panicked: " + slog.AnyValu
 // dir (manifests stay in memory, as pkg/registry keeps them).
 func newGGCR(dir string, logger *slog.Logger) (http.Handler, error) {
 	blobs := filepath.Join(dir, "ggcr-blobs")
-	if err := os.MkdirAll(blobs, 0o755); err != nil {
+	if err := os.MkdirAll(blobs, 0o750); err != nil {
 		return nil, err
 	}
 	return registry.New(
@@ -74,6 +75,6 @@ func newGGCR(dir string, logger *slog.Logger) (http.Handler, error) {
 type slogWriter struct{ l *slog.Logger }
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Debug(string(p))
+	w.l.Debug("ggcr registry", "line", strings.TrimSpace(string(p)))
 	return len(p), nil
 }

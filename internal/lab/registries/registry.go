@@ -168,7 +168,7 @@ func Start(ctx context.Context, opts ...Option) (*Registry, error) {
 			return nil, fmt.Errorf("start registry: %w", err)
 		}
 		r.dir, r.tempDir = d, true
-	} else if err := os.MkdirAll(r.dir, 0o755); err != nil {
+	} else if err := os.MkdirAll(r.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("start registry: %w", err)
 	}
 
@@ -192,7 +192,7 @@ func Start(ctx context.Context, opts ...Option) (*Registry, error) {
 
 	ln, err := r.faults.Listen(o.addr)
 	if err != nil {
-		r.shutdownImpl()
+		_ = r.shutdownImpl() // the listen error is the one to report
 		r.cleanupDir()
 		return nil, fmt.Errorf("start %s registry: %w", o.impl, err)
 	}

@@ -64,7 +64,8 @@ func TestCloseReleasesPort(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.Get(r.URL() + "/v2/")
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, r.URL()+"/v2/", nil)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +80,8 @@ func TestCloseReleasesPort(t *testing.T) {
 				t.Errorf("second Close: %v", err)
 			}
 			// The port is free again: we can listen on it.
-			ln, err := net.Listen("tcp", r.Addr())
+			var lc net.ListenConfig
+			ln, err := lc.Listen(t.Context(), "tcp", r.Addr())
 			if err != nil {
 				t.Fatalf("port still held: %v", err)
 			}
