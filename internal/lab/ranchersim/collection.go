@@ -234,7 +234,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, rc *rctx, k 
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"type": "collection", "resourceType": k.resourceType,
-		"links":       map[string]any{"self": withQuery(self, q, "", "")},
+		"links":       map[string]any{"self": self},
 		"createTypes": map[string]any{}, "actions": map[string]any{},
 		"pagination": map[string]any{"first": nil, "previous": nil, "next": next, "limit": limit,
 			"total": nil, "partial": partial},

@@ -79,9 +79,14 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, rc *rctx, sco
 	}
 	t := time.NewTicker(s.opts.pingPeriod)
 	defer t.Stop()
+	life := time.NewTimer(s.opts.subLifetime)
+	defer life.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-life.C:
+			_ = c.Close(websocket.StatusNormalClosure, "subscription expired")
 			return
 		case <-t.C:
 			if !ping() {

@@ -209,3 +209,23 @@ func TestDropWebsockets(t *testing.T) {
 		}
 	})
 }
+
+func TestSubscriptionLifetime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f, _ := newPipeFixture(t, 1, WithSubscriptionLifetime(time.Minute), WithPingPeriod(25*time.Second))
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		start := time.Now()
+		events, _ := subscribeTo(t, ctx, f, "eventNames=resource.change")
+		pings := 0
+		for ev := range events {
+			if ev.name == "ping" {
+				pings++
+			}
+		}
+		if d := time.Since(start); d != time.Minute || pings != 3 {
+			t.Errorf("subscription ended after %v with %d pings, want 1m and 3 (0, 25, 50 s)", d, pings)
+		}
+	})
+}

@@ -18,6 +18,7 @@ type options struct {
 	logger        *slog.Logger
 	eventPeriod   time.Duration
 	pingPeriod    time.Duration
+	subLifetime   time.Duration
 	healthTimeout time.Duration
 	retryDelay    time.Duration
 	healthDelay   time.Duration
@@ -30,6 +31,7 @@ func defaultOptions() options {
 		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		eventPeriod:   time.Second,
 		pingPeriod:    5 * time.Second,
+		subLifetime:   12 * time.Hour,
 		healthTimeout: 45 * time.Second,
 		retryDelay:    5 * time.Second,
 	}
@@ -79,6 +81,12 @@ func WithEventPeriod(d time.Duration) Option {
 // WithPingPeriod sets how often a ping event is sent to subscribers. The default is 5s.
 func WithPingPeriod(d time.Duration) Option {
 	return positive("WithPingPeriod", d, func(o *options) { o.pingPeriod = d })
+}
+
+// WithSubscriptionLifetime sets after how long the server ends a subscribe websocket
+// (with a normal close), forcing clients to reconnect. The default is 12h, like Cattle.
+func WithSubscriptionLifetime(d time.Duration) Option {
+	return positive("WithSubscriptionLifetime", d, func(o *options) { o.subLifetime = d })
 }
 
 // WithHealthTimeout sets how long an upgrade waits for the service to become healthy
