@@ -83,9 +83,11 @@ func (s *Server) serviceAction(w http.ResponseWriter, rc *rctx, svc *Service, ac
 		return
 	}
 	if !svc.allows(action) {
+		s.opts.logger.Debug("action not available", "service", svc.id, "action", action, "state", svc.state)
 		writeErr(w, errActionNotAvailable())
 		return
 	}
+	s.opts.logger.Debug("action", "service", svc.id, "action", action, "state", svc.state)
 	switch action {
 	case "upgrade":
 		st, aerr := s.acceptUpgradeLocked(svc, body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -74,7 +75,8 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 
 // serve starts an HTTP server on ln. Called with srvMu held or before the server is shared.
 func (s *Server) serve(ln net.Listener) {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.opts.logger.Handler(), slog.LevelDebug)}
 	s.httpSrv, s.ln = srv, ln
 	s.wg.Add(1)
 	go func() {
