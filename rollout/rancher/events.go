@@ -180,8 +180,11 @@ func (h *hub) session() error {
 		hdr.Set("Authorization", c.auth)
 	}
 	dctx, cancel := context.WithTimeout(h.ctx, c.opts.requestTimeout)
-	conn, _, err := websocket.Dial(dctx, h.subscribeURL(), &websocket.DialOptions{HTTPClient: c.hc, HTTPHeader: hdr})
+	conn, resp, err := websocket.Dial(dctx, h.subscribeURL(), &websocket.DialOptions{HTTPClient: c.hc, HTTPHeader: hdr})
 	cancel()
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close() // nil after a handshake; the start of an error answer otherwise
+	}
 	if err != nil {
 		return err
 	}

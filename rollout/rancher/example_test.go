@@ -22,7 +22,8 @@ func (e *noopEngine) StopContainer(string) error   { return nil }
 func (e *noopEngine) RemoveContainer(string) error { return nil }
 
 // An in-service upgrade: find the service, upgrade it, wait, finish.
-func Example() {
+func Example() { //nolint:forbidigo // an Example prints what it shows
+
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 

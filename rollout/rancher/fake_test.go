@@ -3,10 +3,11 @@ package rancher
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -316,7 +317,7 @@ var actionEnds = map[string]string{
 func (f *fake) action(w http.ResponseWriter, r *http.Request) {
 	id, act := r.PathValue("id"), r.URL.Query().Get("action")
 	var body json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil && err.Error() != "EOF" {
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		f.writeJSON(w, 400, map[string]any{"type": "error", "status": 400, "code": "InvalidBodyContent"})
 		return
 	}
@@ -471,13 +472,4 @@ func (f *fake) addService(id, name, stack, state string) {
 		"state":%q,"transitioning":"no","transitioningMessage":null,"kind":"service","scale":2,"instanceIds":["1i1","1i2"],
 		"launchConfig":{"type":"launchConfig","imageUuid":"docker:app:1","labels":{"a":"b"}},"secondaryLaunchConfigs":[]}`,
 		id, name, stack, state))
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -3,7 +3,6 @@ package rancher
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,7 +27,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:         slog.New(slog.DiscardHandler),
 		events:         true,
 		requestTimeout: 30 * time.Second,
 		readTimeout:    20 * time.Second,

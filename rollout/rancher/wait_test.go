@@ -180,7 +180,7 @@ func TestWaitForPolling(t *testing.T) {
 			cond: StateIs(StateUpgraded), wantErr: func(err error) bool {
 				return errors.Is(err, context.DeadlineExceeded) && strings.Contains(err.Error(), "last seen upgrading (transitioning error pull failed)")
 			}},
-		{name: "condition error returned", cond: func(*Service) (bool, error) { return false, errSentinel }, wantErr: func(err error) bool { return err == errSentinel }},
+		{name: "condition error returned", cond: func(*Service) (bool, error) { return false, errSentinel }, wantErr: func(err error) bool { return errors.Is(err, errSentinel) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
