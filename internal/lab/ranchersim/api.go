@@ -376,7 +376,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request, rc *rctx, obj any,
 		case "account":
 			single = x.p
 		}
-	case *Container:
+	case *container:
 		switch name {
 		case "services":
 			k, items = kinds["services"], []any{x.svc}
@@ -405,7 +405,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request, rc *rctx, obj any,
 	}
 }
 
-func containersOf(cs []*Container) []any {
+func containersOf(cs []*container) []any {
 	out := make([]any, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, c)

@@ -48,7 +48,7 @@ func objID(o any) string {
 		return x.id
 	case *Host:
 		return x.id
-	case *Container:
+	case *container:
 		return x.id
 	}
 	return ""

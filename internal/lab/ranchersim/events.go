@@ -188,7 +188,7 @@ func projectOf(o any) *Project {
 		return x.p
 	case *Host:
 		return x.p
-	case *Container:
+	case *container:
 		return x.p
 	}
 	return nil

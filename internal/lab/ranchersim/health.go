@@ -38,7 +38,7 @@ func numField(m map[string]any, key string, def int64) int64 {
 // startHealthLocked begins a running container's health: none without a health check;
 // otherwise "initializing", then "healthy" after the delay unless the container is
 // never healthy (a fault). Called with s.mu held.
-func (s *Server) startHealthLocked(c *Container) {
+func (s *Server) startHealthLocked(c *container) {
 	s.stopHealthLocked(c)
 	if !c.hasHC && !c.never {
 		c.health = nil
@@ -67,7 +67,7 @@ func (s *Server) startHealthLocked(c *Container) {
 	}
 }
 
-func (s *Server) stopHealthLocked(c *Container) {
+func (s *Server) stopHealthLocked(c *container) {
 	if c.hcCancel != nil {
 		c.hcCancel()
 		c.hcCancel = nil

@@ -37,7 +37,7 @@ type Project struct {
 	stacks     []*Stack
 	services   []*Service
 	hosts      []*Host
-	containers []*Container
+	containers []*container
 }
 
 // ID returns the project id, such as "1a5".
@@ -177,8 +177,8 @@ func (svc *Service) WaitState(ctx context.Context, state string) error {
 	}
 }
 
-// Container is a service's container (a Rancher instance).
-type Container struct {
+// container is a service's container (a Rancher instance).
+type container struct {
 	p          *Project
 	svc        *Service
 	id         string
@@ -417,8 +417,8 @@ func (svc *Service) configNames() []string {
 }
 
 // containers returns the service's containers that are not removed.
-func (svc *Service) containers() []*Container {
-	var out []*Container
+func (svc *Service) containers() []*container {
+	var out []*container
 	for _, c := range svc.p.containers {
 		if c.svc == svc && c.removed == nil {
 			out = append(out, c)
@@ -427,7 +427,7 @@ func (svc *Service) containers() []*Container {
 	return out
 }
 
-func (c *Container) current() bool {
+func (c *container) current() bool {
 	lc, ok := c.svc.configFor(c.lc)
 	return ok && lcVersion(lc) == c.version
 }

@@ -116,7 +116,7 @@ func (s *Server) startUnit(ctx context.Context, svc *Service, u int) error {
 }
 
 func (s *Server) startConfig(ctx context.Context, svc *Service, u int, name string) error {
-	var stopped *Container
+	var stopped *container
 	running := false
 	if !s.locked(ctx, func() {
 		for _, c := range svc.containers() {
@@ -201,7 +201,7 @@ func (s *Server) createContainer(ctx context.Context, svc *Service, u int, name 
 	return nil
 }
 
-func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[string]any, host *Host) *Container {
+func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[string]any, host *Host) *container {
 	id := s.nextID("1i")
 	rname := svc.stack.name + "-" + svc.name + "-" + fmt.Sprint(u)
 	if name != "" {
@@ -216,7 +216,7 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 	if unitUUID == "" {
 		unitUUID = newUUID()
 	}
-	c := &Container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
+	c := &container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
 		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), host: host,
 		state: "creating", uuid: newUUID(), created: s.now()}
 	c.dockerName = "r-" + rname + "-" + c.uuid[:8]
@@ -234,7 +234,7 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 	return c
 }
 
-func (s *Server) startContainer(c *Container) error {
+func (s *Server) startContainer(c *container) error {
 	s.mu.Lock()
 	c.state = "starting"
 	eng, id := c.host.engine, c.externalID
@@ -254,7 +254,7 @@ func (s *Server) startContainer(c *Container) error {
 	return nil
 }
 
-func (s *Server) stopContainer(c *Container) error {
+func (s *Server) stopContainer(c *container) error {
 	s.mu.Lock()
 	if c.state != "running" {
 		s.mu.Unlock()
@@ -278,7 +278,7 @@ func (s *Server) stopContainer(c *Container) error {
 	return nil
 }
 
-func (s *Server) removeContainer(c *Container) error {
+func (s *Server) removeContainer(c *container) error {
 	if err := s.stopContainer(c); err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func (rc *rctx) render(o any) map[string]any {
 		return rc.service(x)
 	case *Host:
 		return rc.host(x)
-	case *Container:
+	case *container:
 		return rc.container(x)
 	}
 	return nil
@@ -199,7 +199,7 @@ func (rc *rctx) host(h *Host) map[string]any {
 	}
 }
 
-func (rc *rctx) container(c *Container) map[string]any {
+func (rc *rctx) container(c *container) map[string]any {
 	self := rc.url(c.p, "containers", c.id)
 	lcLabelValue := "io.rancher.service.primary.launch.config"
 	if c.lc != "" {

@@ -177,7 +177,7 @@ func (s *Server) touch(objs ...any) {
 		switch x := o.(type) {
 		case *Service:
 			s.mark(x.stack)
-		case *Container:
+		case *container:
 			s.touch(x.svc)
 			if x.host != nil {
 				s.touch(x.host)

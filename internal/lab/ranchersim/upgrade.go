@@ -46,8 +46,8 @@ func (svc *Service) unitsNeedingWork(n int, cleanup bool) []int {
 
 // outdated returns unit u's containers that are not of the current version (all units
 // when u is 0). Called with s.mu held.
-func (svc *Service) outdated(u int) []*Container {
-	var out []*Container
+func (svc *Service) outdated(u int) []*container {
+	var out []*container
 	for _, c := range svc.containers() {
 		if (u == 0 || c.unit == u) && !c.current() {
 			out = append(out, c)
@@ -56,8 +56,8 @@ func (svc *Service) outdated(u int) []*Container {
 	return out
 }
 
-func (s *Server) snapshot(ctx context.Context, f func() []*Container) ([]*Container, error) {
-	var cs []*Container
+func (s *Server) snapshot(ctx context.Context, f func() []*container) ([]*container, error) {
+	var cs []*container
 	if !s.locked(ctx, func() { cs = f() }) {
 		return nil, ctx.Err()
 	}
@@ -67,7 +67,7 @@ func (s *Server) snapshot(ctx context.Context, f func() []*Container) ([]*Contai
 // retire stops (or removes) the outdated containers of the given units.
 func (s *Server) retire(ctx context.Context, svc *Service, units []int, remove bool) error {
 	for _, u := range units {
-		cs, err := s.snapshot(ctx, func() []*Container { return svc.outdated(u) })
+		cs, err := s.snapshot(ctx, func() []*container { return svc.outdated(u) })
 		if err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *Server) runRollback(svc *Service) func(context.Context) error {
 // runFinish removes the containers an upgrade left stopped; it ends active.
 func (s *Server) runFinish(svc *Service) func(context.Context) error {
 	return func(ctx context.Context) error {
-		cs, err := s.snapshot(ctx, func() []*Container { return svc.outdated(0) })
+		cs, err := s.snapshot(ctx, func() []*container { return svc.outdated(0) })
 		if err != nil {
 			return err
 		}
@@ -242,8 +242,8 @@ func (s *Server) runActivate(svc *Service, end string) func(context.Context) err
 				return err
 			}
 		}
-		extra, err := s.snapshot(ctx, func() []*Container {
-			var out []*Container
+		extra, err := s.snapshot(ctx, func() []*container {
+			var out []*container
 			for _, c := range svc.containers() {
 				if c.unit > svc.scale {
 					out = append(out, c)
@@ -301,8 +301,8 @@ func (s *Server) runStopAll(svc *Service, remove bool, end string) func(context.
 // runRestart stops and starts the running containers, batch by batch (by unit).
 func (s *Server) runRestart(svc *Service, st strategy) func(context.Context) error {
 	return func(ctx context.Context) error {
-		cs, err := s.snapshot(ctx, func() []*Container {
-			var out []*Container
+		cs, err := s.snapshot(ctx, func() []*container {
+			var out []*container
 			for _, c := range svc.containers() {
 				if c.state == "running" {
 					out = append(out, c)

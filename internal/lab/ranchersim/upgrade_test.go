@@ -263,21 +263,21 @@ func TestHealthStateRule(t *testing.T) {
 		kind    string
 		scale   int
 		sidecar bool
-		cs      []Container // state + health
+		cs      []container // state + health
 		want    string
 	}{
-		{"no health checks running", "service", 2, false, []Container{{state: "running"}, {state: "running"}}, "healthy"},
-		{"healthy", "service", 2, false, []Container{{state: "running", health: h("healthy")}, {state: "running", health: h("updating-healthy")}}, "healthy"},
-		{"initializing", "service", 2, false, []Container{{state: "running", health: h("healthy")}, {state: "running", health: h("initializing")}}, "initializing"},
-		{"degraded", "service", 2, false, []Container{{state: "running", health: h("healthy")}, {state: "stopped"}}, "degraded"},
-		{"degraded unhealthy one", "service", 2, false, []Container{{state: "running", health: h("healthy")}, {state: "running", health: h("unhealthy")}}, "degraded"},
-		{"unhealthy", "service", 1, false, []Container{{state: "running", health: h("unhealthy")}}, "unhealthy"},
-		{"none running", "service", 1, false, []Container{{state: "stopped"}}, "unhealthy"},
-		{"sidekicks count", "service", 1, true, []Container{{state: "running"}}, "degraded"},
-		{"sidekicks count all", "service", 1, true, []Container{{state: "running"}, {state: "running", lc: "side"}}, "healthy"},
-		{"stopped initializing ignored", "service", 2, false, []Container{{state: "running"}, {state: "stopped", health: h("initializing")}}, "degraded"},
+		{"no health checks running", "service", 2, false, []container{{state: "running"}, {state: "running"}}, "healthy"},
+		{"healthy", "service", 2, false, []container{{state: "running", health: h("healthy")}, {state: "running", health: h("updating-healthy")}}, "healthy"},
+		{"initializing", "service", 2, false, []container{{state: "running", health: h("healthy")}, {state: "running", health: h("initializing")}}, "initializing"},
+		{"degraded", "service", 2, false, []container{{state: "running", health: h("healthy")}, {state: "stopped"}}, "degraded"},
+		{"degraded unhealthy one", "service", 2, false, []container{{state: "running", health: h("healthy")}, {state: "running", health: h("unhealthy")}}, "degraded"},
+		{"unhealthy", "service", 1, false, []container{{state: "running", health: h("unhealthy")}}, "unhealthy"},
+		{"none running", "service", 1, false, []container{{state: "stopped"}}, "unhealthy"},
+		{"sidekicks count", "service", 1, true, []container{{state: "running"}}, "degraded"},
+		{"sidekicks count all", "service", 1, true, []container{{state: "running"}, {state: "running", lc: "side"}}, "healthy"},
+		{"stopped initializing ignored", "service", 2, false, []container{{state: "running"}, {state: "stopped", health: h("initializing")}}, "degraded"},
 		{"other kinds always healthy", "dnsService", 3, false, nil, "healthy"},
-		{"load balancer counted", "loadBalancerService", 1, false, []Container{{state: "stopped"}}, "unhealthy"},
+		{"load balancer counted", "loadBalancerService", 1, false, []container{{state: "stopped"}}, "unhealthy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
