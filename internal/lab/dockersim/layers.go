@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"sync"
@@ -102,10 +103,13 @@ func (h *Host) extract(ctx context.Context, j *layerJob, out *stream) error {
 		out.status(j.id, "Pull complete")
 		return nil
 	}
-	step := max(size/20, 32<<10)
+	// About 20 progress lines per layer; sleeps target absolute offsets so
+	// rounding does not accumulate.
+	at := func(n int64) time.Duration { return time.Duration(math.Round(float64(n) / float64(rate) * 1e9)) }
+	step := max((size+19)/20, 32<<10)
 	for cur := int64(0); cur < size; {
 		n := min(step, size-cur)
-		if err := sleepCtx(ctx, time.Duration(float64(n)/float64(rate)*float64(time.Second))); err != nil {
+		if err := sleepCtx(ctx, at(cur+n)-at(cur)); err != nil {
 			return err
 		}
 		cur += n
@@ -159,6 +163,7 @@ func (h *Host) download(ctx context.Context, rc *regClient, repo string, j *laye
 		_, have := h.store.layers[j.chain]
 		h.store.mu.Unlock()
 		if have {
+			h.dlMu.Unlock()
 			out.status(j.id, "Download complete")
 			return nil
 		}
@@ -196,16 +201,20 @@ func (h *Host) fetchLayer(ctx context.Context, rc *regClient, repo string, j *la
 	)
 	defer func() { h.store.release(reserved) }()
 	for {
-		if h.failMid.Load() && cur >= total/2 {
-			return io.ErrUnexpectedEOF
+		chunk := buf
+		if h.failMid.Load() {
+			if cur >= total/2 {
+				return io.ErrUnexpectedEOF // FailPullMidStream: the "connection" drops here
+			}
+			chunk = buf[:min(int64(len(buf)), max(total/2-cur, 1))]
 		}
-		n, rerr := body.Read(buf)
+		n, rerr := body.Read(chunk)
 		if n > 0 {
 			if err := h.store.reserve(int64(n), j.desc.Digest); err != nil {
 				return err
 			}
 			reserved += int64(n)
-			hasher.Write(buf[:n])
+			hasher.Write(chunk[:n])
 			cur += int64(n)
 			if cur-last > every || cur == total {
 				out.progress(j.id, "Downloading", cur, total)

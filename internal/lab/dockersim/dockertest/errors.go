@@ -91,6 +91,16 @@ func testIndex(t *testing.T, target Target) {
 	if got := s.inspect(repo + ":arm"); got.ID != configDigest(t, imgs[1]) || got.Architecture != "arm64" {
 		t.Errorf("platform pull: Id %s arch %s, want the linux/arm64 image %s", got.ID, got.Architecture, configDigest(t, imgs[1]))
 	}
+
+	// A platform the index lacks fails after "Pulling from".
+	msgs, err = s.pull(repo+":1", client.ImagePullOptions{Platforms: []ocispec.Platform{{OS: "linux", Architecture: "s390x"}}})
+	if err != nil {
+		t.Fatalf("pull linux/s390x: HTTP error %v, want an errorDetail line", err)
+	}
+	const want = "no matching manifest for linux/s390x in the manifest list entries"
+	if len(msgs) != 2 || msgs[0].Status != "Pulling from "+remotePath(t, repo) || msgs[1].Error == nil || msgs[1].Error.Message != want {
+		t.Errorf("pull linux/s390x stream = %+v, want Pulling from, then errorDetail %q", msgs, want)
+	}
 }
 
 func testAuth(t *testing.T, target Target) {

@@ -1,0 +1,5 @@
+package dockersim_test
+
+import "encoding/base64"
+
+func base64URL(s string) string { return base64.URLEncoding.EncodeToString([]byte(s)) }
