@@ -21,6 +21,7 @@ type upFlags struct {
 	multiArch, foreign, impl, dir      string
 	write, envFile                     string
 	links, faults, discover            []string
+	sourceAuth                         bool
 }
 
 func upCmd() *cli.Command {
@@ -36,8 +37,9 @@ Starts a source registry seeded with --images, one registry per region,
 (or writes it with --write; with --json, stdout gets a JSON description
 holding it) and runs until SIGINT or SIGTERM.
 
-The Rancher API keys are lab secrets: they go to --env-file (default: the
---write path plus .env), never to stdout or logs.
+The Rancher API keys (and the source registry's password with
+--source-auth) are lab secrets: they go to --env-file (default: the --write
+path plus .env), never to stdout or logs.
 
 Links (--link, repeatable): source:LINK, regions:LINK, region=NAME:LINK,
 hosts:LINK, host=NAME:LINK, where LINK is RATE/s and/or a latency, e.g.
@@ -62,6 +64,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
 			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
+			fs.BoolVar(&f.sourceAuth, "source-auth", false, "the source registry requires a generated user/password (in --env-file)")
 			fs.StringVar(&f.impl, "impl", "distribution", "registry implementation: distribution or ggcr")
 			fs.StringVar(&f.extractRate, "extract-rate", "0", "host layer extraction speed, e.g. 200MB (0: instant)")
 			fs.StringVar(&f.disk, "disk-capacity", "0", "host disk capacity, e.g. 20GiB (0: unlimited)")
@@ -79,7 +82,7 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 	cfg := lab.Config{
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
 		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
-		Discover: f.discover,
+		Discover: f.discover, SourceAuth: f.sourceAuth,
 	}
 	var err error
 	if cfg.Impl, err = registries.ParseImpl(f.impl); err != nil {

@@ -143,7 +143,7 @@ func TestUpJSON(t *testing.T) {
 	stdout := &upWriter{cancel: cancel}
 	var stderr bytes.Buffer
 	args := []string{"up", "--json", "--regions", "2", "--envs", "3", "--hosts-per-env", "1", "--image-size", "64KiB",
-		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa"}
+		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa", "--source-auth"}
 	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -48,6 +48,12 @@ type Config struct {
 	// "docker-port" label.
 	Discover []string
 
+	// SourceAuth makes the source registry require HTTP Basic auth with a
+	// generated password; the inventory names the env vars holding it
+	// (LAB_SOURCE_USERNAME, LAB_SOURCE_PASSWORD; values from Lab.Getenv).
+	// Hosts never pull from the source, so they need no credentials.
+	SourceAuth bool
+
 	// Impl is the registry implementation. The default is distribution.
 	Impl registries.Impl
 	// SourceLink shapes the source registry's network.

@@ -38,6 +38,9 @@ func (l *Lab) Describe() Description {
 	if l.Rancher != nil {
 		d.Rancher = l.Rancher.URL()
 	}
+	if l.cfg.SourceAuth {
+		d.SecretEnvs = append(d.SecretEnvs, SourceUsernameEnv, SourcePasswordEnv)
+	}
 	for _, e := range l.envs {
 		ed := EnvDescription{Name: e.Name, Region: e.Region, Wave: e.Wave, Hosts: map[string]string{}}
 		for _, h := range e.Hosts {

@@ -70,7 +70,7 @@ func (l *Lab) startFleet(ctx context.Context) error {
 	return nil
 }
 
-// randomKey is n random bytes in hex: lab-only Rancher keys.
+// randomKey is n random bytes in hex: lab-only keys and passwords.
 func randomKey(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)

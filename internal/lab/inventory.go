@@ -26,8 +26,13 @@ type (
 		Regions map[string]yRegistry `yaml:"regions"`
 	}
 	yRegistry struct {
-		Address  string `yaml:"address"`
-		Insecure bool   `yaml:"insecure"`
+		Address     string          `yaml:"address"`
+		Insecure    bool            `yaml:"insecure"`
+		Credentials *yRegistryCreds `yaml:"credentials,omitempty"`
+	}
+	yRegistryCreds struct {
+		UsernameEnv string `yaml:"usernameEnv"`
+		PasswordEnv string `yaml:"passwordEnv"`
 	}
 	yRancher struct {
 		URL string `yaml:"url"`
@@ -63,9 +68,10 @@ const DiscoverTemplate = `tcp://{{.AgentIP}}:{{or (index .Labels "docker-port") 
 
 const inventoryHeader = `# hosts.yaml for a Drover lab: every registry, Docker host and the Rancher
 # server below is a simulator on 127.0.0.1 that lives as long as the lab.
-# Registries speak plain HTTP (insecure: true). The Rancher API keys are lab
-# secrets: the environment variables named under credentials are set by
-# sourcing the lab's env file (lab up --env-file).
+# Registries speak plain HTTP (insecure: true). The Rancher API keys (and
+# source registry password, if any) are lab secrets: the environment
+# variables named under credentials are set by sourcing the lab's env file
+# (lab up --env-file).
 `
 
 // InventoryYAML is the lab as a hosts.yaml document.
@@ -76,6 +82,9 @@ func (l *Lab) InventoryYAML() []byte {
 			Source:  yRegistry{Address: l.Source.Addr(), Insecure: true},
 			Regions: map[string]yRegistry{},
 		},
+	}
+	if l.cfg.SourceAuth {
+		y.Registries.Source.Credentials = &yRegistryCreds{UsernameEnv: SourceUsernameEnv, PasswordEnv: SourcePasswordEnv}
 	}
 	for _, n := range l.regionNames {
 		y.Registries.Regions[n] = yRegistry{Address: l.regions[n].Addr(), Insecure: true}

@@ -76,7 +76,18 @@ func Start(ctx context.Context, cfg Config) (*Lab, error) {
 
 func (l *Lab) start(ctx context.Context) error {
 	cfg := l.cfg
-	src, err := l.startRegistry(ctx, "source", cfg.SourceLink)
+	var srcOpts []registries.Option
+	spec := registries.SeedSpec{
+		Images: cfg.Images, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base,
+		MultiArch: cfg.MultiArch, Foreign: cfg.Foreign,
+	}
+	if cfg.SourceAuth {
+		user, pass := "lab", randomKey(16)
+		l.secrets[SourceUsernameEnv], l.secrets[SourcePasswordEnv] = user, pass
+		srcOpts = append(srcOpts, registries.WithBasicAuth(user, pass))
+		spec.Username, spec.Password = user, pass
+	}
+	src, err := l.startRegistry(ctx, "source", cfg.SourceLink, srcOpts...)
 	if err != nil {
 		return err
 	}
@@ -92,14 +103,11 @@ func (l *Lab) start(ctx context.Context) error {
 		}
 		l.regions[name] = r
 	}
-	spec := registries.SeedSpec{
-		Images: cfg.Images, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base,
-		MultiArch: cfg.MultiArch, Foreign: cfg.Foreign,
-	}
 	if l.Seeded, err = registries.Seed(ctx, src.Addr(), spec); err != nil {
 		return err
 	}
 	if cfg.SeedRegions {
+		spec.Username, spec.Password = "", ""
 		for _, name := range l.regionNames {
 			if _, err := registries.Seed(ctx, l.regions[name].Addr(), spec); err != nil {
 				return err
@@ -113,8 +121,15 @@ func (l *Lab) start(ctx context.Context) error {
 	return l.startFleet(ctx)
 }
 
-func (l *Lab) startRegistry(ctx context.Context, name string, link netem.Link) (*registries.Registry, error) {
+// Env var names of the source registry's credentials (Config.SourceAuth).
+const (
+	SourceUsernameEnv = "LAB_SOURCE_USERNAME"
+	SourcePasswordEnv = "LAB_SOURCE_PASSWORD"
+)
+
+func (l *Lab) startRegistry(ctx context.Context, name string, link netem.Link, extra ...registries.Option) (*registries.Registry, error) {
 	opts := []registries.Option{registries.WithImpl(l.cfg.Impl), registries.WithLink(link), registries.WithLogger(l.cfg.Logger.With("registry", name))}
+	opts = append(opts, extra...)
 	if l.cfg.Dir != "" {
 		opts = append(opts, registries.WithDir(filepath.Join(l.cfg.Dir, name)))
 	}

@@ -63,6 +63,40 @@ func TestInventoryLoadsAndMatches(t *testing.T) {
 	}
 }
 
+func TestSourceAuth(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{ImageSize: 32 << 10, SourceAuth: true})
+	inv := l.Inventory()
+	c := inv.Registries.Source.Credentials
+	if c == nil || c.UsernameEnv != lab.SourceUsernameEnv || c.PasswordEnv != lab.SourcePasswordEnv {
+		t.Fatalf("source credentials = %+v", c)
+	}
+	if err := inv.Validate(inventory.RequireCredentials(l.Getenv)); err != nil {
+		t.Errorf("validate: %v", err)
+	}
+	get := func(user, pass string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, l.Source.URL()+"/v2/app/manifests/1.0", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get("", ""); got != http.StatusUnauthorized {
+		t.Errorf("anonymous = %d, want 401", got)
+	}
+	if got := get(l.Getenv(lab.SourceUsernameEnv), l.Getenv(lab.SourcePasswordEnv)); got != http.StatusOK {
+		t.Errorf("with the lab's credentials = %d, want 200", got)
+	}
+	if strings.Contains(string(l.InventoryYAML()), l.Getenv(lab.SourcePasswordEnv)) {
+		t.Errorf("hosts.yaml holds the password")
+	}
+}
+
 func TestRancherKnowsEveryEnvironment(t *testing.T) {
 	t.Parallel()
 	l := labtest.New(t, lab.Config{Envs: 2, HostsPerEnv: 3, ImageSize: 32 << 10})
