@@ -34,8 +34,14 @@ var ErrNoHosts = errors.New("no hosts selected")
 // Targets lists the hosts of inv that sel selects, each with its region's
 // registry. Unknown environment or host names, environments whose region
 // has no registry, and environments that discover their hosts in Rancher
-// (use a discovery step first) are errors, all reported at once.
+// (use Discover for those) are errors, all reported at once.
 func Targets(inv *inventory.Inventory, sel Selection) ([]Target, error) {
+	return targets(inv, sel, nil)
+}
+
+// targets is Targets with the hosts of discover environments already
+// listed (by environment name).
+func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]inventory.Host) ([]Target, error) {
 	var errs []error
 	seenEnv := map[string]bool{}
 	seenHost := map[string]bool{}
@@ -50,11 +56,16 @@ func Targets(inv *inventory.Inventory, sel Selection) ([]Target, error) {
 			errs = append(errs, fmt.Errorf("environment %s: region %q has no registry in registries.regions", env.Name, env.Region))
 			continue
 		}
-		if len(env.Hosts) == 0 && env.Discover != nil {
-			errs = append(errs, fmt.Errorf("environment %s: hosts are discovered in Rancher; discovery is not wired into prewarm yet", env.Name))
-			continue
+		hosts := env.Hosts
+		if len(hosts) == 0 && env.Discover != nil {
+			found, ok := discovered[env.Name]
+			if !ok {
+				errs = append(errs, fmt.Errorf("environment %s: hosts are discovered in Rancher (use Discover)", env.Name))
+				continue
+			}
+			hosts = found
 		}
-		for _, h := range env.Hosts {
+		for _, h := range hosts {
 			if len(sel.Hosts) > 0 && !slices.Contains(sel.Hosts, h.Name) {
 				continue
 			}

@@ -32,7 +32,7 @@ func pruneCmd() *cli.Command {
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			fl, err := f.load(env, args, false)
+			fl, err := f.load(ctx, env, args, false)
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ func pullCmd() *cli.Command {
 			"Exit 0 when every host is ready, 1 when some are not (named), 2 on usage errors.",
 		Flags: func(fs *pflag.FlagSet) { f.register(fs, true) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			fl, err := f.load(env, args, true)
+			fl, err := f.load(ctx, env, args, true)
 			if err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ func lockFileFor(release string) string {
 	return filepath.Join(filepath.Dir(release), "release.lock.json")
 }
 
-func (f *fleetFlags) load(env *cli.Env, args []string, needLock bool) (*fleet, error) {
+func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*fleet, error) {
 	if len(args) > 0 {
 		return nil, cli.Usage("unexpected arguments %q", args)
 	}
@@ -118,7 +118,8 @@ func (f *fleetFlags) load(env *cli.Env, args []string, needLock bool) (*fleet, e
 		}
 	}
 	if !f.noTargets {
-		if fl.targets, err = prewarm.Targets(inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}); err != nil {
+		clientFor := func(e *inventory.Environment) (prewarm.RancherHosts, error) { return rancherClient(inv, e, env.Getenv) }
+		if fl.targets, err = prewarm.Discover(ctx, inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
 			return nil, cli.Usage("%v", err)
 		}
 	}

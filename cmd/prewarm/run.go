@@ -37,7 +37,7 @@ func runCmd() *cli.Command {
 			if f.release == "" {
 				return cli.Usage("give the release file (-f release.yaml)")
 			}
-			fl, err := f.load(env, args, false)
+			fl, err := f.load(ctx, env, args, false)
 			if err != nil {
 				return err
 			}

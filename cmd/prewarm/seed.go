@@ -39,7 +39,7 @@ func seedCmd() *cli.Command {
 				return cli.Usage("--docker needs --env with one environment")
 			}
 			f.hosts, f.noTargets = []string{host}, docker != ""
-			fl, err := f.load(env, args, false)
+			fl, err := f.load(ctx, env, args, false)
 			if err != nil {
 				return err
 			}
@@ -85,32 +85,34 @@ func seedTarget(fl *fleet, envs []string, docker string) (prewarm.Target, error)
 // rancherImages adapts the Rancher client to what Seed needs, with the
 // environment's API keys.
 func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (prewarm.ServiceImages, error) {
-	var e *inventory.Environment
-	for i := range inv.Environments {
-		if inv.Environments[i].Name == envName {
-			e = &inv.Environments[i]
-		}
-	}
+	e := inv.Env(envName)
 	if e == nil {
 		return nil, errors.New("environment " + envName + " is not in the inventory")
 	}
-	var access, secret string
-	if e.Credentials != nil {
-		access, secret = getenv(e.Credentials.AccessKeyEnv), getenv(e.Credentials.SecretKeyEnv)
+	c, err := rancherClient(inv, e, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return prewarm.RancherImages(c, func(string) string {
+		if e.Project != "" {
+			return e.Project
+		}
+		return e.Name
+	}), nil
+}
+
+// rancherClient is a Rancher client with the environment's API keys.
+func rancherClient(inv *inventory.Inventory, e *inventory.Environment, getenv func(string) string) (*rancher.Client, error) {
+	if inv.Rancher.URL == "" {
+		return nil, errors.New("rancher.url is not set in the inventory")
+	}
+	access, secret, err := e.RancherKeys(getenv)
+	if err != nil {
+		return nil, err
 	}
 	var opts []rancher.Option
 	if inv.Rancher.CACert != "" {
 		opts = append(opts, rancher.WithCAFile(inv.Rancher.CACert))
 	}
-	c, err := rancher.New(inv.Rancher.URL, access, secret, opts...)
-	if err != nil {
-		return nil, err
-	}
-	project := func(string) string {
-		if e.Project != "" {
-			return e.Project
-		}
-		return e.Name
-	}
-	return prewarm.RancherImages(c, project), nil
+	return rancher.New(inv.Rancher.URL, access, secret, opts...)
 }

@@ -19,7 +19,7 @@ func statusCmd() *cli.Command {
 			"missing, wrong-digest or unreachable. Exit 0 only when every host holds every image.",
 		Flags: func(fs *pflag.FlagSet) { f.register(fs, false) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			fl, err := f.load(env, args, true)
+			fl, err := f.load(ctx, env, args, true)
 			if err != nil {
 				return err
 			}
