@@ -189,7 +189,7 @@ func (c *client) do(ctx context.Context, method, target string, hdr http.Header,
 		if err := c.reqs.Acquire(ctx, 1); err != nil {
 			return nil, err
 		}
-		resp, err := c.http.Do(req)
+		resp, err := c.doWatched(req)
 		c.reqs.Release(1)
 		switch {
 		case err != nil:
@@ -221,6 +221,43 @@ func (c *client) do(ctx context.Context, method, target string, hdr http.Header,
 			return nil, err
 		}
 	}
+}
+
+// doWatched sends req and fails it when the registry answers no headers,
+// or the body moves no bytes, for the stall timeout.
+func (c *client) doWatched(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	wd := time.AfterFunc(c.o.stall, cancel)
+	resp, err := c.http.Do(req.WithContext(ctx))
+	if err != nil {
+		stalled := !wd.Stop() && req.Context().Err() == nil
+		cancel()
+		if stalled {
+			return nil, fmt.Errorf("no answer within %v: %w", c.o.stall, err)
+		}
+		return nil, err
+	}
+	resp.Body = &watchedBody{ReadCloser: resp.Body, wd: wd, d: c.o.stall, cancel: cancel}
+	return resp, nil
+}
+
+// watchedBody cancels its request when no Read returns for d.
+type watchedBody struct {
+	io.ReadCloser
+	wd     *time.Timer
+	d      time.Duration
+	cancel context.CancelFunc
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.wd.Reset(b.d)
+	return b.ReadCloser.Read(p)
+}
+
+func (b *watchedBody) Close() error {
+	b.wd.Stop()
+	b.cancel()
+	return b.ReadCloser.Close()
 }
 
 func statusIn(code int, ok []int) bool {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -132,7 +133,13 @@ func (c *client) putBlob(ctx context.Context, location, digest string, size int6
 	q := u.Query()
 	q.Set("digest", digest)
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), io.NopCloser(body))
+	// The watchdog is reset whenever the body moves; it fires when the
+	// registry stops taking bytes, or gives no answer once it has them all.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wd := time.AfterFunc(c.o.stall, cancel)
+	defer wd.Stop()
+	req, err := http.NewRequestWithContext(wctx, http.MethodPut, u.String(), io.NopCloser(&resetReader{r: body, wd: wd, d: c.o.stall}))
 	if err != nil {
 		return err
 	}
@@ -140,6 +147,9 @@ func (c *client) putBlob(ctx context.Context, location, digest string, size int6
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if ctx.Err() == nil && wctx.Err() != nil {
+			return fmt.Errorf("PUT %s%s: stalled for %v: %w", c.addr, u.Path, c.o.stall, err)
+		}
 		return fmt.Errorf("PUT %s%s: %w", c.addr, u.Path, err)
 	}
 	defer resp.Body.Close()
@@ -153,6 +163,21 @@ func (c *client) putBlob(ctx context.Context, location, digest string, size int6
 		return herr
 	}
 	return nil
+}
+
+// resetReader resets a watchdog whenever bytes move.
+type resetReader struct {
+	r  io.Reader
+	wd *time.Timer
+	d  time.Duration
+}
+
+func (r *resetReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.wd.Reset(r.d)
+	}
+	return n, err
 }
 
 // getBlob opens repo's blob digest (size bytes) from offset. start is where the returned

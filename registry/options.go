@@ -37,6 +37,7 @@ type options struct {
 	maxBackoff   time.Duration
 	chunk        int
 	depth        int
+	stall        time.Duration
 	previous     *inventory.Lock
 	relock       bool
 	// sleep waits between retries; tests replace it.
@@ -54,6 +55,7 @@ func newOptions(opts []Option) (*options, error) {
 		maxBackoff: 10 * time.Second,
 		chunk:      256 << 10,
 		depth:      4,
+		stall:      2 * time.Minute,
 		sleep:      sleepCtx,
 	}
 	var errs []error
@@ -178,6 +180,20 @@ func WithRetry(attempts int, initial, max time.Duration) Option {
 			return fmt.Errorf("retry %d, %v, %v: want attempts >= 1 and 0 <= initial <= max", attempts, initial, max)
 		}
 		o.attempts, o.backoff, o.maxBackoff = attempts, initial, max
+		return nil
+	}
+}
+
+// WithStallTimeout sets how long a registry may leave a request unanswered,
+// or a transfer may move no bytes, before it counts as a connection error
+// (and is retried or resumed). A hung region is then dropped from a fan-out
+// instead of stalling the others. The default is 2 minutes.
+func WithStallTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("stall timeout %v: want > 0", d)
+		}
+		o.stall = d
 		return nil
 	}
 }
