@@ -65,7 +65,7 @@ func (lc LaunchConfig) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Keys returns the keys in order. The read methods (Keys, Get, String,
+// Keys returns the keys in order. The read methods (Keys, Get, GetString,
 // Name, ImageUUID, Image, Labels) treat a nil *LaunchConfig as empty.
 func (lc *LaunchConfig) Keys() []string {
 	if lc == nil {
@@ -83,8 +83,8 @@ func (lc *LaunchConfig) Get(key string) (json.RawMessage, bool) {
 	return v, ok
 }
 
-// String returns the value of key if it is a JSON string, else "".
-func (lc *LaunchConfig) String(key string) string {
+// GetString returns the value of key if it is a JSON string, else "".
+func (lc *LaunchConfig) GetString(key string) string {
 	var s string
 	if v, ok := lc.Get(key); ok && json.Unmarshal(v, &s) == nil {
 		return s
@@ -121,10 +121,10 @@ func (lc *LaunchConfig) Clone() *LaunchConfig {
 }
 
 // Name is the sidekick name of a secondary launch config ("" for the primary).
-func (lc *LaunchConfig) Name() string { return lc.String("name") }
+func (lc *LaunchConfig) Name() string { return lc.GetString("name") }
 
 // ImageUUID is the raw imageUuid, e.g. "docker:registry/app:1.4".
-func (lc *LaunchConfig) ImageUUID() string { return lc.String("imageUuid") }
+func (lc *LaunchConfig) ImageUUID() string { return lc.GetString("imageUuid") }
 
 // Image is imageUuid without its "docker:" prefix.
 func (lc *LaunchConfig) Image() string { return strings.TrimPrefix(lc.ImageUUID(), "docker:") }
