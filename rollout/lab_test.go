@@ -3,12 +3,14 @@ package rollout_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
+	"github.com/drover-dev/drover/rollout"
 )
 
 func TestMain(m *testing.M) {
@@ -38,6 +40,7 @@ func TestLabHappyPath(t *testing.T) {
 			t.Errorf("%s: %s gate %+v", er.Env, er.Status, er.Gate)
 		}
 	}
+	checkWaveOrder(t, f, rep)
 	// The launch config sent back is the old one except the image (the
 	// server stamps a new version on every upgrade).
 	after := f.rawService(t, "dev", f.svcs["dev"][0].ID())
@@ -75,4 +78,46 @@ func compact(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// checkWaveOrder asserts, from the ordered log of write calls and "done"
+// events, that every environment made one upgrade and one finish call per
+// service and no rollback, and that no environment of a wave made its first
+// write before every service of every earlier wave was done (finished and
+// seen active).
+func checkWaveOrder(t *testing.T, f *fleet, rep *rollout.Report) {
+	t.Helper()
+	log := f.writes.entries()
+	wave := map[string]int{}
+	for _, er := range rep.Envs {
+		wave[er.Env] = er.Wave
+	}
+	lastDone := map[int]int{}   // wave -> index of its last "done"
+	firstWrite := map[int]int{} // wave -> index of its first write
+	for i, line := range log {
+		env, op, _ := strings.Cut(line, " ")
+		op, _, _ = strings.Cut(op, " ")
+		w := wave[env]
+		if op == "done" {
+			lastDone[w] = i
+		} else if _, ok := firstWrite[w]; !ok {
+			firstWrite[w] = i
+		}
+	}
+	for w, first := range firstWrite {
+		for earlier, done := range lastDone {
+			if earlier < w && first < done {
+				t.Errorf("wave %d wrote (%s) before wave %d was done (%s)", w, log[first], earlier, log[done])
+			}
+		}
+	}
+	for _, er := range rep.Envs {
+		n := len(er.Services)
+		if u, fin, rb, d := f.writes.count(er.Env+" upgrade "), f.writes.count(er.Env+" finish "), f.writes.count(er.Env+" rollback "), f.writes.count(er.Env+" done "); u != n || fin != n || rb != 0 || d != n {
+			t.Errorf("%s: %d upgrades, %d finishes, %d rollbacks, %d done; want %d, %d, 0, %d", er.Env, u, fin, rb, d, n, n, n)
+		}
+	}
+	if len(firstWrite) != len(rep.Envs) {
+		t.Errorf("writes in %d waves, want %d", len(firstWrite), len(rep.Envs))
+	}
 }

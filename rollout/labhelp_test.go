@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/rancher"
 )
 
 // fleet is a lab with services web/svcNN in every environment running
@@ -28,8 +30,12 @@ type fleet struct {
 	rel     *inventory.Release
 	seeded  map[string]string // "app:1.1" -> digest
 	svcs    map[string][]*ranchersim.Service
-	writes  *writeLog
+	writes  *writeLog // write calls through the engine's Rancher, and "done" events
+	http    *httpLog  // every HTTP request the engine's Rancher clients made
 	nameFmt string
+	// onEvent, when set before engine is called, sees every progress event
+	// (serialized by the engine): tests inject faults from it.
+	onEvent func(rollout.Event)
 }
 
 type fleetConfig struct {
@@ -45,7 +51,7 @@ func newFleet(t *testing.T, fc fleetConfig) *fleet {
 	}
 	l := labtest.New(t, lab.Config{Regions: 2, Envs: fc.envs, HostsPerEnv: fc.hosts,
 		Images: []string{"app:1.0", "app:1.1", "app:1.2"}, ImageSize: 32 << 10, Layers: 2, SeedRegions: true})
-	f := &fleet{l: l, inv: l.Inventory(), seeded: map[string]string{}, svcs: map[string][]*ranchersim.Service{}, writes: &writeLog{}, nameFmt: "svc%02d"}
+	f := &fleet{l: l, inv: l.Inventory(), seeded: map[string]string{}, svcs: map[string][]*ranchersim.Service{}, writes: &writeLog{}, http: &httpLog{}, nameFmt: "svc%02d"}
 	if fc.services > 99 {
 		f.nameFmt = "svc%03d"
 	}
@@ -114,10 +120,18 @@ func (f *fleet) targets(t *testing.T, envs ...string) []rollout.EnvTarget {
 }
 
 // engine returns an engine over the lab with quick test timings, counting
-// write calls per environment.
+// write calls per environment (and logging each service's "done" event in
+// the same ordered log), and every HTTP request in f.http.
 func (f *fleet) engine(t *testing.T, opts ...rollout.Option) *rollout.Engine {
 	t.Helper()
-	conns := rollout.NewConnections(f.inv, f.l.Getenv)
+	return f.engineWith(t, rollout.NewHostPresence(f.inv), opts...)
+}
+
+// engineWith is engine with another presence check.
+func (f *fleet) engineWith(t testing.TB, presence rollout.Presence, opts ...rollout.Option) *rollout.Engine {
+	t.Helper()
+	hc := &http.Client{Transport: &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone(), log: f.http}}
+	conns := rollout.NewConnections(f.inv, f.l.Getenv, rancher.WithHTTPClient(hc))
 	t.Cleanup(func() { conns.Close() })
 	connect := func(ctx context.Context, env string) (rollout.Rancher, error) {
 		r, err := conns.Connect(ctx, env)
@@ -127,8 +141,14 @@ func (f *fleet) engine(t *testing.T, opts ...rollout.Option) *rollout.Engine {
 		return &counting{Rancher: r, env: env, log: f.writes}, nil
 	}
 	base := []rollout.Option{rollout.WithGateTimeout(0), rollout.WithSoak(300 * time.Millisecond),
-		rollout.WithHealthInterval(100 * time.Millisecond), rollout.WithUpgradeTimeout(20 * time.Second)}
-	e, err := rollout.New(connect, rollout.NewHostPresence(f.inv), append(base, opts...)...)
+		rollout.WithHealthInterval(100 * time.Millisecond), rollout.WithUpgradeTimeout(20 * time.Second),
+		rollout.WithProgress(func(ev rollout.Event) {
+			f.writes.progress(ev)
+			if f.onEvent != nil {
+				f.onEvent(ev)
+			}
+		})}
+	e, err := rollout.New(connect, presence, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +193,33 @@ func (w *writeLog) add(s string) {
 	w.all = append(w.all, s)
 }
 
+// progress is a rollout progress callback logging "env done service" for
+// every finished service, in order with the write calls.
+func (w *writeLog) progress(ev rollout.Event) {
+	if ev.Step == "done" {
+		w.add(ev.Env + " done " + ev.Service)
+	}
+}
+
+// entries is a copy of the log, in call order.
+func (w *writeLog) entries() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.all)
+}
+
+// writes lists the write calls (upgrade, finish, rollback) starting with
+// prefix, in order.
+func (w *writeLog) writes(prefix string) []string {
+	var out []string
+	for _, s := range w.entries() {
+		if strings.HasPrefix(s, prefix) && !strings.Contains(s, " done ") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func (w *writeLog) count(prefix string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -204,4 +251,52 @@ func (c *counting) FinishUpgrade(ctx context.Context, id string) (rollout.Servic
 func (c *counting) Rollback(ctx context.Context, id string) (rollout.Service, error) {
 	c.log.add(c.env + " rollback " + id)
 	return c.Rancher.Rollback(ctx, id)
+}
+
+// httpLog records the HTTP requests a Rancher client made, as
+// "METHOD path[?action=x] status" (status 0 on a transport error).
+type httpLog struct {
+	mu  sync.Mutex
+	all []string
+}
+
+type countingTransport struct {
+	rt  http.RoundTripper
+	log *httpLog
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	line := req.Method + " " + req.URL.Path
+	if a := req.URL.Query().Get("action"); a != "" {
+		line += "?action=" + a
+	}
+	if req.URL.Query().Has("marker") {
+		line += " (marker)"
+	}
+	resp, err := c.rt.RoundTrip(req)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	c.log.mu.Lock()
+	c.log.all = append(c.log.all, fmt.Sprintf("%s %d", line, status))
+	c.log.mu.Unlock()
+	return resp, err
+}
+
+// lines lists the requests containing every one of subs.
+func (h *httpLog) lines(subs ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, l := range h.all {
+		ok := true
+		for _, s := range subs {
+			ok = ok && strings.Contains(l, s)
+		}
+		if ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
