@@ -284,6 +284,13 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return resp, err
 }
 
+// reset forgets the requests seen so far.
+func (h *httpLog) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all = nil
+}
+
 // lines lists the requests containing every one of subs.
 func (h *httpLog) lines(subs ...string) []string {
 	h.mu.Lock()
