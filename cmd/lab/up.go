@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/lab"
-	"github.com/drover-dev/drover/internal/lab/registries"
 )
 
 type upFlags struct {
@@ -22,6 +20,10 @@ type upFlags struct {
 	write, envFile                     string
 	links, faults, discover            []string
 	sourceAuth                         bool
+	services                           int
+	serviceImage                       string
+	healthDelay                        time.Duration
+	batchSize, batchInterval           int
 }
 
 func upCmd() *cli.Command {
@@ -33,7 +35,9 @@ func upCmd() *cli.Command {
 
 Starts a source registry seeded with --images, one registry per region,
 --envs environments of --hosts-per-env simulated Docker hosts and a Rancher
-1.6 simulator, all on 127.0.0.1, then prints the hosts.yaml pointing at them
+1.6 simulator (with --services N, N services per environment running
+--service-image from the environment's region, already on every host), all
+on 127.0.0.1, then prints the hosts.yaml pointing at them
 (or writes it with --write; with --json, stdout gets a JSON description
 holding it) and runs until SIGINT or SIGTERM.
 
@@ -61,6 +65,11 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.StringVar(&f.imageSize, "image-size", "4MiB", "approximate size of each image")
 			fs.IntVar(&f.layers, "layers", 4, "layers per image")
 			fs.IntVar(&f.base, "base", 0, "leading layers the tags of a repository share (0: half, -1: none)")
+			fs.IntVar(&f.services, "services", 0, "Rancher services per environment (web/svc01...), running --service-image, healthy after --health-delay")
+			fs.StringVar(&f.serviceImage, "service-image", "", "image the services run at start (default: the first of --images)")
+			fs.DurationVar(&f.healthDelay, "health-delay", 500*time.Millisecond, "how long a new service container is initializing")
+			fs.IntVar(&f.batchSize, "batch-size", 0, "defaults.strategy.batchSize in the hosts.yaml (0: the inventory's default)")
+			fs.IntVar(&f.batchInterval, "batch-interval", 0, "defaults.strategy.intervalMillis in the hosts.yaml (0: the inventory's default)")
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
 			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
@@ -76,48 +85,6 @@ Faults (--fault, repeatable), turned on once the lab is up:
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error { return runUp(ctx, env, f, args) },
 	}
-}
-
-func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
-	cfg := lab.Config{
-		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
-		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
-		Discover: f.discover, SourceAuth: f.sourceAuth,
-	}
-	var err error
-	if cfg.Impl, err = registries.ParseImpl(f.impl); err != nil {
-		return cfg, nil, cli.Usage("--impl: %v", err)
-	}
-	sizes := []struct {
-		flag, val string
-		dst       *int64
-	}{
-		{"--image-size", f.imageSize, &cfg.ImageSize},
-		{"--extract-rate", strings.TrimSuffix(f.extractRate, "/s"), &cfg.ExtractRate},
-		{"--disk-capacity", f.disk, &cfg.DiskCapacity},
-	}
-	for _, s := range sizes {
-		if *s.dst, err = lab.ParseBytes(s.val); err != nil {
-			return cfg, nil, cli.Usage("%s: %v", s.flag, err)
-		}
-	}
-	if f.regions < 1 || f.envs < 1 || f.hosts < 1 || f.layers < 1 || cfg.ImageSize < 1 {
-		return cfg, nil, cli.Usage("--regions, --envs, --hosts-per-env, --layers and --image-size must be at least 1")
-	}
-	for _, l := range f.links {
-		if err := cfg.SetLink(l); err != nil {
-			return cfg, nil, cli.Usage("--link: %v", err)
-		}
-	}
-	var faults []lab.Fault
-	for _, s := range f.faults {
-		ft, err := lab.ParseFault(s)
-		if err != nil {
-			return cfg, nil, cli.Usage("--fault: %v", err)
-		}
-		faults = append(faults, ft)
-	}
-	return cfg, faults, nil
 }
 
 func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
@@ -170,7 +137,7 @@ func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
 		env.Logger.Info("seeded", "ref", l.Source.Addr()+"/"+s.Ref, "digest", s.Digest, "size", s.Size, "layers", len(s.Layers))
 	}
 	env.Logger.Info("lab up", "took", time.Since(start).Round(time.Millisecond),
-		"source", l.Source.Addr(), "regions", len(l.RegionNames()), "hosts", len(l.Hosts()),
+		"source", l.Source.Addr(), "regions", len(l.RegionNames()), "hosts", len(l.Hosts()), "services_per_env", len(l.ServiceNames()),
 		"rancher", rancherURL(l), "inventory", orStdout(f.write), "env_file", envFile)
 	if envFile == "" {
 		env.Logger.Info("Rancher keys not written: pass --env-file to use rollout against this lab")

@@ -143,7 +143,8 @@ func TestUpJSON(t *testing.T) {
 	stdout := &upWriter{cancel: cancel}
 	var stderr bytes.Buffer
 	args := []string{"up", "--json", "--regions", "2", "--envs", "3", "--hosts-per-env", "1", "--image-size", "64KiB",
-		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa", "--source-auth"}
+		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa", "--source-auth",
+		"--services", "2", "--batch-size", "1", "--batch-interval", "200"}
 	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -157,6 +158,9 @@ func TestUpJSON(t *testing.T) {
 	inv, err := inventory.Load(strings.NewReader(d.HostsYAML), "hostsYaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e := inv.Environments[0]; e.Strategy.BatchSize != 1 || e.Strategy.IntervalMillis != 200 {
+		t.Errorf("dev strategy = %+v, want the flags'", e.Strategy)
 	}
 	if inv.Environments[1].Discover == nil {
 		t.Errorf("qa is not discovered: %+v", inv.Environments[1])

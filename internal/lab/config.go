@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/drover-dev/drover/internal/lab/netem"
 	"github.com/drover-dev/drover/internal/lab/registries"
+	"github.com/drover-dev/drover/inventory"
 )
 
 // Config describes a lab. The zero Config is a small valid lab: one region,
@@ -41,6 +43,28 @@ type Config struct {
 	Foreign   string
 	// SeedRegions also seeds every regional registry (as if mirrored).
 	SeedRegions bool
+
+	// Services is how many Rancher services every environment runs, all in
+	// stack "web": web/svc01, web/svc02... (Lab.ServiceNames). Each runs
+	// ServiceImage from its environment's regional registry, ServiceScale
+	// containers, with a health check (new containers are "initializing"
+	// for HealthDelay), so healthState means something. Start returns once
+	// every service is active. The default is none.
+	Services int
+	// ServiceImage is the image ("repo:tag", one of Images) services run at
+	// start. It is seeded into every region (as if mirrored) and the hosts
+	// pull it as Rancher creates the containers, before host links are
+	// shaped: setup is not traffic under test. The default is Images[0].
+	ServiceImage string
+	// ServiceScale is each service's scale. The default is HostsPerEnv.
+	ServiceScale int
+	// HealthDelay is how long a new service container stays
+	// "initializing" before it turns healthy. The default is 500ms.
+	HealthDelay time.Duration
+	// Strategy and Concurrency go into the hosts.yaml's defaults: block
+	// (zero values are left out, so the inventory's defaults apply).
+	Strategy    inventory.Strategy
+	Concurrency int
 
 	// Discover names environments whose hosts the inventory does not list:
 	// it tells the tools to find them in Rancher (discover: from rancher)
@@ -100,6 +124,21 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.Images) == 0 {
 		c.Images = []string{"app:1.0", "app:1.1"}
+	}
+	if c.Services > 0 {
+		if c.ServiceImage == "" {
+			c.ServiceImage = c.Images[0]
+		}
+		if !slices.Contains(c.Images, c.ServiceImage) {
+			errs = append(errs, fmt.Errorf("service image %q is not one of the images %v", c.ServiceImage, c.Images))
+		}
+		def(&c.ServiceScale, c.HostsPerEnv, "service scale")
+		if c.HealthDelay == 0 {
+			c.HealthDelay = 500 * time.Millisecond
+		}
+	}
+	if c.Services < 0 || c.HealthDelay < 0 || c.Concurrency < 0 {
+		errs = append(errs, errors.New("services, health delay and concurrency must not be negative"))
 	}
 	if c.ExtractRate < 0 || c.DiskCapacity < 0 {
 		errs = append(errs, errors.New("extract rate and disk capacity must not be negative"))

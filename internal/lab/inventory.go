@@ -17,9 +17,19 @@ import (
 type (
 	yInventory struct {
 		Version      int            `yaml:"version"`
+		Defaults     *yDefaults     `yaml:"defaults,omitempty"`
 		Registries   yRegistries    `yaml:"registries"`
 		Rancher      yRancher       `yaml:"rancher"`
 		Environments []yEnvironment `yaml:"environments"`
+	}
+	yDefaults struct {
+		Strategy    *yStrategy `yaml:"strategy,omitempty"`
+		Concurrency int        `yaml:"concurrency,omitempty"`
+	}
+	yStrategy struct {
+		BatchSize      int   `yaml:"batchSize,omitempty"`
+		IntervalMillis int   `yaml:"intervalMillis,omitempty"`
+		StartFirst     *bool `yaml:"startFirst,omitempty"`
 	}
 	yRegistries struct {
 		Source  yRegistry            `yaml:"source"`
@@ -82,6 +92,12 @@ func (l *Lab) InventoryYAML() []byte {
 			Source:  yRegistry{Address: l.Source.Addr(), Insecure: true},
 			Regions: map[string]yRegistry{},
 		},
+	}
+	if st := l.cfg.Strategy; st != (inventory.Strategy{}) || l.cfg.Concurrency > 0 {
+		y.Defaults = &yDefaults{Concurrency: l.cfg.Concurrency}
+		if st != (inventory.Strategy{}) {
+			y.Defaults.Strategy = &yStrategy{BatchSize: st.BatchSize, IntervalMillis: st.IntervalMillis, StartFirst: st.StartFirst}
+		}
 	}
 	if l.cfg.SourceAuth {
 		y.Registries.Source.Credentials = &yRegistryCreds{UsernameEnv: SourceUsernameEnv, PasswordEnv: SourcePasswordEnv}

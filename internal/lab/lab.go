@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/drover-dev/drover/internal/lab/dockersim"
 	"github.com/drover-dev/drover/internal/lab/netem"
@@ -32,6 +35,8 @@ type Lab struct {
 	regions     map[string]*registries.Registry
 	envs        []*Env
 	secrets     map[string]string // env var name -> value (Rancher keys)
+	services    map[string][]*ranchersim.Service
+	linksArmed  atomic.Bool // host links shape traffic (after setup)
 
 	closers   []func() error // in start order; Close runs them backwards
 	closeOnce sync.Once
@@ -106,19 +111,39 @@ func (l *Lab) start(ctx context.Context) error {
 	if l.Seeded, err = registries.Seed(ctx, src.Addr(), spec); err != nil {
 		return err
 	}
-	if cfg.SeedRegions {
-		spec.Username, spec.Password = "", ""
+	spec.Username, spec.Password = "", ""
+	if !cfg.SeedRegions && cfg.Services > 0 {
+		// Only what the services run, as if mirrored before the lab began.
+		spec = registries.SeedSpec{Images: []string{cfg.ServiceImage}, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base}
+	}
+	if cfg.SeedRegions || cfg.Services > 0 {
+		g, gctx := errgroup.WithContext(ctx)
 		for _, name := range l.regionNames {
-			if _, err := registries.Seed(ctx, l.regions[name].Addr(), spec); err != nil {
+			g.Go(func() error {
+				_, err := registries.Seed(gctx, l.regions[name].Addr(), spec)
 				return err
-			}
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	}
-	// Counters start clean: seeding is setup, not traffic under test.
+	if err := l.startFleet(ctx); err != nil {
+		return err
+	}
+	if err := l.startServices(ctx); err != nil {
+		return err
+	}
+	// Counters start clean and links shape from now on: seeding and the
+	// services' first pulls are setup, not traffic under test.
+	if err := l.Idle(ctx); err != nil {
+		return err
+	}
 	for _, r := range l.Registries() {
 		r.Faults().ResetStats()
 	}
-	return l.startFleet(ctx)
+	l.linksArmed.Store(true)
+	return nil
 }
 
 // Env var names of the source registry's credentials (Config.SourceAuth).

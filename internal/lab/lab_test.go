@@ -1,6 +1,7 @@
 package lab_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
@@ -243,5 +245,75 @@ func TestDiscoverEnvironments(t *testing.T) {
 	}
 	if _, err := lab.Start(t.Context(), lab.Config{Discover: []string{"nowhere"}}); err == nil {
 		t.Errorf("discover of an unknown environment accepted")
+	}
+}
+
+// TestServices: with Config.Services every environment runs web/svcNN from
+// its own region, the hosts hold the image before Start returns, the
+// setup traffic is not counted, and the hosts.yaml carries the strategy.
+func TestServices(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Regions: 2, Envs: 2, HostsPerEnv: 2, Services: 2, ImageSize: 32 << 10,
+		Images: []string{"app:1.0", "app:1.1"}, HealthDelay: 20 * time.Millisecond,
+		Strategy: inventory.Strategy{BatchSize: 2, IntervalMillis: 100}, Concurrency: 3})
+	if got, want := l.ServiceNames(), []string{"web/svc01", "web/svc02"}; !slices.Equal(got, want) {
+		t.Errorf("ServiceNames = %v, want %v", got, want)
+	}
+	for _, e := range l.Envs() {
+		svcs := l.Services(e.Name)
+		if len(svcs) != 2 {
+			t.Fatalf("%s: %d services", e.Name, len(svcs))
+		}
+		want := l.Region(e.Region).Addr() + "/app:1.0"
+		for _, s := range svcs {
+			if st := s.Status(); st.State != "active" || st.Image != want || st.Scale != 2 || st.Running != 2 {
+				t.Errorf("%s: service %+v, want active %s with 2 running", e.Name, st, want)
+			}
+		}
+		for _, h := range e.Hosts {
+			dh := l.DockerHost(h.Name)
+			before := dh.Stats().Pulls
+			if err := dh.EnsureImage(t.Context(), want, false); err != nil || dh.Stats().Pulls != before {
+				t.Errorf("%s does not hold %s: %v", h.Name, want, err)
+			}
+		}
+	}
+	// Health checks make healthState meaningful: initializing, then healthy.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for _, s := range l.Services("dev") {
+		for s.Status().HealthState != "healthy" {
+			if ctx.Err() != nil {
+				t.Fatalf("service never healthy: %+v", s.Status())
+			}
+			time.Sleep(10 * time.Millisecond) // polling the simulator's state
+		}
+	}
+	for _, r := range l.Registries() {
+		if n := r.Stats().Total.Requests; n != 0 {
+			t.Errorf("a registry counts %d setup requests", n)
+		}
+	}
+	// Regions hold what the services run, not the rest of the release.
+	for tag, want := range map[string]int{"1.0": http.StatusOK, "1.1": http.StatusNotFound} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, l.Region("us-east").URL()+"/v2/app/manifests/"+tag, nil)
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("us-east app:%s = %d, want %d", tag, resp.StatusCode, want)
+		}
+	}
+	inv := l.Inventory()
+	for _, e := range inv.Environments {
+		if e.Strategy.BatchSize != 2 || e.Strategy.IntervalMillis != 100 || e.Concurrency != 3 {
+			t.Errorf("%s: strategy %+v, concurrency %d", e.Name, e.Strategy, e.Concurrency)
+		}
+	}
+	if _, err := lab.Start(t.Context(), lab.Config{Services: 1, ServiceImage: "app:9.9"}); err == nil {
+		t.Errorf("a service image that is not seeded was accepted")
 	}
 }
