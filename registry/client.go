@@ -66,7 +66,14 @@ func newClient(ctx context.Context, label string, r inventory.Registry, scopes [
 	}
 	var rt http.RoundTripper
 	for attempt := 1; ; attempt++ {
-		rt, err = transport.NewWithContext(ctx, reg, auth, base, scopes)
+		// The ping (and token fetch) is bounded like every other request:
+		// a registry that never answers fails here, not in an endless wait.
+		pctx, cancel := context.WithTimeout(ctx, o.stall)
+		rt, err = transport.NewWithContext(pctx, reg, auth, base, scopes)
+		cancel()
+		if err != nil && ctx.Err() == nil && pctx.Err() != nil {
+			err = fmt.Errorf("no answer within %v: %w", o.stall, err)
+		}
 		if err == nil || ctx.Err() != nil || attempt >= o.attempts || errors.Is(err, ErrAuth) {
 			break
 		}
