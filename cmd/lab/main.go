@@ -16,6 +16,7 @@ import (
 func commands() []*cli.Command {
 	return []*cli.Command{
 		upCmd(),
+		demoCmd(),
 	}
 }
 
