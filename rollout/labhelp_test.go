@@ -42,15 +42,21 @@ type fleetConfig struct {
 	envs, hosts, services int
 	scale                 int
 	svcOpts               []ranchersim.ServiceOption
+	// lab, when set, adjusts the lab's config (image size, links).
+	lab func(*lab.Config)
 }
 
-func newFleet(t *testing.T, fc fleetConfig) *fleet {
+func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	t.Helper()
 	if fc.scale == 0 {
 		fc.scale = 2
 	}
-	l := labtest.New(t, lab.Config{Regions: 2, Envs: fc.envs, HostsPerEnv: fc.hosts,
-		Images: []string{"app:1.0", "app:1.1", "app:1.2"}, ImageSize: 32 << 10, Layers: 2, SeedRegions: true})
+	cfg := lab.Config{Regions: 2, Envs: fc.envs, HostsPerEnv: fc.hosts,
+		Images: []string{"app:1.0", "app:1.1", "app:1.2"}, ImageSize: 32 << 10, Layers: 2, SeedRegions: true}
+	if fc.lab != nil {
+		fc.lab(&cfg)
+	}
+	l := labtest.New(t, cfg)
 	f := &fleet{l: l, inv: l.Inventory(), seeded: map[string]string{}, svcs: map[string][]*ranchersim.Service{}, writes: &writeLog{}, http: &httpLog{}, nameFmt: "svc%02d"}
 	if fc.services > 99 {
 		f.nameFmt = "svc%03d"
@@ -70,7 +76,7 @@ func newFleet(t *testing.T, fc fleetConfig) *fleet {
 	for i := range fc.services {
 		f.rel.Services = append(f.rel.Services, inventory.ReleaseService{Service: "web/" + f.name(i), Image: "app"})
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
 	defer cancel()
 	for _, e := range f.inv.Environments {
 		addr := f.inv.Registries.Regions[e.Region].Address
@@ -98,7 +104,7 @@ func (f *fleet) name(i int) string { return fmt.Sprintf(f.nameFmt, i) }
 
 // prewarm pulls the lock's images onto the hosts of envs (all when none),
 // except the hosts named in skip.
-func (f *fleet) prewarm(t *testing.T, envs []string, skip ...string) {
+func (f *fleet) prewarm(t testing.TB, envs []string, skip ...string) {
 	t.Helper()
 	targets, err := prewarm.Targets(f.inv, prewarm.Selection{Envs: envs})
 	if err != nil {
@@ -110,7 +116,7 @@ func (f *fleet) prewarm(t *testing.T, envs []string, skip ...string) {
 	}
 }
 
-func (f *fleet) targets(t *testing.T, envs ...string) []rollout.EnvTarget {
+func (f *fleet) targets(t testing.TB, envs ...string) []rollout.EnvTarget {
 	t.Helper()
 	ts, err := rollout.Targets(f.inv, f.rel, f.lock, envs, nil)
 	if err != nil {
