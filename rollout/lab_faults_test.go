@@ -8,8 +8,8 @@ import (
 )
 
 // TestLabRancherFaults: a burst of 503s and dropped websockets while
-// services are being waited on (mid-verify in dev, mid-upgrade in qa) do
-// not stop the rollout.
+// services are being waited on (mid-verify in dev, mid-upgrade in qa), and
+// a Rancher restart (mid-verify in demo), do not stop the rollout.
 func TestLabRancherFaults(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, fleetConfig{envs: 3, hosts: 2, services: 3})
@@ -27,19 +27,24 @@ func TestLabRancherFaults(t *testing.T) {
 			injected["qa"] = true
 			f.l.Rancher.DropWebsockets()
 			f.l.Rancher.FailRequests(5, http.StatusBadGateway)
+		case ev.Env == "demo" && ev.Step == "verify" && !injected["demo"]:
+			injected["demo"] = true
+			if err := f.l.Rancher.Restart(); err != nil {
+				t.Errorf("restart: %v", err)
+			}
 		}
 	}
 	rep, err := f.engine(t).Apply(t.Context(), f.targets(t))
 	if err != nil {
 		t.Fatalf("Apply: %v\n%s", err, rep)
 	}
-	if !injected["dev"] || !injected["qa"] {
+	if !injected["dev"] || !injected["qa"] || !injected["demo"] {
 		t.Fatalf("faults injected: %v", injected)
 	}
 	if n503, n502 := len(f.http.lines(" 503")), len(f.http.lines(" 502")); n503 != 5 || n502 != 5 {
 		t.Errorf("requests answered 503: %d, 502: %d; want the two bursts of 5", n503, n502)
 	}
-	for _, env := range []string{"dev", "qa"} {
+	for _, env := range []string{"dev", "qa", "demo"} {
 		subs := f.http.lines("GET ", "/projects/"+f.l.Project(env).ID()+"/subscribe", " 101")
 		if len(subs) < 2 {
 			t.Errorf("%s: %d websocket handshakes, want a reconnect after the drop", env, len(subs))
