@@ -251,9 +251,13 @@ func (er *envRun) load(rest context.Context) ([]*svcRun, bool) {
 // services connects (once) and lists the environment's services by key.
 func (er *envRun) services(ctx context.Context) (map[string]Service, error) {
 	if er.r == nil {
-		r, err := er.e.connect(ctx, er.t.Name)
+		// Connecting reads too (the project lookup): a 5xx there is as
+		// transient as anywhere else and is retried; a refusal is not.
+		r, err := retryRead(ctx, er, "connect to rancher", func(ctx context.Context) (Rancher, error) {
+			return er.e.connect(ctx, er.t.Name)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("connect to rancher for %s: %w", er.t.Name, err)
+			return nil, err
 		}
 		er.r = r
 	}

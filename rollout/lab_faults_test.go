@@ -63,3 +63,21 @@ func TestLabRancherFaults(t *testing.T) {
 		t.Errorf("unresolved %+v", u)
 	}
 }
+
+// TestLabRancherFaultsAtConnect: a 5xx burst as an environment connects
+// (the project lookup) is ridden out like any other read; it used to fail
+// the environment on the first 503.
+func TestLabRancherFaultsAtConnect(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fleetConfig{envs: 2, hosts: 1, services: 2})
+	f.prewarm(t, nil)
+	f.l.Rancher.FailRequests(3, http.StatusServiceUnavailable)
+	rep, err := f.engine(t).Apply(t.Context(), f.targets(t))
+	if err != nil {
+		t.Fatalf("Apply: %v\n%s", err, rep)
+	}
+	if got := f.http.lines("GET /v2-beta/projects ", " 503"); len(got) != 3 {
+		t.Errorf("project lookups answered 503: %v, want the burst of 3", got)
+	}
+	checkWaveOrder(t, f, rep)
+}
