@@ -40,7 +40,7 @@ type result struct {
 func (r *runner) run(ctx context.Context, tool string, args ...string) (result, error) {
 	fmt.Fprintf(r.out, "\n  $ %s %s\n", tool, strings.Join(args, " "))
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(r.bin, tool), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(r.bin, tool), args...) //nolint:gosec // our own tools (--bin or beside lab), arguments built by the demo
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = r.dir, r.env, &stdout, &stderr
 	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
