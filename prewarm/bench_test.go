@@ -241,7 +241,7 @@ func labProcess(b *testing.B, envs, hostsPerEnv int) *inventory.Inventory {
 		b.Fatalf("build lab: %v\n%s", err, out)
 	}
 	hostsFile := filepath.Join(dir, "hosts.yaml")
-	cmd := exec.Command(bin, "up", "--regions", "3", "--envs", strconv.Itoa(envs), "--hosts-per-env", strconv.Itoa(hostsPerEnv),
+	cmd := exec.CommandContext(context.WithoutCancel(b.Context()), bin, "up", "--regions", "3", "--envs", strconv.Itoa(envs), "--hosts-per-env", strconv.Itoa(hostsPerEnv),
 		"--images", "app:1.0", "--image-size", "256KiB", "--layers", "2", "--write", hostsFile)
 	logf, err := os.Create(filepath.Join(dir, "lab.log"))
 	if err != nil {
@@ -256,10 +256,13 @@ func labProcess(b *testing.B, envs, hostsPerEnv int) *inventory.Inventory {
 	b.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case werr := <-exited:
+			if werr != nil {
+				b.Logf("lab exited: %v", werr)
+			}
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			b.Logf("lab killed: %v", <-exited)
 		}
 		_ = logf.Close()
 	})

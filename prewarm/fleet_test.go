@@ -43,7 +43,7 @@ func startDockerd(t *testing.T, name string) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	cmd := exec.Command("dockerd",
+	cmd := exec.CommandContext(context.WithoutCancel(t.Context()), "dockerd", // stopped by the cleanup below, after the test's context ends
 		"--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "x"),
 		"--pidfile", filepath.Join(dir, "pid"), "-H", sock, "--config-file", cfg,
 		"--bridge=none", "--iptables=false", "--ip-masq=false", "--storage-driver", "vfs",
@@ -59,10 +59,11 @@ func startDockerd(t *testing.T, name string) (Target, error) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case werr := <-exited:
+			t.Logf("dockerd %s stopped: %v", name, werr)
 		case <-time.After(20 * time.Second):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // dockerd and its containerd
-			<-exited
+			t.Logf("dockerd %s killed: %v", name, <-exited)
 		}
 		_ = logf.Close()
 	})
@@ -83,7 +84,7 @@ func startDockerd(t *testing.T, name string) (Target, error) {
 		select {
 		case err := <-exited:
 			log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
-			return Target{}, fmt.Errorf("dockerd %s exited: %v\n%s", name, err, log)
+			return Target{}, fmt.Errorf("dockerd %s exited: %w\n%s", name, err, log)
 		case <-time.After(200 * time.Millisecond): // polling the daemon's socket until it answers
 		}
 		if time.Now().After(deadline) {

@@ -52,7 +52,7 @@ func realDocker(t *testing.T, registry string) Target {
 // daemon pulls from loopback over plain HTTP). wrap, if set, wraps it.
 func testRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(nilLogger()))
+	h := http.Handler(ggcrregistry.New(ggcrregistry.Logger(nilLogger())))
 	if wrap != nil {
 		h = wrap(h)
 	}

@@ -35,6 +35,8 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 		return done(nil)
 	case StateUnreachable:
 		return done(cell.err)
+	case StateMissing, StateWrongDigest:
+		// pull below
 	}
 
 	src := w

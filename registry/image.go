@@ -37,21 +37,6 @@ func (m *manifest) isIndex() bool { return types.MediaType(m.MediaType).IsIndex(
 
 func (im *image) root() *manifest { return im.manifests[len(im.manifests)-1] }
 
-// allBlobs lists the image's blobs once each, in a stable order.
-func (im *image) allBlobs() []blob {
-	seen := map[string]bool{}
-	var out []blob
-	for _, m := range im.manifests {
-		for _, b := range im.blobs[m.Digest] {
-			if !seen[b.Digest] {
-				seen[b.Digest] = true
-				out = append(out, b)
-			}
-		}
-	}
-	return out
-}
-
 func sniffMediaType(raw []byte) string {
 	var doc struct {
 		MediaType string          `json:"mediaType"`

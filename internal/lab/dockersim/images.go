@@ -3,6 +3,7 @@ package dockersim
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ func (h *Host) handleInspect(w http.ResponseWriter, _ *http.Request, p, _ string
 	defer s.mu.Unlock()
 	img, _, err := s.resolveLocked(name)
 	if err != nil {
-		if ae, ok := err.(*apiError); ok && ae.status == http.StatusNotFound {
+		if ae, ok := errors.AsType[*apiError](err); ok && ae.status == http.StatusNotFound {
 			err = errorf(http.StatusNotFound, "no such image: %s: %s", name, ae.msg)
 		}
 		writeError(w, err)

@@ -148,7 +148,7 @@ func (c *regClient) ping(ctx context.Context) error {
 		c.mu.Unlock()
 		return nil
 	default:
-		return fmt.Errorf("Get %q: unexpected status %s", c.url("/v2/"), resp.Status)
+		return fmt.Errorf("Get %q: unexpected status %s", c.url("/v2/"), resp.Status) //nolint:staticcheck // ST1005: dockerd's own wording (Go's url.Error)
 	}
 }
 

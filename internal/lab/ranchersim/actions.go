@@ -19,14 +19,6 @@ var stateActions = map[string][]string{
 	"restart":         {"active"},
 }
 
-// Transitional state entered by each accepted action.
-var transitionalState = map[string]string{
-	"activate": "activating", "deactivate": "deactivating", "upgrade": "upgrading",
-	"finishupgrade": "finishing-upgrade", "rollback": "rolling-back",
-	"cancelupgrade": "canceling-upgrade", "continueupgrade": "upgrading",
-	"restart": "restarting", "remove": "removing",
-}
-
 // Service actions the simulator accepts without acting on them (service links) and the
 // update action (a scale change), offered where Cattle offers them.
 var linkActions = []string{"addservicelink", "removeservicelink", "setservicelinks"}

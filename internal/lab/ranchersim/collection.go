@@ -156,7 +156,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, rc *rctx, k 
 		var list []any
 		for _, v := range q[key] {
 			c := condition{field: field, modifier: mod}
-			if !(v == "" && (mod == "null" || mod == "notnull")) {
+			if v != "" || (mod != "null" && mod != "notnull") {
 				vv := v
 				c.value = &vv
 			}

@@ -273,7 +273,7 @@ func TestErrorBodies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var body any = tc.bodyAny
+			body := tc.bodyAny
 			if tc.body != "" {
 				body = tc.body
 			}

@@ -13,7 +13,7 @@ import (
 )
 
 func authHeader(k Keys) http.Header {
-	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://x", nil)
 	req.SetBasicAuth(k.Access, k.Secret)
 	return http.Header{"Authorization": req.Header["Authorization"]}
 }
@@ -29,7 +29,7 @@ type wsEvent struct {
 func subscribeTo(t *testing.T, ctx context.Context, f *fixture, query string) (<-chan wsEvent, *websocket.Conn) {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(f.base, "http") + "/subscribe?" + query
-	c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: f.client, HTTPHeader: authHeader(testKeys)})
+	c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: f.client, HTTPHeader: authHeader(testKeys)}) //nolint:bodyclose // Dial owns the handshake response
 	if err != nil {
 		t.Fatalf("dial %s: %v", u, err)
 	}
@@ -62,7 +62,7 @@ func TestSubscribePingAndAuth(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, _ := newPipeFixture(t, 1)
 		// No key: refused before the upgrade.
-		_, resp, err := websocket.Dial(t.Context(), "ws://pipe/v2-beta/projects/1a5/subscribe?eventNames=resource.change",
+		_, resp, err := websocket.Dial(t.Context(), "ws://pipe/v2-beta/projects/1a5/subscribe?eventNames=resource.change", //nolint:bodyclose // Dial owns the handshake response
 			&websocket.DialOptions{HTTPClient: f.client})
 		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("unauthenticated subscribe: %v %v", err, resp)

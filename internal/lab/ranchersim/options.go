@@ -3,7 +3,6 @@ package ranchersim
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"time"
@@ -28,7 +27,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		addr:          "127.0.0.1:0",
-		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:        slog.New(slog.DiscardHandler),
 		eventPeriod:   time.Second,
 		pingPeriod:    5 * time.Second,
 		subLifetime:   12 * time.Hour,

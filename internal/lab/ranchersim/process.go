@@ -314,6 +314,7 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 	for _, c := range svc.containers() {
 		if c.unit == u && c.current() && c.host != nil && c.state != "error" {
 			if !c.host.schedulable() {
+				//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording
 				return nil, fmt.Errorf("Allocation failed: host %s of deployment unit %d is %s", c.host.name, u, c.host.reportedState())
 			}
 			return c.host, nil
@@ -337,6 +338,7 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 		}
 	}
 	if best == nil {
+		//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording
 		return nil, fmt.Errorf("Allocation failed: no active host satisfies the scheduling constraints of %s/%s", svc.stack.name, svc.name)
 	}
 	return best, nil
