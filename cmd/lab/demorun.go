@@ -42,7 +42,12 @@ func (r *runner) run(ctx context.Context, tool string, args ...string) (result, 
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(r.bin, tool), args...) //nolint:gosec // our own tools (--bin or beside lab), arguments built by the demo
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = r.dir, r.env, &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
+	// Ctrl-C on a terminal reaches the tool itself (same process group),
+	// which brings in-flight services to rest; sending it another signal
+	// would make that the second one (abort). So on cancel the tool gets
+	// WaitDelay to finish, then it is killed.
+	cmd.Cancel = func() error { return nil }
+	cmd.WaitDelay = 30 * time.Second
 	start := time.Now()
 	err := cmd.Run()
 	res := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}

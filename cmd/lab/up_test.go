@@ -152,7 +152,7 @@ func TestUpJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout.String()), &d); err != nil {
 		t.Fatalf("stdout is not a description: %v\n%s", err, stdout.String())
 	}
-	if len(d.Regions) != 2 || len(d.Envs) != 3 || len(d.Images) != 4 || d.Rancher == "" {
+	if len(d.Regions) != 2 || len(d.Envs) != 3 || len(d.Images) != 4 || d.Rancher == "" || len(d.Services) != 2 {
 		t.Errorf("description = %+v", d)
 	}
 	inv, err := inventory.Load(strings.NewReader(d.HostsYAML), "hostsYaml")

@@ -7,6 +7,7 @@ type Description struct {
 	Rancher    string            `json:"rancher"`
 	Envs       []EnvDescription  `json:"environments"`
 	Images     []ImageDesc       `json:"images"`
+	Services   []string          `json:"services,omitempty"` // stack/service in every environment
 	HostsYAML  string            `json:"hostsYaml"`
 	SecretEnvs []string          `json:"secretEnvs"` // env var names only, never values
 }
@@ -31,7 +32,7 @@ type ImageDesc struct {
 
 // Describe summarises the running lab.
 func (l *Lab) Describe() Description {
-	d := Description{Source: l.Source.Addr(), Regions: map[string]string{}, HostsYAML: string(l.InventoryYAML())}
+	d := Description{Source: l.Source.Addr(), Regions: map[string]string{}, Services: l.ServiceNames(), HostsYAML: string(l.InventoryYAML())}
 	for _, n := range l.regionNames {
 		d.Regions[n] = l.regions[n].Addr()
 	}
