@@ -159,9 +159,9 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 	}
 	switch {
 	case er.failed() || (ctx.Err() != nil && er.e.onInterrupt == PendingRollback):
-		er.forEach(nil, er.svcs, func(s *svcRun) bool { return er.rollback(rest, s) })
+		er.forAll(er.svcs, func(s *svcRun) bool { return er.rollback(rest, s) })
 	case er.e.finish == FinishAuto:
-		er.forEach(nil, er.svcs, func(s *svcRun) bool { return er.finishOne(rest, s) })
+		er.forAll(er.svcs, func(s *svcRun) bool { return er.finishOne(rest, s) })
 	default:
 		for _, s := range er.svcs {
 			if s.verified {
@@ -173,18 +173,28 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 }
 
 // forEach runs f on each service, at most t.Concurrency at a time, starting
-// none once ctx (when not nil) has ended or the environment failed. It
+// none once ctx has ended or the environment failed. It
 // returns the services for which f returned true.
 func (er *envRun) forEach(ctx context.Context, svcs []*svcRun, f func(*svcRun) bool) []*svcRun {
+	return er.each(func() bool { return ctx.Err() != nil || er.failed() }, svcs, f)
+}
+
+// forAll is forEach for bringing services to rest: it starts f for every
+// service, whatever has failed or been interrupted.
+func (er *envRun) forAll(svcs []*svcRun, f func(*svcRun) bool) []*svcRun {
+	return er.each(func() bool { return false }, svcs, f)
+}
+
+func (er *envRun) each(stop func() bool, svcs []*svcRun, f func(*svcRun) bool) []*svcRun {
 	sem := make(chan struct{}, max(1, er.t.Concurrency))
 	keep := make([]bool, len(svcs))
 	var wg sync.WaitGroup
 	for i, s := range svcs {
-		if ctx != nil && (ctx.Err() != nil || er.failed()) {
+		if stop() {
 			break
 		}
 		sem <- struct{}{}
-		if ctx != nil && (ctx.Err() != nil || er.failed()) {
+		if stop() {
 			<-sem
 			break
 		}

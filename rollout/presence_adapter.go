@@ -46,6 +46,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h Host, img Imag
 		return false, fmt.Errorf("host %s: %s", h.Name, c.Error)
 	case prewarm.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
+	case prewarm.StateMissing:
 	}
 	return false, nil
 }

@@ -100,6 +100,7 @@ func (r *Report) Err() error {
 			if u := stuckIn(e); len(u) > 0 {
 				errs = append(errs, &Failure{Env: e.Env, Cause: fmt.Sprintf("interrupted with %d service(s) not active", len(u)), NeedsHuman: true})
 			}
+		case EnvDone, EnvNotStarted:
 		}
 	}
 	if r.Interrupted && len(errs) == 0 {
