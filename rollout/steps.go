@@ -117,7 +117,7 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	case err != nil && interrupted():
 		return false
 	case errors.Is(err, context.DeadlineExceeded):
-		er.fail(s, fmt.Errorf("upgrade: still %s (health %s) after the %v upgrade timeout", x.State, x.HealthState, e.upgradeTimeout))
+		er.fail(s, errors.New(upgradeTimeoutCause(x, e.upgradeTimeout, er.t.Strategy.StartFirst)))
 		return false
 	case err != nil:
 		er.fail(s, fmt.Errorf("upgrade: %s: %w", x.State, err))
@@ -323,4 +323,21 @@ func (er *envRun) waitFor(ctx context.Context, s *svcRun, step string, timeout t
 			}
 		}
 	}
+}
+
+// upgradeTimeoutCause says why an upgrade that outlived its deadline is a
+// failure, in the words an operator needs: what Rancher reports, and that
+// with startFirst a "healthy" service means the old containers still serve
+// while the new ones never turned healthy (Rancher retries that health
+// wait forever, leaving the service upgrading).
+func upgradeTimeoutCause(x Service, timeout time.Duration, startFirst bool) string {
+	msg := fmt.Sprintf("upgrade: still %s after the %v upgrade timeout", x.State, timeout)
+	if m := x.TransitioningMessage; m != "" && m != "In Progress" {
+		msg += " (Rancher: " + m + ")"
+	}
+	msg += "; service health " + x.HealthState
+	if startFirst && x.State == StateUpgrading && x.HealthState == "healthy" {
+		msg += ": the old containers still serve, the new ones never turned healthy"
+	}
+	return msg
 }
