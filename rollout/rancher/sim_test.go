@@ -327,7 +327,8 @@ func TestSimulatorWaitSurvivesFaults(t *testing.T) {
 	res := startWait(ctx, l.c, up, StateIs(StateUpgraded))
 	eventually(t, "websocket up", func() bool { return l.rt.get("GET /v2-beta/projects/"+l.p.ID()+"/subscribe") == 1 })
 	l.s.FailRequests(3, http.StatusBadGateway) // the re-read and the redial meet 502s
-	l.s.DropWebsockets()
+	// The client's dial is counted before the server registers the socket.
+	eventually(t, "websocket dropped", func() bool { return l.s.DropWebsockets() > 0 })
 	r := <-res
 	if r.err != nil || r.svc.State != StateUpgraded {
 		t.Fatalf("WaitFor through faults = %+v, %v", r.svc, r.err)

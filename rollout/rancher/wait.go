@@ -63,7 +63,8 @@ func (c *Client) WaitState(ctx context.Context, svc *Service, states ...string) 
 // interval (WithPollInterval; by default 5s while the socket is up, and 1s
 // while it is down or with WithEventStream(false)). Network errors, 5xx,
 // 408, 409 and 429 answers while waiting are retried until the deadline;
-// other 4xx answers (404: the service is gone) end the wait.
+// other 4xx answers (404: the service is gone) end the wait. A failed read is
+// retried after 100ms, doubling up to 5s (or the poll interval if shorter).
 func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Service, error) {
 	if cond == nil {
 		return nil, errors.New("rancher: WaitFor: nil condition")
@@ -82,15 +83,16 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 	cur, lastErr := svc, error(nil)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	read := true
+	read, failures := true, 0
 	for {
 		if read {
 			read = false
+			next := c.pollInterval(w)
 			var s Service
 			err := c.call(ctx, http.MethodGet, self, nil, &s)
 			switch {
 			case err == nil:
-				cur, lastErr = &s, nil
+				cur, lastErr, failures = &s, nil, 0
 				done, cerr := cond(&s)
 				if cerr != nil {
 					return &s, cerr
@@ -103,10 +105,14 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 			case permanent(err):
 				return cur, fmt.Errorf("wait for service %s (%s): %w", cur.Name, svc.ID, err)
 			default:
-				lastErr = err
-				c.log.Debug("rancher: wait: read failed, retrying", "service", svc.ID, "err", err)
+				// A failed read may have been the confirmation of the last
+				// event: retry it soon, not at the next poll (no event may
+				// come again once the service rests).
+				lastErr, failures = err, failures+1
+				next = min(next, readRetryDelay(failures))
+				c.log.Debug("rancher: wait: read failed, retrying", "service", svc.ID, "err", err, "in", next)
 			}
-			timer.Reset(c.pollInterval(w))
+			timer.Reset(next)
 		}
 		select {
 		case <-ctx.Done():
@@ -131,6 +137,12 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 			}
 		}
 	}
+}
+
+// readRetryDelay is the pause before re-reading a service after the n-th
+// failed read in a row: 100ms, doubling, at most 5s.
+func readRetryDelay(n int) time.Duration {
+	return min(100*time.Millisecond<<min(n-1, 6), 5*time.Second)
 }
 
 // pollInterval is WithPollInterval's value if given, else the slow fallback

@@ -107,8 +107,9 @@ func write(ctx context.Context, c *websocket.Conn, b []byte) bool {
 }
 
 // DropWebsockets closes every subscribe websocket abruptly (no close frame), as a
-// network failure or proxy would. Subscribers must reconnect.
-func (s *Server) DropWebsockets() {
+// network failure or proxy would, and returns how many it closed. Subscribers
+// must reconnect.
+func (s *Server) DropWebsockets() int {
 	s.mu.Lock()
 	conns := make([]*websocket.Conn, 0, len(s.subs))
 	for sub := range s.subs {
@@ -118,6 +119,7 @@ func (s *Server) DropWebsockets() {
 	for _, c := range conns {
 		_ = c.CloseNow()
 	}
+	return len(conns)
 }
 
 func (s *Server) publishLoop() {
