@@ -25,12 +25,17 @@ func serviceNames(n int) []string {
 
 // startServices creates Config.Services services in every environment,
 // running Config.ServiceImage from the environment's region, and waits
-// until every one is active (its hosts have pulled the image).
+// until every one is active. The image is preloaded onto the hosts first
+// (manifests read, layer blobs not): hosts that already run a release
+// hold it, and filling them is setup, not traffic under test.
 func (l *Lab) startServices(ctx context.Context) error {
 	cfg := l.cfg
 	l.services = map[string][]*ranchersim.Service{}
 	if cfg.Services == 0 {
 		return nil
+	}
+	if err := l.preload(ctx); err != nil {
+		return err
 	}
 	hc := ranchersim.WithHealthCheck(cfg.HealthDelay, 1)
 	for _, e := range l.envs {
@@ -52,6 +57,19 @@ func (l *Lab) startServices(ctx context.Context) error {
 				}
 				return nil
 			})
+		}
+	}
+	return g.Wait()
+}
+
+// preload puts Config.ServiceImage on every host, from its region.
+func (l *Lab) preload(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, e := range l.envs {
+		image := l.regions[e.Region].Addr() + "/" + l.cfg.ServiceImage
+		for _, h := range e.Hosts {
+			g.Go(func() error { return l.hosts[h.Name].Preload(gctx, image) })
 		}
 	}
 	return g.Wait()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -235,4 +234,22 @@ func (h *Host) EnsureImage(ctx context.Context, ref string, always bool) error {
 	return nil
 }
 
-var _ = strconv.Itoa
+// Preload puts ref on the host as a pull would (tags, digest, layers
+// counted against the disk), reading the manifest and config from the
+// registry but not the layer blobs, and spending no extract time. It is
+// for lab setup (hosts that already run a release), not for traffic under
+// test: it counts no pull and no downloaded layer.
+func (h *Host) Preload(ctx context.Context, ref string) error {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return fmt.Errorf("preload %s on %s: %w", ref, h.name, err)
+	}
+	if h.store.has(ref) {
+		return nil
+	}
+	if err := h.pull(ctx, pullRequest{ref: refKey(named), preload: true}, &stream{}); err != nil {
+		return fmt.Errorf("preload %s on %s: %w", ref, h.name, err)
+	}
+	return nil
+}
+

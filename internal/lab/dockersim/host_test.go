@@ -424,3 +424,45 @@ func TestConcurrentPullsOfOneImageEnd(t *testing.T) {
 		}
 	}
 }
+
+// Preload stores an image as a pull would (inspectable, tagged, on disk)
+// without fetching its layer blobs; a later pull of a version sharing the
+// base finds those layers already there.
+func TestPreload(t *testing.T) {
+	t.Parallel()
+	faults, addr := recordingRegistry(t)
+	reg := &dockertest.Registry{Addr: addr}
+	img := dockertest.RandomImage(t, 64<<10, 3)
+	reg.Push(t, "app:1", img)
+	faults.ResetStats()
+	h, cli := startHost(t, dockersim.WithExtractRate(1)) // 1 B/s: an extract would never end
+	ref := reg.Ref("app:1")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := h.Preload(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgName, _ := img.ConfigName()
+	if got.ID != cfgName.String() || len(got.RootFS.Layers) != 3 || len(got.RepoDigests) != 1 {
+		t.Errorf("inspect after preload: Id %s, %d layers, RepoDigests %v; want %s, 3, one", got.ID, len(got.RootFS.Layers), got.RepoDigests, cfgName)
+	}
+	if st := h.Stats(); st.Pulls != 0 || st.LayersDownloaded != 0 {
+		t.Errorf("preload counted as traffic: %+v", st)
+	}
+	var blobGets []string
+	for _, e := range faults.Log() {
+		if e.Class == netem.ClassBlobs && e.Method == http.MethodGet {
+			blobGets = append(blobGets, e.Path)
+		}
+	}
+	if len(blobGets) != 1 || !strings.HasSuffix(blobGets[0], cfgName.String()) {
+		t.Errorf("preload fetched blobs %v, want the config %s only", blobGets, cfgName)
+	}
+	if err := h.EnsureImage(ctx, ref, false); err != nil || h.Stats().Pulls != 0 {
+		t.Errorf("ensure after preload: %v, %d pulls; want present, none", err, h.Stats().Pulls)
+	}
+}

@@ -20,15 +20,16 @@ type layerJob struct {
 	id            string // 12 hex of the blob digest: the progress id
 	done          chan struct{}
 	err           error
+	preload       bool // record, do not fetch or extract (Host.Preload)
 }
 
 // pullLayers downloads missing layers (at most maxDownloads at once) and
 // "extracts" them in order, like dockerd's classic store: a layer already
 // present (with all layers below it) is reported as "Already exists".
-func (h *Host) pullLayers(ctx context.Context, rc *regClient, repo string, layers []descriptor, diffIDs, chain []string, out *stream) error {
+func (h *Host) pullLayers(ctx context.Context, rc *regClient, repo string, layers []descriptor, diffIDs, chain []string, preload bool, out *stream) error {
 	var jobs []*layerJob
 	for i, l := range layers {
-		j := &layerJob{desc: l, diffID: diffIDs[i], chain: chain[i], id: shortHex(l.Digest), done: make(chan struct{})}
+		j := &layerJob{desc: l, diffID: diffIDs[i], chain: chain[i], id: shortHex(l.Digest), done: make(chan struct{}), preload: preload}
 		h.store.mu.Lock()
 		_, ok := h.store.layers[chain[i]]
 		h.store.mu.Unlock()
@@ -98,6 +99,9 @@ func (h *Host) extractAll(ctx context.Context, jobs []*layerJob, out *stream) er
 // extract spends the host's extract time on j and reports it.
 func (h *Host) extract(ctx context.Context, j *layerJob, out *stream) error {
 	size, rate := j.desc.Size, h.cfg.extractRate
+	if j.preload {
+		rate = 0
+	}
 	if rate <= 0 || size <= 0 {
 		out.progress(j.id, "Extracting", size, size)
 		out.status(j.id, "Pull complete")
@@ -183,6 +187,13 @@ func (h *Host) download(ctx context.Context, rc *regClient, repo string, j *laye
 // fetchLayer streams one blob, verifying its digest and claiming disk as
 // bytes arrive; the bytes themselves are discarded.
 func (h *Host) fetchLayer(ctx context.Context, rc *regClient, repo string, j *layerJob, out *stream) error {
+	if j.preload {
+		if err := h.store.reserve(j.desc.Size, j.desc.Digest); err != nil {
+			return err
+		}
+		h.commitLayer(j, j.desc.Size, j.desc.Size)
+		return nil
+	}
 	body, err := h.openLayer(ctx, rc, repo, j.desc)
 	if err != nil {
 		return err
@@ -235,17 +246,23 @@ func (h *Host) fetchLayer(ctx context.Context, rc *regClient, repo string, j *la
 	if got := "sha256:" + hex.EncodeToString(hasher.Sum(nil)); got != j.desc.Digest || (total > 0 && cur != total) {
 		return fmt.Errorf("filesystem layer verification failed for digest %s", j.desc.Digest)
 	}
-	h.store.mu.Lock()
-	h.store.used -= reserved
+	h.commitLayer(j, reserved, cur)
 	reserved = 0
-	if _, ok := h.store.layers[j.chain]; !ok {
-		h.store.layers[j.chain] = &layerRec{chainID: j.chain, diffID: j.diffID, blob: j.desc.Digest, size: cur}
-		h.store.used += cur
-	}
-	h.store.mu.Unlock()
 	h.countLayer()
 	out.status(j.id, "Download complete")
 	return nil
+}
+
+// commitLayer turns reserved bytes of disk into j's stored layer of size
+// bytes (once per chain ID, however many pulls raced for it).
+func (h *Host) commitLayer(j *layerJob, reserved, size int64) {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	h.store.used -= reserved
+	if _, ok := h.store.layers[j.chain]; !ok {
+		h.store.layers[j.chain] = &layerRec{chainID: j.chain, diffID: j.diffID, blob: j.desc.Digest, size: size}
+		h.store.used += size
+	}
 }
 
 // openLayer opens a layer blob: a foreign layer's URLs first (like

@@ -20,6 +20,9 @@ type pullRequest struct {
 	ref      reference.Named
 	platform *platform
 	auth     registry.AuthConfig
+	// preload records layers from the manifest without fetching their
+	// blobs or spending extract time (Host.Preload: lab setup).
+	preload bool
 }
 
 // pull fetches req.ref from its registry into the host's store, reporting
@@ -27,7 +30,9 @@ type pullRequest struct {
 // happen before the first message (the caller answers an HTTP status) and
 // plain errors after (the caller writes an errorDetail line).
 func (h *Host) pull(ctx context.Context, req pullRequest, out *stream) error {
-	h.countPull()
+	if !req.preload {
+		h.countPull()
+	}
 	ref := req.ref
 	domain := reference.Domain(ref)
 	repo := reference.Path(ref)
@@ -172,7 +177,7 @@ func (h *Host) pullManifest(ctx context.Context, rc *regClient, repo string, top
 		return "", fmt.Errorf("image config %s: %d diff IDs for %d layers", id, len(cfg.RootFS.DiffIDs), len(doc.Layers))
 	}
 	chain := chainIDs(cfg.RootFS.DiffIDs)
-	if err := h.pullLayers(ctx, rc, repo, doc.Layers, cfg.RootFS.DiffIDs, chain, out); err != nil {
+	if err := h.pullLayers(ctx, rc, repo, doc.Layers, cfg.RootFS.DiffIDs, chain, req.preload, out); err != nil {
 		return "", err
 	}
 
