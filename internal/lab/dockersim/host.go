@@ -252,4 +252,3 @@ func (h *Host) Preload(ctx context.Context, ref string) error {
 	}
 	return nil
 }
-
