@@ -152,7 +152,13 @@ func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) err
 	fs.StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&env.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: %s\n\n%s\n\nFlags:\n%s", cmd.Usage, cmd.Summary, fs.FlagUsages())
+		// The synopsis, the one-line summary, then the prose.
+		synopsis, prose, _ := strings.Cut(cmd.Usage, "\n")
+		fmt.Fprintf(env.Stderr, "Usage: %s\n\n%s\n", synopsis, cmd.Summary)
+		if prose = strings.TrimSpace(prose); prose != "" {
+			fmt.Fprintf(env.Stderr, "\n%s\n", prose)
+		}
+		fmt.Fprintf(env.Stderr, "\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
