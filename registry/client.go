@@ -70,8 +70,9 @@ func newClient(ctx context.Context, label string, r inventory.Registry, scopes [
 		// a registry that never answers fails here, not in an endless wait.
 		pctx, cancel := context.WithTimeout(ctx, o.stall)
 		rt, err = transport.NewWithContext(pctx, reg, auth, base, scopes)
+		stalled := errors.Is(pctx.Err(), context.DeadlineExceeded)
 		cancel()
-		if err != nil && ctx.Err() == nil && pctx.Err() != nil {
+		if err != nil && ctx.Err() == nil && stalled {
 			err = fmt.Errorf("no answer within %v: %w", o.stall, err)
 		}
 		if err == nil || ctx.Err() != nil || attempt >= o.attempts || errors.Is(err, ErrAuth) {

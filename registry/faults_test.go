@@ -206,3 +206,22 @@ func TestMirrorRegionHangs(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorRegionRefuses: a region that refuses connections is named as
+// refusing, not as one that gave no answer for the stall timeout.
+func TestMirrorRegionRefuses(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	l.seed(t, registries.SeedSpec{Images: []string{"app:1.0"}, Size: 64 << 10, Layers: 1})
+	lock := l.lock(t, []string{"app:1.0"})
+	down := startRegistry(t)
+	addr := down.Addr()
+	if err := down.Close(); err != nil {
+		t.Fatal(err)
+	}
+	regions := map[string]inventory.Registry{"gone": inventoryRegistry(addr)}
+	_, err := Mirror(t.Context(), lock, l.source(), regions, l.opts(WithStallTimeout(time.Minute))...)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no answer within") {
+		t.Fatalf("mirror to a closed port: %v, want connection refused and no stall named", err)
+	}
+}
