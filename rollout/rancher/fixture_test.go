@@ -15,15 +15,15 @@ import (
 	"testing"
 )
 
-// fixtureDir holds real captured Rancher payloads: the checkout's sibling
-// shared/ directory (as in CI). Missing fixtures fail the tests.
-const fixtureDir = "../../../shared/fixtures/rancher"
+// fixtureDir holds real captured Rancher payloads (testdata/rancher, with
+// their sources in SOURCES.md). Missing fixtures fail the tests.
+const fixtureDir = "../../testdata/rancher"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
-		t.Fatalf("fixture %s (expected beside the checkout, in shared/fixtures/rancher): %v", name, err)
+		t.Fatalf("fixture %s (expected in testdata/rancher): %v", name, err)
 	}
 	return b
 }

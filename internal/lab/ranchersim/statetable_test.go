@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -126,9 +127,9 @@ func reach(t *testing.T, f *fixture, svc *Service, state string) []func() {
 
 func readFixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("/work/shared/fixtures/rancher/" + name)
+	b, err := os.ReadFile(filepath.Join("../../../testdata/rancher", name))
 	if err != nil {
-		t.Skipf("shared fixture %s not available: %v", name, err)
+		t.Fatalf("fixture %s (expected in testdata/rancher): %v", name, err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
