@@ -14,7 +14,7 @@ import (
 // commands lists prewarm's subcommands; each lives in its own file.
 func commands() []*cli.Command {
 	return []*cli.Command{
-		validateCmd(),
+		cli.ValidateCommand("prewarm", false),
 		pullCmd(),
 		statusCmd(),
 		seedCmd(),

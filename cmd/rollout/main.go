@@ -14,7 +14,7 @@ import (
 // commands lists rollout's subcommands; each lives in its own file.
 func commands() []*cli.Command {
 	return []*cli.Command{
-		validateCmd(),
+		cli.ValidateCommand("rollout", true),
 		planCmd(),
 		applyCmd(),
 		statusCmd(),
