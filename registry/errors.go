@@ -19,6 +19,11 @@ var ErrInvalidOption = errors.New("invalid option")
 // ErrTagMoved is wrapped by *TagMovedError.
 var ErrTagMoved = errors.New("tag moved since the lock was written")
 
+// ErrSourceChanged is wrapped by Resolve's error when the previous lock was
+// resolved at another source registry than the inventory's (WithRelock
+// accepts it).
+var ErrSourceChanged = errors.New("source registry changed since the lock was written")
+
 // HTTPError is a registry's answer that was not what the protocol expects.
 type HTTPError struct {
 	Registry string // registry address

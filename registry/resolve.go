@@ -30,7 +30,7 @@ func Resolve(ctx context.Context, source inventory.Registry, rel *inventory.Rele
 	}
 	defer o.done()
 	if prev := o.previous; prev != nil && prev.Source != "" && prev.Source != source.Address && !o.relock {
-		return nil, fmt.Errorf("lock was resolved at %s, the inventory's source is %s: rerun with --relock", prev.Source, source.Address)
+		return nil, fmt.Errorf("%w: lock was resolved at %s, the inventory's source is %s: rerun with --relock", ErrSourceChanged, prev.Source, source.Address)
 	}
 	refs := make([]sourceRef, len(rel.Images))
 	var scopes []string

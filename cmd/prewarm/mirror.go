@@ -129,13 +129,20 @@ func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (
 		return inv, prev, opts, nil
 	}
 	lock, err := registry.Resolve(ctx, inv.Registries.Source, rel, append(opts, registry.WithPrevious(prev))...)
-	switch {
-	case errors.Is(err, registry.ErrTagMoved), errors.Is(err, registry.ErrInvalidOption):
-		return nil, nil, nil, cli.Usage("%w", err)
-	case err != nil:
-		return nil, nil, nil, cli.Failed(err)
+	if err != nil {
+		return nil, nil, nil, resolveErr(err)
 	}
 	return inv, lock, opts, nil
+}
+
+// resolveErr is the exit status of a failed registry.Resolve: 2 for what
+// the operator decides (a tag or the source moved since the lock, a bad
+// option), 1 for a source registry that failed or lacks an image.
+func resolveErr(err error) error {
+	if errors.Is(err, registry.ErrTagMoved) || errors.Is(err, registry.ErrSourceChanged) || errors.Is(err, registry.ErrInvalidOption) {
+		return cli.Usage("%w", err)
+	}
+	return cli.Failed(err)
 }
 
 // progressView shows per-region bars on a terminal, else a log line per

@@ -135,3 +135,36 @@ func TestMirrorCommandUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveExitCodes: a source registry that fails is exit 1 (rerun
+// later) in mirror, plan and run alike; a lock resolved at another source
+// is exit 2 (the operator decides: --relock) in all three.
+func TestResolveExitCodes(t *testing.T) {
+	t.Parallel()
+	l := newMirrorLab(t)
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
+		l.src.Addr(), l.regions[0].Addr()))
+	if code, _, errOut := l.run(t, "mirror", "-f", l.release); code != cli.ExitOK {
+		t.Fatalf("mirror: exit %d\n%s", code, errOut)
+	}
+	l.src.Faults().Down(true)
+	for _, cmd := range []string{"mirror", "plan", "run"} {
+		if code, _, errOut := l.run(t, cmd, "-f", l.release); code != cli.ExitFailed || !strings.Contains(errOut, l.src.Addr()) {
+			t.Errorf("%s with the source down: exit %d (want 1), stderr %q", cmd, code, errOut)
+		}
+	}
+	l.src.Faults().Down(false)
+
+	lock := filepath.Join(l.dir, "release.lock.json")
+	b, err := os.ReadFile(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, lock, strings.Replace(string(b), l.src.Addr(), "build.example.com", 1))
+	for _, cmd := range []string{"mirror", "plan", "run"} {
+		if code, _, errOut := l.run(t, cmd, "-f", l.release); code != cli.ExitUsage || !strings.Contains(errOut, "--relock") {
+			t.Errorf("%s with a lock from another source: exit %d (want 2), stderr %q", cmd, code, errOut)
+		}
+	}
+}

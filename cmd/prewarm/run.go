@@ -48,7 +48,7 @@ func runCmd() *cli.Command {
 			ropts := []registry.Option{registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv), registry.WithPrevious(fl.lock), registry.WithRelock(relock)}
 			lock, err := registry.Resolve(ctx, fl.inv.Registries.Source, rel, ropts...)
 			if err != nil {
-				return cli.Usage("resolve %s: %v", f.release, err)
+				return resolveErr(fmt.Errorf("resolve %s: %w", f.release, err))
 			}
 			if err := inventory.WriteLock(fl.lockAt, lock); err != nil {
 				return cli.Failed(err)
