@@ -3,10 +3,13 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 )
 
 // ReadLock reads a lock file written by WriteLock. Unknown fields and a
@@ -20,17 +23,50 @@ func ReadLock(path string) (*Lock, error) {
 	dec.DisallowUnknownFields()
 	var l Lock
 	if err := dec.Decode(&l); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("read lock %s:%d: %w", path, 1+bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")), err)
+		}
 		return nil, fmt.Errorf("read lock %s: %w", path, err)
 	}
 	if l.Version != Version {
 		return nil, fmt.Errorf("read lock %s: unsupported version %d (this Drover reads version %d)", path, l.Version, Version)
 	}
+	var errs []error
 	for i, im := range l.Images {
-		if im.Name == "" || im.Repository == "" || !strings.HasPrefix(im.Digest, "sha256:") {
-			return nil, fmt.Errorf("read lock %s: images[%d]: name, repository and a sha256 digest are required", path, i)
+		if err := im.check(); err != nil {
+			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, im.Name, err))
 		}
 	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("read lock %s: %w", path, err)
+	}
 	return &l, nil
+}
+
+// check reports what makes im unusable: hosts would pull and tag
+// references built from these fields.
+func (im LockImage) check() error {
+	if im.Name == "" {
+		return errors.New("name is required")
+	}
+	named, err := reference.WithName(im.Repository)
+	if err != nil {
+		return fmt.Errorf("repository %q: %w", im.Repository, err)
+	}
+	if im.Tag != "" {
+		if _, err := reference.WithTag(named, im.Tag); err != nil {
+			return fmt.Errorf("tag %q: %w", im.Tag, err)
+		}
+	}
+	d, err := digest.Parse(im.Digest)
+	if err == nil && d.Algorithm() != digest.SHA256 {
+		err = fmt.Errorf("algorithm %s", d.Algorithm())
+	}
+	if err != nil {
+		return fmt.Errorf("digest %q is not a sha256 digest (%w)", im.Digest, err)
+	}
+	return nil
 }
 
 // WriteLock writes l to path atomically: a temporary file in the same

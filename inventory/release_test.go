@@ -105,15 +105,15 @@ func TestLock(t *testing.T) {
 		Created: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC),
 		Source:  "build.example.com",
 		Images: []LockImage{
-			{Name: "app", Ref: "build.example.com/team/app:1.4", Repository: "team/app", Tag: "1.4", Digest: "sha256:aaaa", MediaType: "application/vnd.oci.image.index.v1+json", Platforms: []string{"linux/amd64"}},
-			{Name: "base", Ref: "build.example.com/base/win@sha256:bbbb", Repository: "base/win", Digest: "sha256:bbbb", MediaType: "application/vnd.docker.distribution.manifest.v2+json"},
+			{Name: "app", Ref: "build.example.com/team/app:1.4", Repository: "team/app", Tag: "1.4", Digest: "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", MediaType: "application/vnd.oci.image.index.v1+json", Platforms: []string{"linux/amd64"}},
+			{Name: "base", Ref: "build.example.com/base/win@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Repository: "base/win", Digest: "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", MediaType: "application/vnd.docker.distribution.manifest.v2+json"},
 		},
 	}
 	if err := WriteLock(path, lock); err != nil {
 		t.Fatal(err)
 	}
 	// Overwrite: the rename replaces the old file, and no temp file stays.
-	lock.Images[0].Digest = "sha256:cccc"
+	lock.Images[0].Digest = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 	if err := WriteLock(path, lock); err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +134,10 @@ func TestLock(t *testing.T) {
 		t.Fatal("Image lookups wrong")
 	}
 	refs := []struct{ got, want string }{
-		{app.PullRef("registry.eu:5000"), "registry.eu:5000/team/app@sha256:cccc"},
+		{app.PullRef("registry.eu:5000"), "registry.eu:5000/team/app@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},
 		{app.DeployRef("registry.eu:5000"), "registry.eu:5000/team/app:1.4"},
-		{base.PullRef("127.0.0.1:5001"), "127.0.0.1:5001/base/win@sha256:bbbb"},
-		{base.DeployRef("127.0.0.1:5001"), "127.0.0.1:5001/base/win@sha256:bbbb"},
+		{base.PullRef("127.0.0.1:5001"), "127.0.0.1:5001/base/win@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
+		{base.DeployRef("127.0.0.1:5001"), "127.0.0.1:5001/base/win@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
 	}
 	for _, r := range refs {
 		if r.got != r.want {
@@ -145,11 +145,34 @@ func TestLock(t *testing.T) {
 		}
 	}
 
+	A := "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	bad := map[string]string{
 		"unknown field": `{"version":1,"images":[],"extra":1}`,
 		"version":       `{"version":2,"images":[]}`,
 		"no digest":     `{"version":1,"images":[{"name":"a","repository":"r","digest":""}]}`,
 		"not json":      `version: 1`,
+	}
+	// A hand-edited lock: hosts would pull references built from these
+	// fields, so each is checked and named (image index and name).
+	image := func(fields string) string {
+		return `{"version":1,"images":[{"name":"ok","repository":"team/ok","digest":"` + A + `"},{"name":"app",` + fields + `}]}`
+	}
+	for name, tc := range map[string]struct{ content, want string }{
+		"digest typo":      {image(`"repository":"team/app","digest":"sha256:7dex` + A[11:] + `"`), `images[1] (app): digest "sha256:7dex`},
+		"digest truncated": {image(`"repository":"team/app","digest":"sha256:7dee"`), "images[1] (app): digest"},
+		"not sha256":       {image(`"repository":"team/app","digest":"sha512:` + strings.Repeat("a", 128) + `"`), "not a sha256 digest"},
+		"repository":       {image(`"repository":"Team/App","digest":"` + A + `"`), `images[1] (app): repository "Team/App"`},
+		"tag":              {image(`"repository":"team/app","tag":"1.4 ","digest":"` + A + `"`), `images[1] (app): tag "1.4 "`},
+		"syntax, line":     {"{\"version\": 1,\n\"images\": [\n{\"name\": \"app\",}\n]}", "lock.json:3: invalid character"},
+	} {
+		bad[name] = tc.content
+		p := filepath.Join(t.TempDir(), "lock.json")
+		if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadLock(p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: ReadLock = %v, want an error with %q", name, err, tc.want)
+		}
 	}
 	for name, content := range bad {
 		p := filepath.Join(t.TempDir(), "lock.json")

@@ -172,3 +172,30 @@ func removeRepo(ref string) {
 		_, _ = c.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
 	}
 }
+
+// TestHandEditedLock: a lock whose digest was mistyped is a usage error
+// naming the file, the image and the field, before any host is called
+// (was: every host retried "invalid reference format" and the run exited 1).
+func TestHandEditedLock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "hosts.yaml")
+	writeFile(t, inv, "version: 1\nregistries:\n  source: {address: \"127.0.0.1:1\"}\n  regions:\n    r1: {address: \"127.0.0.1:1\"}\n"+
+		"environments:\n  - name: test\n    region: r1\n    hosts:\n      - {name: h1, docker: \"tcp://127.0.0.1:1\"}\n")
+	lock := filepath.Join(dir, "release.lock.json")
+	writeFile(t, lock, `{"version": 1, "source": "127.0.0.1:1", "images": [{"name": "app", "ref": "127.0.0.1:1/team/app:1.4",
+	  "repository": "team/app", "tag": "1.4", "digest": "sha256:7dex82bfbd894221b02f73c4d4a19d8c04c37ee6f1f3de4fd43399e266ed9dba"}]}`)
+	for _, cmd := range []string{"pull", "status", "seed"} {
+		args := []string{cmd, "-c", inv, "--lock", lock, "--retries", "3"}
+		switch cmd {
+		case "status":
+			args = args[:len(args)-2]
+		case "seed":
+			args = append(args, "--host", "h1", "--no-rancher")
+		}
+		code, _, errs := run(t, args...)
+		if code != cli.ExitUsage || !strings.Contains(errs, lock) || !strings.Contains(errs, `images[0] (app): digest "sha256:7dex`) {
+			t.Errorf("%s: exit %d (want 2), stderr %q: want the file, the image and its digest named", cmd, code, errs)
+		}
+	}
+}
