@@ -45,10 +45,12 @@ func pruneCmd() *cli.Command {
 			if len(all) == 0 {
 				return cli.Usage("nothing to prune: give -f release.yaml (with its lock) or --repo")
 			}
+			// The inventory's retention.keep has the defaults merged in,
+			// and an explicit 0 means keep none.
 			keepFor := map[string]int{}
 			for _, e := range fl.inv.Environments {
 				keepFor[e.Name] = keep
-				if !f.fs.Changed("keep") && e.Retention.Keep > 0 {
+				if !f.fs.Changed("keep") {
 					keepFor[e.Name] = e.Retention.Keep
 				}
 			}

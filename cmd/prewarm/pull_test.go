@@ -199,3 +199,82 @@ func TestHandEditedLock(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneKeepFromInventory: prune takes retention.keep from the
+// environment, including an explicit 0 (keep no previous image), unless
+// --keep is given. Real dockerd.
+func TestPruneKeepFromInventory(t *testing.T) {
+	t.Parallel()
+	needDocker(t)
+	region := serveRegistry(t)
+	repo := fmt.Sprintf("prewarm-cmd/prune-%d", time.Now().UnixNano())
+	t.Cleanup(func() { removeRepo(region + "/" + repo) })
+	base := time.Now().Add(-time.Hour)
+	var images []string
+	for i, tag := range []string{"1.0", "1.1"} {
+		images = append(images, pushCreated(t, region+"/"+repo+":"+tag, base.Add(time.Duration(i)*time.Minute)))
+	}
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "hosts.yaml")
+	writeFile(t, inv, fmt.Sprintf(`version: 1
+registries:
+  source: {address: "%s"}
+  regions:
+    r1: {address: "%s"}
+environments:
+  - name: test
+    region: r1
+    retention: {keep: 0}
+    hosts:
+      - {name: local, docker: "%s"}
+`, region, region, dockerSock))
+	lock := filepath.Join(dir, "release.lock.json")
+	for i, tag := range []string{"1.0", "1.1"} {
+		writeFile(t, lock, fmt.Sprintf(`{"version": 1, "source": "%s", "images": [{"name": "app", "ref": "%s/%s:%s", "repository": "%s", "tag": "%s", "digest": "%s"}]}`,
+			region, region, repo, tag, repo, tag, images[i]))
+		if code, out, errs := run(t, "pull", "-c", inv, "--lock", lock); code != cli.ExitOK {
+			t.Fatalf("pull %s: exit %d\n%s\n%s", tag, code, out, errs)
+		}
+	}
+	for _, tc := range []struct {
+		name, want string
+		args       []string
+	}{
+		{name: "retention.keep 0", want: "would remove 1 images"},
+		{name: "--keep 1 wins", args: []string{"--keep", "1"}, want: "would remove 0 images"},
+	} {
+		code, out, errs := run(t, append([]string{"prune", "-c", inv, "--lock", lock, "--dry-run"}, tc.args...)...)
+		if code != cli.ExitOK || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", tc.name, code, tc.want, out, errs)
+		}
+	}
+}
+
+// pushCreated pushes a small linux/amd64 image created at created and
+// returns its digest.
+func pushCreated(t *testing.T, ref string, created time.Time) string {
+	t.Helper()
+	img, err := random.Image(16<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Created.Time = created
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img, remote.WithContext(t.Context())); err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
