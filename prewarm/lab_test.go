@@ -1,6 +1,7 @@
 package prewarm
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -189,4 +190,67 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// TestLabInterrupted: Ctrl-C in the middle of pulling, and during the
+// mirror step of Run. Hosts cut short (or never started) are reported
+// interrupted, counted missing rather than failed, and none is called
+// unreachable; hosts not started cost no call.
+func TestLabInterrupted(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{HostsPerEnv: 4, SeedRegions: true, ImageSize: 8 << 20, Layers: 2, HostLink: netem.Link{BytesPerSec: 1 << 20}})
+	hosts, err := Targets(l.Inventory(), Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, rep *Report, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrInterrupted) || errors.Is(err, ErrUnreachable) {
+			t.Errorf("error %v: want interrupted, not unreachable", err)
+		}
+		for _, h := range rep.Hosts {
+			if h.Ready || !h.Interrupted || strings.Contains(h.Error, "unreachable") || !strings.Contains(h.Error, "interrupted") {
+				t.Errorf("host %s: ready %v, interrupted %v, error %q: want interrupted", h.Name, h.Ready, h.Interrupted, h.Error)
+			}
+		}
+		rr := &RunReport{Pull: rep}
+		if m := string(rr.Metrics()); !strings.Contains(m, `state="missing"} 4`) || !strings.Contains(m, `state="failed"} 0`) {
+			t.Errorf("metrics after an interrupt: want 4 missing and 0 failed:\n%s", m)
+		}
+	}
+
+	t.Run("mid-pull, some hosts queued", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		started := make(chan struct{}, len(hosts))
+		progress := func(ev Progress) {
+			if ev.Phase == "pulling" && ev.Current > 0 {
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+			}
+		}
+		go func() { <-started; cancel() }()
+		rep, err := Pull(ctx, hosts, labLock(l), WithConcurrency(2), WithProgress(progress), WithBackoff(noBackoff))
+		check(t, rep, err)
+	})
+
+	t.Run("during the mirror step of Run", func(t *testing.T) {
+		before := 0
+		for _, h := range l.Hosts() {
+			before += l.DockerHost(h.Name).Stats().Inspects
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		mirror := func(ctx context.Context) (any, error) { cancel(); return nil, ctx.Err() }
+		rr, err := Run(ctx, hosts, labLock(l), mirror)
+		check(t, rr.Pull, err)
+		after := 0
+		for _, h := range l.Hosts() {
+			after += l.DockerHost(h.Name).Stats().Inspects
+		}
+		if after != before {
+			t.Errorf("%d inspects after the run was cancelled, want none", after-before)
+		}
+	})
 }

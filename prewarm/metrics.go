@@ -24,7 +24,7 @@ func (rr *RunReport) Metrics() []byte {
 			bytesByEnv[h.Env] += h.Bytes
 		}
 	}
-	gauge("prewarm_hosts", "Hosts by state after the last prewarm run (ready: every image present; failed: an error; missing: not attempted).")
+	gauge("prewarm_hosts", "Hosts by state after the last prewarm run (ready: every image present; failed: an error; missing: not attempted or interrupted).")
 	for _, e := range envs {
 		for _, s := range []struct {
 			state string

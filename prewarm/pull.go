@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -88,8 +89,18 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 	fail := func(errs []error) (HostReport, []error) {
 		hr.Error = errors.Join(errs...).Error()
 		hr.Seconds = p.o.now().Sub(start).Seconds()
-		p.o.logger.Warn("host not ready", "host", t.Name, "env", t.Env, "err", hr.Error)
+		if !hr.Interrupted {
+			p.o.logger.Warn("host not ready", "host", t.Name, "env", t.Env, "err", hr.Error)
+		}
 		return hr, errs
+	}
+	if ctx.Err() != nil { // cancelled before this host's turn: no calls
+		hr.Interrupted = true
+		err := fmt.Errorf("%w (not attempted): %w", ErrInterrupted, context.Cause(ctx))
+		for _, w := range wants {
+			hr.Images = append(hr.Images, ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest, Action: ActionFailed, Error: err.Error()})
+		}
+		return fail([]error{&HostError{Host: t.Name, Env: t.Env, Err: err}})
 	}
 	eng, err := p.o.dial(ctx, t)
 	if err != nil {
@@ -114,6 +125,7 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 		}
 	}
 	if len(errs) > 0 {
+		hr.Interrupted = !slices.ContainsFunc(errs, func(err error) bool { return !errors.Is(err, ErrInterrupted) })
 		return fail(errs)
 	}
 	hr.Ready = true

@@ -18,6 +18,9 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	ir := ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest}
 	done := func(err error) (ImageReport, error) {
 		ir.Seconds = p.o.now().Sub(start).Seconds()
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
 		if err != nil {
 			ir.Action = ActionFailed
 			ir.Error = err.Error()
@@ -139,10 +142,13 @@ func (p *puller) verifyAndTag(ctx context.Context, eng Engine, src, w Want) erro
 	return nil
 }
 
-// callErr names a per-call timeout as the host not answering in time and a
-// connection failure as unreachable.
+// callErr names a cancelled run as interrupted, a per-call timeout as the
+// host not answering in time and a connection failure as unreachable.
 func (p *puller) callErr(parent, call context.Context, err error) error {
-	if parent.Err() == nil && errors.Is(call.Err(), context.DeadlineExceeded) {
+	if parent.Err() != nil { // the run was cancelled: not the host's fault
+		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(parent))
+	}
+	if errors.Is(call.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: no answer within %v", ErrUnreachable, p.o.timeout)
 	}
 	if client.IsErrConnectionFailed(err) {

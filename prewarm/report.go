@@ -19,6 +19,9 @@ var (
 	// ErrNotInRegion: the region's registry lacks the digest and no
 	// fallback source was given.
 	ErrNotInRegion = errors.New("digest not in region registry")
+	// ErrInterrupted: the context was cancelled (Ctrl-C, SIGTERM) before
+	// the host's work was done; the host did nothing wrong.
+	ErrInterrupted = errors.New("interrupted")
 )
 
 // HostError is one host's failure with one image ("" when the host failed
@@ -61,6 +64,9 @@ type HostReport struct {
 	Seconds float64       `json:"seconds"`
 	Images  []ImageReport `json:"images"`
 	Error   string        `json:"error,omitempty"`
+	// Interrupted: the run was cancelled before this host was done (or
+	// started); Error says so. Such a host is not ready, but not failed.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // ImageReport is one image on one host.
@@ -105,8 +111,8 @@ type EnvCount struct {
 }
 
 // ByEnv counts, per environment (sorted): hosts ready, hosts that failed,
-// and hosts not ready without an error (missing: not attempted, e.g. the
-// run was cancelled first).
+// and hosts not ready without a failure of their own (missing: not
+// attempted or interrupted, the run was cancelled first).
 func (r *Report) ByEnv() []EnvCount {
 	m := map[string]*EnvCount{}
 	for _, h := range r.Hosts {
@@ -118,6 +124,8 @@ func (r *Report) ByEnv() []EnvCount {
 		switch {
 		case h.Ready:
 			c.Ready++
+		case h.Interrupted:
+			c.Missing++
 		case h.Error != "":
 			c.Failed++
 		default:

@@ -50,7 +50,7 @@ func (p *puller) check(ctx context.Context, eng Engine, w Want) Cell {
 		return c
 	default:
 		c.err = fmt.Errorf("inspect %s: %w", w.Ref, p.callErr(ctx, cctx, err))
-		if !errors.Is(c.err, ErrUnreachable) {
+		if !errors.Is(c.err, ErrUnreachable) && !errors.Is(c.err, ErrInterrupted) {
 			c.err = fmt.Errorf("%w: %w", ErrUnreachable, c.err)
 		}
 		c.State = StateUnreachable

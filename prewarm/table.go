@@ -23,7 +23,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 		}
 		state := "ready"
-		if !h.Ready {
+		switch {
+		case h.Interrupted:
+			state = "INTERRUPTED"
+		case !h.Ready:
 			state = "FAILED"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.1f\t%s\n", h.Name, h.Env, h.Region, state, pulled, present, HumanBytes(h.Bytes), h.Seconds, oneLine(h.Error))

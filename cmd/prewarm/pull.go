@@ -45,7 +45,7 @@ func pullCmd() *cli.Command {
 			if werr := output(env, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
-			return notReady(rep.Failed(), len(rep.Hosts))
+			return notReady(ctx, rep.Failed(), len(rep.Hosts))
 		},
 	}
 }
@@ -164,10 +164,15 @@ func output(env *cli.Env, v any, table func(w io.Writer) error) error {
 	return table(env.Stdout)
 }
 
-// notReady is the exit status of a host command: 1 naming the hosts.
-func notReady(hosts []string, of int) error {
+// notReady is the exit status of a host command: 1 naming the hosts, and
+// saying so when the run was interrupted.
+func notReady(ctx context.Context, hosts []string, of int) error {
 	if len(hosts) == 0 {
 		return nil
 	}
-	return cli.Failed(fmt.Errorf("%d of %d hosts not ready: %s", len(hosts), of, strings.Join(hosts, ", ")))
+	err := fmt.Errorf("%d of %d hosts not ready: %s", len(hosts), of, strings.Join(hosts, ", "))
+	if ctx.Err() != nil {
+		err = fmt.Errorf("interrupted (%w): %w", context.Cause(ctx), err)
+	}
+	return cli.Failed(err)
 }

@@ -85,7 +85,7 @@ func runCmd() *cli.Command {
 			if len(rr.NotReady) == 0 && rr.MirrorError != "" {
 				return cli.Failed(fmt.Errorf("mirror: %s", rr.MirrorError))
 			}
-			return notReady(rr.NotReady, len(rr.Pull.Hosts))
+			return notReady(ctx, rr.NotReady, len(rr.Pull.Hosts))
 		},
 	}
 }

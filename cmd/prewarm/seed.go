@@ -62,7 +62,7 @@ func seedCmd() *cli.Command {
 			if werr := output(env, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
-			return notReady(rep.Failed(), 1)
+			return notReady(ctx, rep.Failed(), 1)
 		},
 	}
 }

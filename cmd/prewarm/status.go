@@ -30,7 +30,7 @@ func statusCmd() *cli.Command {
 			if err := output(env, m, m.WriteTable); err != nil {
 				return err
 			}
-			return notReady(m.NotReady(), len(m.Hosts))
+			return notReady(ctx, m.NotReady(), len(m.Hosts))
 		},
 	}
 }
