@@ -175,7 +175,7 @@ func TestLabFaults(t *testing.T) {
 	}
 	for i, want := range []State{StatePresent, StateUnreachable, StateUnreachable, StateMissing, StatePresent} {
 		if got := m.Hosts[i].Cells[0].State; got != want {
-			t.Errorf("status of %s: %s, want %s", names[i], got, want)
+			t.Errorf("status of %s: %s (%s), want %s", names[i], got, m.Hosts[i].Cells[0].Error, want)
 		}
 	}
 }

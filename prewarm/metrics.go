@@ -16,6 +16,10 @@ func (rr *RunReport) Metrics() []byte {
 	gauge := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
 	}
+	gauge("prewarm_success", "1 when the last prewarm run mirrored everything and every host is ready; 0 otherwise (alert on this).")
+	fmt.Fprintf(&b, "prewarm_success %d\n", boolNum(rr.OK()))
+	gauge("prewarm_run_failed", "1 when the last prewarm run stopped before mirroring or pulling (bad inventory, release or lock, source unreachable).")
+	fmt.Fprintf(&b, "prewarm_run_failed %d\n", boolNum(rr.Error != ""))
 	var envs []EnvCount
 	bytesByEnv := map[string]int64{}
 	if rr.Pull != nil {

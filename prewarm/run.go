@@ -28,6 +28,23 @@ type RunReport struct {
 	Pull          *Report   `json:"pull,omitempty"`
 	// NotReady names the hosts that are not ready (sorted).
 	NotReady []string `json:"notReady"`
+	// Error is why the run stopped before mirroring or pulling anything
+	// (a bad inventory, release or lock, the source unreachable); see
+	// FailedRun.
+	Error string `json:"error,omitempty"`
+}
+
+// FailedRun is the report of a run that stopped before it mirrored or
+// pulled anything, so that the nightly job's report and metrics say so
+// instead of keeping the last good run's numbers.
+func FailedRun(started time.Time, err error) *RunReport {
+	return &RunReport{Started: started, Seconds: time.Since(started).Seconds(), Error: err.Error(), NotReady: []string{}}
+}
+
+// OK reports whether the run did all it had to: it started, the mirror
+// succeeded and every host is ready.
+func (rr *RunReport) OK() bool {
+	return rr.Error == "" && rr.MirrorError == "" && len(rr.NotReady) == 0
 }
 
 // Run mirrors (when mirror is not nil) and then pulls lock onto hosts. A

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunMetricsAndReport(t *testing.T) {
@@ -22,10 +23,13 @@ func TestRunMetricsAndReport(t *testing.T) {
 			`prewarm_hosts{env="env-r2:5000",state="failed"} 0`,
 			`prewarm_pulled_bytes{env="env-r1:5000"} 2048`,
 			"prewarm_mirror_failed 0",
+			"prewarm_success 1",
+			"prewarm_run_failed 0",
 		}},
 		{name: "mirror failed, pull still runs", mirrorErr: errors.New("region r2 down"), wantErr: true, want: []string{
 			`prewarm_hosts{env="env-r2:5000",state="ready"} 2`,
 			"prewarm_mirror_failed 1",
+			"prewarm_success 0",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,5 +65,22 @@ func TestRunMetricsAndReport(t *testing.T) {
 				t.Errorf("dir holds %d files, want 2 (no temporary files left)", len(ents))
 			}
 		})
+	}
+}
+
+// A run that stops before it starts (source down, moved tag) still writes
+// metrics that say so, not nothing (node_exporter would keep the last good
+// run's numbers).
+func TestFailedRunMetrics(t *testing.T) {
+	t.Parallel()
+	rr := FailedRun(time.Unix(1764547200, 0), errors.New("resolve release.yaml: source down"))
+	m := string(rr.Metrics())
+	for _, w := range []string{"prewarm_success 0\n", "prewarm_run_failed 1\n", "prewarm_last_run_timestamp_seconds 1764547200\n"} {
+		if !strings.Contains(m, w) {
+			t.Errorf("metrics lack %q:\n%s", w, m)
+		}
+	}
+	if strings.Contains(m, "prewarm_hosts{") {
+		t.Errorf("a run that pulled nothing reports host counts:\n%s", m)
 	}
 }

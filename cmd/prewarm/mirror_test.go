@@ -168,3 +168,38 @@ func TestResolveExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// The nightly job's metrics and report say that a run stopped before it
+// started (here: the source is down), instead of leaving the last good
+// run's file in place for node_exporter.
+func TestRunFailedEarlyWritesMetrics(t *testing.T) {
+	t.Parallel()
+	l := newMirrorLab(t)
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
+		l.src.Addr(), l.regions[0].Addr()))
+	metrics, report := filepath.Join(l.dir, "drover.prom"), filepath.Join(l.dir, "report.json")
+	write(t, metrics, "prewarm_success 1\n") // the last good run's
+	l.src.Faults().Down(true)
+	code, _, errOut := l.run(t, "run", "-f", l.release, "--metrics-file", metrics, "--report", report)
+	if code != cli.ExitFailed {
+		t.Fatalf("run with the source down: exit %d, want 1\n%s", code, errOut)
+	}
+	m, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"prewarm_success 0\n", "prewarm_run_failed 1\n"} {
+		if !strings.Contains(string(m), w) {
+			t.Errorf("metrics lack %q:\n%s", w, m)
+		}
+	}
+	var rep struct{ Error string }
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || !strings.Contains(rep.Error, l.src.Addr()) {
+		t.Errorf("report error %q (%v), want one naming the source %s", rep.Error, err, l.src.Addr())
+	}
+}

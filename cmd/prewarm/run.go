@@ -34,37 +34,12 @@ func runCmd() *cli.Command {
 			fs.BoolVar(&relock, "relock", false, "accept tags that moved since the lock was written")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
-			if f.release == "" {
-				return cli.Usage("give the release file (-f release.yaml)")
-			}
-			fl, err := f.load(ctx, env, args, false)
-			if err != nil {
-				return err
-			}
-			rel, err := inventory.LoadRelease(f.release)
-			if err != nil {
-				return cli.Usage("%v", err)
-			}
-			ropts := []registry.Option{registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv), registry.WithPrevious(fl.lock), registry.WithRelock(relock)}
-			lock, err := registry.Resolve(ctx, fl.inv.Registries.Source, rel, ropts...)
-			if err != nil {
-				return resolveErr(fmt.Errorf("resolve %s: %w", f.release, err))
-			}
-			if err := inventory.WriteLock(fl.lockAt, lock); err != nil {
-				return cli.Failed(err)
-			}
-			regions := map[string]inventory.Registry{}
-			for _, t := range fl.targets {
-				regions[t.Region] = fl.inv.Registries.Regions[t.Region]
-			}
-			mirror := func(ctx context.Context) (any, error) {
-				return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions, ropts[:2]...)
-			}
-			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
-			rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, prewarm.WithProgress(d.Update))...)
-			d.Close()
+			started := time.Now()
+			rr, err := nightly(ctx, env, &f, args, relock)
 			if rr == nil {
-				return cli.Usage("%v", err)
+				// Stopped before mirroring or pulling: the report and the
+				// metrics say so, rather than keep the last good run's.
+				rr = prewarm.FailedRun(started, err)
 			}
 			if reportFile != "" {
 				if werr := prewarm.WriteJSON(reportFile, rr); werr != nil {
@@ -75,6 +50,9 @@ func runCmd() *cli.Command {
 				if werr := rr.WriteMetrics(metricsFile); werr != nil {
 					return cli.Failed(fmt.Errorf("write metrics: %w", werr))
 				}
+			}
+			if rr.Error != "" {
+				return err
 			}
 			if werr := output(env, rr, rr.Pull.WriteTable); werr != nil {
 				return werr
@@ -88,4 +66,42 @@ func runCmd() *cli.Command {
 			return notReady(ctx, rr.NotReady, len(rr.Pull.Hosts))
 		},
 	}
+}
+
+// nightly resolves, locks, mirrors and pulls. A nil report means it
+// stopped before mirroring or pulling anything (the error says why).
+func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*prewarm.RunReport, error) {
+	if f.release == "" {
+		return nil, cli.Usage("give the release file (-f release.yaml)")
+	}
+	fl, err := f.load(ctx, env, args, false)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := inventory.LoadRelease(f.release)
+	if err != nil {
+		return nil, cli.Usage("%v", err)
+	}
+	ropts := []registry.Option{registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv), registry.WithPrevious(fl.lock), registry.WithRelock(relock)}
+	lock, err := registry.Resolve(ctx, fl.inv.Registries.Source, rel, ropts...)
+	if err != nil {
+		return nil, resolveErr(fmt.Errorf("resolve %s: %w", f.release, err))
+	}
+	if err := inventory.WriteLock(fl.lockAt, lock); err != nil {
+		return nil, cli.Failed(err)
+	}
+	regions := map[string]inventory.Registry{}
+	for _, t := range fl.targets {
+		regions[t.Region] = fl.inv.Registries.Regions[t.Region]
+	}
+	mirror := func(ctx context.Context) (any, error) {
+		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions, ropts[:2]...)
+	}
+	d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
+	rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, prewarm.WithProgress(d.Update))...)
+	d.Close()
+	if rr == nil {
+		return nil, cli.Usage("%v", err)
+	}
+	return rr, nil
 }
