@@ -115,6 +115,12 @@ func Main(ctx context.Context, tool string, cmds []*Command, args []string, stdo
 	if errors.As(err, &ee) {
 		code = ee.Code
 	}
+	if env.Logger != nil && env.LogFormat == "json" {
+		// Log collectors reading --log-format json get the last word as
+		// JSON too.
+		env.Logger.Error("failed", "tool", tool, "err", err.Error(), "exit", code)
+		return code
+	}
 	fmt.Fprintf(stderr, "%s: %v\n", tool, err)
 	return code
 }

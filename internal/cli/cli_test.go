@@ -55,6 +55,8 @@ func TestMainHelpAndExitCodes(t *testing.T) {
 		{name: "failure", args: []string{"go", "fail"}, wantCode: ExitFailed, wantStderr: []string{"tool: it broke"}, wantRan: "hosts.yaml"},
 		{name: "needs a human", args: []string{"go", "human"}, wantCode: ExitHuman, wantStderr: []string{"tool: stuck"}, wantRan: "hosts.yaml"},
 		{name: "usage error from Run", args: []string{"go", "x", "y"}, wantCode: ExitUsage, wantStderr: []string{`unexpected arguments ["x" "y"]`}, wantRan: "hosts.yaml"},
+		{name: "the last word as JSON", args: []string{"go", "fail", "--log-format", "json"}, wantCode: ExitFailed,
+			wantStderr: []string{`{"time":`, `"level":"ERROR","msg":"failed","tool":"tool","err":"it broke","exit":1}`}, wantRan: "hosts.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
