@@ -125,6 +125,9 @@ func TestMirrorCommandUsage(t *testing.T) {
 		{name: "jobs 0", args: []string{"mirror", "-f", l.release, "--jobs", "0"}},
 		{name: "bad platform", args: []string{"plan", "-f", l.release, "--platform", "linux"}},
 		{name: "missing release", args: []string{"mirror", "-f", filepath.Join(l.dir, "nope.yaml")}},
+		{name: "seed with --hosts", args: []string{"seed", "--hosts", "a,b", "--host", "a"}},
+		{name: "seed with neither host nor docker", args: []string{"seed"}},
+		{name: "seed --docker without one env", args: []string{"seed", "--docker", "unix:///var/run/docker.sock"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,7 +28,7 @@ func pruneCmd() *cli.Command {
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, false)
 			fs.StringSliceVar(&repos, "repo", nil, "repositories to prune besides the lock's (path in the registry, e.g. team/app)")
-			fs.IntVar(&keep, "keep", 2, "previous images to keep (default: the environment's retention.keep, else 2)")
+			fs.IntVar(&keep, "keep", 2, "previous images to keep; unset: each environment's retention.keep")
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
@@ -58,7 +58,7 @@ func pruneCmd() *cli.Command {
 			var mu sync.Mutex
 			var errs []error
 			var g errgroup.Group
-			g.SetLimit(f.concurrency)
+			g.SetLimit(fl.concurrency)
 			for i, t := range fl.targets {
 				g.Go(func() error {
 					rep, err := prewarm.Prune(ctx, t, all, keepFor[t.Env], fl.lock, dryRun, fl.opts...)

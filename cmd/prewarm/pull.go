@@ -68,8 +68,8 @@ func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
 	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
 	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")
-	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once (default: the sum of the environments' pull.concurrency, else 32)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "timeout per host call and pull attempt (default: the longest pull.timeout of the environments, else 30m)")
+	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once; unset: the sum of the environments' pull.concurrency, if any")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "timeout per host call and pull attempt; unset: the longest pull.timeout of the environments, if any")
 	if pulling {
 		fs.IntVar(&f.limit, "registry-limit", 8, "concurrent pulls per registry (the inventory's maxConcurrency wins)")
 		fs.IntVar(&f.retries, "retries", 3, "retries of a failed pull, with backoff")
@@ -84,6 +84,9 @@ type fleet struct {
 	lockAt  string
 	targets []prewarm.Target
 	opts    []prewarm.Option
+	// concurrency is the bound on hosts worked on at once (flag, else
+	// the inventory's).
+	concurrency int
 }
 
 // lockFileFor is where a release's lock lives, as prewarm mirror writes it:
@@ -138,6 +141,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if !f.fs.Changed("timeout") && envTimeout > 0 {
 		timeout = envTimeout
 	}
+	fl.concurrency = conc
 	fl.opts = []prewarm.Option{
 		prewarm.WithLogger(env.Logger),
 		prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)),

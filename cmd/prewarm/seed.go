@@ -30,8 +30,13 @@ func seedCmd() *cli.Command {
 			fs.StringVar(&host, "host", "", "inventory host to seed")
 			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock")
 			fs.BoolVar(&noRancher, "no-rancher", false, "seed only the lock's images")
+			_ = fs.MarkHidden("hosts")       // one host: --host or --docker
+			_ = fs.MarkHidden("concurrency") // one host at a time
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if f.fs.Changed("hosts") {
+				return cli.Usage("seed fills one host: give --host NAME (or --docker ENDPOINT --env ENV), not --hosts")
+			}
 			if (host == "") == (docker == "") {
 				return cli.Usage("give exactly one of --host and --docker")
 			}
