@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/drover-dev/drover/inventory"
 )
@@ -75,7 +76,7 @@ func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]in
 	}
 	for _, e := range sel.Envs {
 		if !seenEnv[e] {
-			errs = append(errs, fmt.Errorf("environment %q is not in the inventory", e))
+			errs = append(errs, fmt.Errorf("environment %q is not in the inventory (it has: %s)", e, strings.Join(inv.EnvNames(), ", ")))
 		}
 	}
 	for _, h := range sel.Hosts {

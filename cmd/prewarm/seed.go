@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -84,7 +85,7 @@ func seedTarget(fl *fleet, envs []string, docker string) (prewarm.Target, error)
 			return prewarm.Target{Name: docker, Env: e.Name, Region: e.Region, Registry: reg.Address, Docker: docker}, nil
 		}
 	}
-	return prewarm.Target{}, cli.Usage("environment %q is not in the inventory", envs[0])
+	return prewarm.Target{}, cli.Usage("environment %q is not in the inventory (it has: %s)", envs[0], strings.Join(fl.inv.EnvNames(), ", "))
 }
 
 // rancherImages adapts the Rancher client to what Seed needs, with the
