@@ -208,23 +208,48 @@ func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts .
 	return &Connections{inv: inv, getenv: getenv, opts: opts}
 }
 
-// Connect is a Connector.
-func (cs *Connections) Connect(ctx context.Context, env string) (Rancher, error) {
+// Check reports, for every environment named, what keeps Connect from
+// trying at all: no Rancher URL, or a key variable the inventory names
+// unset. These are
+// configuration errors (retrying does not help); a caller checks before it
+// starts, so nothing is changed. The error joins every problem.
+func (cs *Connections) Check(envs []string) error {
+	var errs []error
+	for _, env := range envs {
+		if _, _, _, err := cs.settings(env); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// settings is an environment's Rancher URL and key pair.
+func (cs *Connections) settings(env string) (url, access, secret string, err error) {
 	e := cs.inv.Env(env)
 	if e == nil {
-		return nil, fmt.Errorf("environment %s: not in the inventory", env)
+		return "", "", "", fmt.Errorf("environment %s: not in the inventory", env)
 	}
-	access, secret, err := e.RancherKeys(cs.getenv)
+	if url = cs.inv.Rancher.URL; url == "" {
+		if url = cs.getenv("RANCHER_URL"); url == "" {
+			return "", "", "", fmt.Errorf("environment %s: no Rancher URL: set rancher.url in %s (or $RANCHER_URL)", env, cs.inv.File)
+		}
+	}
 	if e.Credentials == nil {
-		access, secret, err = cs.getenv("RANCHER_ACCESS_KEY"), cs.getenv("RANCHER_SECRET_KEY"), nil
+		// None named: the conventional variables, else none (a Rancher
+		// without access control answers anonymous requests).
+		return url, cs.getenv("RANCHER_ACCESS_KEY"), cs.getenv("RANCHER_SECRET_KEY"), nil
 	}
+	access, secret, err = e.RancherKeys(cs.getenv)
+	return url, access, secret, err
+}
+
+// Connect is a Connector.
+func (cs *Connections) Connect(ctx context.Context, env string) (Rancher, error) {
+	url, access, secret, err := cs.settings(env)
 	if err != nil {
 		return nil, err
 	}
-	url := cs.inv.Rancher.URL
-	if url == "" {
-		url = cs.getenv("RANCHER_URL")
-	}
+	e := cs.inv.Env(env)
 	c, err := rancher.New(url, access, secret, cs.opts...)
 	if err != nil {
 		return nil, err

@@ -92,7 +92,18 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	if err != nil {
 		return nil, cli.Usage("%v", err)
 	}
+	if err := w.conns.Check(envNames(w.targets)); err != nil {
+		return nil, cli.Usage("%v", err)
+	}
 	return w, nil
+}
+
+func envNames(ts []rollout.EnvTarget) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
 }
 
 // withReleaseServices names, per environment, the release's services.
