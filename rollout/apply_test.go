@@ -248,6 +248,10 @@ func TestApplyRollbackFailsNeedsHuman(t *testing.T) {
 		if len(u) != 1 || u[0].State != StateUpgraded || !strings.Contains(u[0].Command, "rollout rollback --env dev --service web/a") {
 			t.Errorf("unresolved = %+v", u)
 		}
+		// The error says both why it failed and why it was not put back.
+		if msg := err.Error(); !strings.Contains(msg, "upgrade timeout") || !strings.Contains(msg, "then rollback failed: ") || !strings.Contains(msg, "500 Internal Server Error") {
+			t.Errorf("err = %q, want the failure and then the rollback's", msg)
+		}
 	})
 }
 

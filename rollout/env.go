@@ -21,6 +21,8 @@ type envRun struct {
 	mu         sync.Mutex
 	failSvc    string
 	failCause  string
+	failErr    error  // the first failure (it stops the other services' waits)
+	restCause  string // why the first service could not be put back
 	needsHuman bool
 	cancelFail context.CancelCauseFunc
 }
@@ -88,10 +90,14 @@ func (er *envRun) fail(s *svcRun, err error) {
 		s.outcome = OutcomeStopped
 		if er.failCause == "" {
 			s.outcome = OutcomeFailed
+		} else if er.failErr != nil && errors.Is(err, er.failErr) {
+			// Its wait was stopped by the first failure, not its own.
+			err = fmt.Errorf("stopped: %s failed first", er.failSvc)
+			s.errText = err.Error()
 		}
 	}
 	if er.failCause == "" {
-		er.failSvc, er.failCause = name, err.Error()
+		er.failSvc, er.failCause, er.failErr = name, err.Error(), err
 		if er.cancelFail != nil {
 			er.cancelFail(err)
 		}
@@ -339,6 +345,9 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 		rep.Services = append(rep.Services, sr)
 	}
 	rep.Service, rep.Cause = er.failSvc, er.failCause
+	if er.needsHuman && er.restCause != "" && er.restCause != er.failCause {
+		rep.Cause += "; then " + er.restCause
+	}
 	switch {
 	case rep.Status == EnvGated:
 	case er.needsHuman:

@@ -42,6 +42,11 @@ func TestLabUnhealthyRollsBack(t *testing.T) {
 		if s.State != "active" || s.Command != "" {
 			t.Errorf("%s reported %s with command %q, want active", s.Service, s.State, s.Command)
 		}
+		// A service stopped by the first failure says so; it does not
+		// repeat that failure as its own.
+		if s.Service != fail.Service && strings.HasSuffix(s.Error, ": "+fail.Cause) {
+			t.Errorf("%s error %q, want it stopped by %s, not failed with its cause", s.Service, s.Error, fail.Service)
+		}
 	}
 	if len(rep.Unresolved()) != 0 {
 		t.Errorf("unresolved %+v", rep.Unresolved())

@@ -202,6 +202,8 @@ func (er *envRun) rollback(ctx context.Context, s *svcRun) bool {
 		er.needsHuman = true
 		if er.failCause == "" {
 			er.failSvc, er.failCause = key, "rollback failed: "+err.Error()
+		} else if er.restCause == "" {
+			er.restCause = "rollback failed: " + err.Error()
 		}
 		er.mu.Unlock()
 		s.errText = joinText(s.errText, "rollback failed: "+err.Error())
@@ -230,6 +232,8 @@ func (er *envRun) finishOne(ctx context.Context, s *svcRun) bool {
 		er.needsHuman = true
 		if er.failCause == "" {
 			er.failSvc, er.failCause = key, "finish failed: "+err.Error()
+		} else if er.restCause == "" {
+			er.restCause = "finish failed: " + err.Error()
 		}
 		er.mu.Unlock()
 		s.errText = "finish failed: " + err.Error()

@@ -25,13 +25,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if e.Service != "" {
 			line += " (" + e.Service + ")"
 		}
-		if e.Cause != "" {
+		if e.Cause != "" && e.Cause != string(e.Status) {
 			line += ": " + e.Cause
 		}
 		if e.Gate != nil && len(e.Gate.Inactive) > 0 {
 			line += "; hosts left out (not active): " + strings.Join(e.Gate.Inactive, ", ")
 		}
 		fmt.Fprintln(w, line)
+		for _, s := range e.Services {
+			if s.Error != "" && s.Service != e.Service {
+				fmt.Fprintf(w, "  %s: %s\n", s.Service, s.Error)
+			}
+		}
 	}
 	if cmds := r.Commands(); len(cmds) > 0 {
 		fmt.Fprintln(w, "\nNot active; to resolve:")
@@ -80,19 +85,55 @@ func (p *PlanReport) WriteTable(w io.Writer) error {
 	return nil
 }
 
-// WriteTable writes the status for people.
+// WriteTable writes the status for people: one line per service (with the
+// release's image when one was given: "yes" when the service runs it), the
+// environments that could not be read, then the commands that resolve what
+// is not active.
 func (s *StatusReport) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tSERVICE\tSTATE\tHEALTH\tIMAGE\tPENDING\tPREVIOUS")
+	withTarget := false
 	for _, e := range s.Envs {
-		if e.Error != "" {
-			fmt.Fprintf(tw, "%s\t-\terror\t-\t%s\t-\t-\n", e.Env, e.Error)
-		}
 		for _, x := range e.Services {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Env, x.Service, x.State, dash(x.Health), dash(x.Image), dash(x.Pending), dash(x.Previous))
+			withTarget = withTarget || x.Target != ""
 		}
 	}
-	return tw.Flush()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "ENV\tSERVICE\tSTATE\tHEALTH\tIMAGE\tPENDING\tPREVIOUS"
+	if withTarget {
+		head += "\tTARGET"
+	}
+	fmt.Fprintln(tw, head)
+	var cmds []string
+	for _, e := range s.Envs {
+		for _, x := range e.Services {
+			line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Env, x.Service, x.State, dash(x.Health), dash(x.Image), dash(x.Pending), dash(x.Previous))
+			if withTarget {
+				t := dash(x.Target)
+				if x.AtTarget {
+					t = "yes"
+				}
+				line += "\t" + t
+			}
+			fmt.Fprintln(tw, line)
+			if x.Command != "" {
+				cmds = append(cmds, x.Command)
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range s.Envs {
+		if e.Error != "" {
+			fmt.Fprintf(w, "%s: cannot read: %s\n", e.Env, e.Error)
+		}
+	}
+	if len(cmds) > 0 {
+		fmt.Fprintln(w, "\nNot active; to resolve:")
+		for _, c := range cmds {
+			fmt.Fprintln(w, "  "+c)
+		}
+	}
+	return nil
 }
 
 func dash(s string) string {
