@@ -119,7 +119,7 @@ func (e *Engine) Finish(ctx context.Context, envs []EnvTarget) (*Report, error) 
 			return
 		}
 		s.started, s.verified = true, true
-		s.target.Image.Ref = cur.Image
+		s.from, s.target.Image.Ref = cur.PreviousImage, cur.Image
 		er.finishOne(ctx, s)
 	})
 }
@@ -129,18 +129,26 @@ func (e *Engine) Finish(ctx context.Context, envs []EnvTarget) (*Report, error) 
 // pull); a finished one is upgraded back to its previousLaunchConfig image,
 // gated on that image still being on the hosts, verified and finished.
 // Targets name the services; a target naming none means every service with
-// a pending upgrade.
+// a pending upgrade. A target's image, when set, is the release's: a
+// service whose previous image it is was rolled back already and is left
+// alone.
 func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error) {
 	back := make(map[string]*EnvTarget)
 	rep, _ := e.resolve(ctx, envs, func(ctx context.Context, er *envRun, s *svcRun) {
-		cur := s.last()
+		cur, release := s.last(), s.target.Image.Ref
 		switch {
 		case cur.Pending() || cur.State == StateUpgrading:
 			s.started = true
-			s.target.Image.Ref = cur.Image
+			s.target.Image.Ref = cur.Image // what rollback moves away from
 			if er.rollback(ctx, s) {
 				s.outcome = OutcomeRolledBack
+				s.target.Image.Ref = s.last().Image // the report's "to": where it went
 			}
+		case cur.State == StateActive && release != "" && cur.PreviousImage == release:
+			// Already rolled back (the release replaced by its previous
+			// image): going "back" again would redeploy the release.
+			s.outcome = OutcomeUnchanged
+			s.errText = "nothing to roll back: runs " + cur.Image + "; its previous image is the release's " + release
 		case cur.State == StateActive && cur.PreviousImage != "" && cur.PreviousImage != cur.Image:
 			s.outcome = "upgrade-back"
 			er.mu.Lock()
