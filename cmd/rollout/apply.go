@@ -23,19 +23,40 @@ type engineFlags struct {
 	resume                                                 bool
 }
 
-func (f *engineFlags) register(fs *pflag.FlagSet) {
-	fs.DurationVar(&f.gateTimeout, "gate-timeout", 10*time.Minute, "how long to wait for every host to hold the image (0: check once)")
-	fs.DurationVar(&f.gateInterval, "gate-interval", 10*time.Second, "pause between gate re-checks")
-	fs.BoolVar(&f.prewarm, "prewarm", false, "pull missing images onto hosts instead of only waiting for them")
-	fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
+// The engine flags each command takes: apply all of them; rollback those of
+// its upgrade back to a previous image; finish those of its finish.
+const (
+	forApply = iota
+	forRollback
+	forFinish
+)
+
+func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
+	if cmd != forFinish {
+		fs.DurationVar(&f.gateTimeout, "gate-timeout", 10*time.Minute, "how long to wait for every host to hold the image (0: check once)")
+		fs.DurationVar(&f.gateInterval, "gate-interval", 10*time.Second, "pause between gate re-checks")
+		fs.BoolVar(&f.prewarm, "prewarm", false, "pull missing images onto hosts instead of only waiting for them")
+	}
+	// Defaults for the flags a command does not take.
+	f.gateTimeout, f.gateInterval, f.soak = 10*time.Minute, 10*time.Second, 30*time.Second
+	f.onPending, f.finish, f.onInterrupt = "abort", "auto", "rollback"
+	if cmd == forApply {
+		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
+	}
 	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
-	fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
-	fs.StringVar(&f.finish, "finish", "auto", "auto: finish verified upgrades; manual: leave them upgraded (rollout finish later)")
-	fs.StringVar(&f.onInterrupt, "on-interrupt", "rollback", "first Ctrl-C: rollback or finish the services in flight")
+	if cmd != forFinish {
+		fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
+	}
+	if cmd == forApply {
+		fs.StringVar(&f.finish, "finish", "auto", "auto: finish verified upgrades; manual: leave them upgraded (rollout finish later)")
+		fs.StringVar(&f.onInterrupt, "on-interrupt", "rollback", "first Ctrl-C: rollback or finish the services in flight")
+	}
 	fs.DurationVar(&f.drain, "drain-timeout", 10*time.Minute, "after the first Ctrl-C, how long in-flight services get to come to rest")
-	fs.IntVar(&f.envConcurrency, "env-concurrency", 4, "environments of one wave rolled out at once")
+	fs.IntVar(&f.envConcurrency, "env-concurrency", 4, "environments worked on at once (apply: within one wave)")
 	fs.StringVar(&f.journal, "journal", "", "append every action, with its time, to this JSON-lines file")
-	fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --journal: skip services it finished")
+	if cmd == forApply {
+		fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --journal: skip services it finished")
+	}
 }
 
 // engine builds the engine with these flags, a progress display and the
@@ -123,7 +144,7 @@ func applyCmd() *cli.Command {
 			"(healthy for --soak), finish. A failure rolls that environment back and stops later\n" +
 			"waves. Ctrl-C once: start nothing new, bring in-flight services to rest; twice: abort.\n" +
 			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human).",
-		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs) },
+		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs, forApply) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			w, err := sf.load(env, args, true)
 			if err != nil {
@@ -135,7 +156,7 @@ func applyCmd() *cli.Command {
 			}
 			rep, err := e.Apply(ctx, w.targets)
 			done()
-			return finish(env, rep, err)
+			return finish(env, rep, err, &sf)
 		},
 	}
 }

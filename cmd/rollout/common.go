@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -86,7 +87,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	} else {
 		w.targets, err = rollout.Scope(inv, f.envs, f.services)
 		if err == nil && rel != nil && len(f.services) == 0 {
-			w.targets = withReleaseServices(w.targets, rel)
+			w.targets, err = withRelease(w.targets, inv, rel, lock, f.envs)
 		}
 	}
 	if err != nil {
@@ -98,22 +99,27 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	return w, nil
 }
 
+// withRelease gives each environment the release's services with their
+// images (status shows the target; rollback never goes back to it).
+func withRelease(ts []rollout.EnvTarget, inv *inventory.Inventory, rel *inventory.Release, lock *inventory.Lock, envs []string) ([]rollout.EnvTarget, error) {
+	rts, err := rollout.Targets(inv, rel, lock, envs, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if j := slices.IndexFunc(rts, func(t rollout.EnvTarget) bool { return t.Name == ts[i].Name }); j >= 0 {
+			ts[i].Services = rts[j].Services
+		}
+	}
+	return ts, nil
+}
+
 func envNames(ts []rollout.EnvTarget) []string {
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, t.Name)
 	}
 	return out
-}
-
-// withReleaseServices names, per environment, the release's services.
-func withReleaseServices(ts []rollout.EnvTarget, rel *inventory.Release) []rollout.EnvTarget {
-	for i := range ts {
-		for _, s := range rel.ServicesFor(ts[i].Name) {
-			ts[i].Services = append(ts[i].Services, rollout.ServiceTarget{Service: s.Service})
-		}
-	}
-	return ts
 }
 
 // output writes v as JSON (--json) or as a table to stdout.
@@ -127,16 +133,56 @@ func output(env *cli.Env, v any, table func(io.Writer) error) error {
 }
 
 // finish prints a run's report and maps its outcome to the exit code:
-// 0 done, 1 failed (put back), 3 needs a human.
-func finish(env *cli.Env, rep *rollout.Report, err error) error {
+// 0 done, 1 failed (put back), 3 needs a human. The error ends with the
+// commands that resolve it: for services left not active, and for closed
+// gates (pull the images with the release, when pull is given).
+func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) error {
 	if werr := output(env, rep, rep.WriteTable); werr != nil {
 		return werr
 	}
 	if err == nil {
 		return nil
 	}
+	cmds := gateCommands(env, rep, pull)
 	if rep.NeedsHuman() {
-		return cli.NeedsHuman(fmt.Errorf("%w\nrun: %s", err, strings.Join(rep.Commands(), "\n     ")))
+		cmds = append(rep.Commands(), cmds...)
+	}
+	if len(cmds) > 0 {
+		err = fmt.Errorf("%w\nrun: %s", err, strings.Join(cmds, "\n     "))
+	}
+	if rep.NeedsHuman() {
+		return cli.NeedsHuman(err)
 	}
 	return cli.Failed(err)
+}
+
+// gateCommands puts the images on the hosts a closed gate found without
+// them: prewarm pull of the release onto those hosts, or a rerun with
+// --prewarm (the gate then pulls them itself).
+func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string {
+	var out []string
+	for _, e := range rep.Envs {
+		if e.Status != rollout.EnvGated || e.Gate == nil {
+			continue
+		}
+		var hosts []string
+		for _, m := range e.Gate.Missing {
+			if m.Host != "-" && !slices.Contains(hosts, m.Host) {
+				hosts = append(hosts, m.Host)
+			}
+		}
+		switch {
+		case len(hosts) == 0:
+		case pull != nil && pull.release != "" && len(pull.services) == 0:
+			lock := ""
+			if pull.lock != "" {
+				lock = " --lock " + pull.lock
+			}
+			out = append(out, fmt.Sprintf("prewarm pull -c %s -f %s%s --hosts %s   # %s: or rerun with --prewarm",
+				env.ConfigPath(), pull.release, lock, strings.Join(hosts, ","), e.Env))
+		default:
+			out = append(out, fmt.Sprintf("rerun with --prewarm   # %s: pulls the image onto %s", e.Env, strings.Join(hosts, ",")))
+		}
+	}
+	return out
 }

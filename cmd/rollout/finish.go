@@ -14,10 +14,15 @@ func finishCmd() *cli.Command {
 	return &cli.Command{
 		Name:    "finish",
 		Summary: "finish pending upgrades (services left upgraded, e.g. by --finish manual)",
-		Usage: "rollout finish --env ENV [--service stack/svc ...]\n\n" +
-			"Services: those named, else every service in state upgraded.\n" +
+		Usage: "rollout finish --env ENV,... [--service stack/svc ...] [-f release.yaml]\n\n" +
+			"Services: those named, else the release's, else every service in state upgraded.\n" +
+			"Each is finished (Rancher finishupgrade: the old containers are removed).\n" +
 			"Exit 0 done, 1 failed, 3 needs a human.",
-		Flags: func(fs *pflag.FlagSet) { sf.register(fs, false); ef.register(fs) },
+		Flags: func(fs *pflag.FlagSet) {
+			sf.register(fs, false)
+			ef.register(fs, forFinish)
+			fs.Lookup("env").Usage = "environments (required)"
+		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(sf.envs) == 0 {
 				return cli.Usage("finish needs --env")
@@ -32,7 +37,7 @@ func finishCmd() *cli.Command {
 			}
 			rep, err := e.Finish(ctx, w.targets)
 			done()
-			return finish(env, rep, err)
+			return finish(env, rep, err, nil)
 		},
 	}
 }

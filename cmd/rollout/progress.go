@@ -73,8 +73,11 @@ func (p *progress) draw() {
 	for _, k := range keys {
 		ev := p.rows[k]
 		b := "-"
-		if ev.Batches > 0 {
+		switch {
+		case ev.Batches > 0 && ev.Batch > 0:
 			b = fmt.Sprintf("%d/%d", ev.Batch, ev.Batches)
+		case ev.Batches > 0:
+			b = fmt.Sprintf("?/%d", ev.Batches) // the adapter does not know the batch
 		}
 		svc := ev.Service
 		if svc == "" {

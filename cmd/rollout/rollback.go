@@ -14,13 +14,19 @@ func rollbackCmd() *cli.Command {
 	return &cli.Command{
 		Name:    "rollback",
 		Summary: "put services back: Rancher rollback of a pending upgrade, or upgrade back to the previous image",
-		Usage: "rollout rollback --env ENV [--service stack/svc ...] [-f release.yaml]\n\n" +
+		Usage: "rollout rollback --env ENV,... [--service stack/svc ...] [-f release.yaml]\n\n" +
 			"A service upgraded/upgrading is rolled back by Rancher (old containers restart,\n" +
 			"no pull). A finished one is upgraded back to its previousLaunchConfig image, gated\n" +
 			"on that image still being on the hosts, verified and finished. Services: those\n" +
-			"named, else the release's, else every service with a pending upgrade.\n" +
+			"named, else the release's, else every service with a pending upgrade. With\n" +
+			"-f, a service whose previous image is the release's was rolled back already\n" +
+			"and is left alone.\n" +
 			"Exit 0 done, 1 failed, 3 needs a human.",
-		Flags: func(fs *pflag.FlagSet) { sf.register(fs, false); ef.register(fs) },
+		Flags: func(fs *pflag.FlagSet) {
+			sf.register(fs, false)
+			ef.register(fs, forRollback)
+			fs.Lookup("env").Usage = "environments (required)"
+		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(sf.envs) == 0 {
 				return cli.Usage("rollback needs --env")
@@ -35,7 +41,7 @@ func rollbackCmd() *cli.Command {
 			}
 			rep, err := e.Rollback(ctx, w.targets)
 			done()
-			return finish(env, rep, err)
+			return finish(env, rep, err, nil)
 		},
 	}
 }
