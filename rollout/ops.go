@@ -145,10 +145,12 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 				s.target.Image.Ref = s.last().Image // the report's "to": where it went
 			}
 		case cur.State == StateActive && release != "" && cur.PreviousImage == release:
-			// Already rolled back (the release replaced by its previous
-			// image): going "back" again would redeploy the release.
+			// Rolled back already (the release replaced by its previous
+			// image), or the release is older than what runs: going "back"
+			// would deploy the release, not undo it.
 			s.outcome = OutcomeUnchanged
-			s.errText = "nothing to roll back: runs " + cur.Image + "; its previous image is the release's " + release
+			s.errText = fmt.Sprintf("left at %s: its previous image is the release's own %s (rolled back already, or -f names an older release); to deploy it anyway: rollout rollback --env %s --service %s",
+				cur.Image, release, er.t.Name, s.target.Service)
 		case cur.State == StateActive && cur.PreviousImage != "" && cur.PreviousImage != cur.Image:
 			s.outcome = "upgrade-back"
 			er.mu.Lock()
@@ -168,7 +170,7 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 			er.mu.Unlock()
 		default:
 			s.outcome = OutcomeUnchanged
-			s.errText = "nothing to roll back (state " + cur.State + ", no previous image)"
+			s.errText = "nothing to roll back (state " + cur.State + ", no previous image other than " + cur.Image + ")"
 		}
 	})
 	var again []EnvTarget

@@ -126,7 +126,7 @@ func TestLabCommands(t *testing.T) {
 		t.Fatalf("rollback: exit %d, service %s %s, want active %s\n%s%s", code, state, img, v10, stdout, stderr)
 	}
 	code, stdout, stderr = c.run(t, append([]string{"rollback", "--env", "dev", "-f", c.rel}, quick...)...)
-	if state, img := c.image(t); code != cli.ExitOK || state != "active" || img != v10 || !strings.Contains(stdout, "nothing to roll back") {
+	if state, img := c.image(t); code != cli.ExitOK || state != "active" || img != v10 || !strings.Contains(stdout, "left at "+v10+": its previous image is the release's own "+v11) {
 		t.Errorf("second rollback: exit %d, service %s %s, want it left at %s with a note\n%s%s", code, state, img, v10, stdout, stderr)
 	}
 
