@@ -137,6 +137,11 @@ func (e *Engine) restContext(ctx context.Context) (rest context.Context, stop fu
 // The report is always returned; the error joins one *Failure per failed
 // environment (or says the run was interrupted).
 func (e *Engine) Apply(ctx context.Context, targets []EnvTarget) (*Report, error) {
+	return e.apply(ctx, targets, e.onInterrupt)
+}
+
+// apply is Apply with the first Ctrl-C's policy for in-flight services.
+func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt PendingPolicy) (*Report, error) {
 	rest, stop := e.restContext(ctx)
 	defer stop()
 	rep := &Report{Started: time.Now()}
@@ -162,7 +167,7 @@ func (e *Engine) Apply(ctx context.Context, targets []EnvTarget) (*Report, error
 					envReps[i] = notStarted(t, "not started: interrupted")
 					return nil
 				}
-				er := &envRun{e: e, t: t, run: run}
+				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt}
 				envReps[i] = er.apply(ctx, rest)
 				return nil
 			})

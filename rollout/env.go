@@ -15,6 +15,10 @@ type envRun struct {
 	t   EnvTarget
 	run string
 	r   Rancher
+	// onInterrupt is what the first Ctrl-C does to in-flight services:
+	// the engine's policy, except for an upgrade back (Rollback), which
+	// is always finished: rolling it back would redeploy the bad release.
+	onInterrupt PendingPolicy
 
 	svcs []*svcRun
 
@@ -164,7 +168,7 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 		er.forEach(ctx, todo, func(s *svcRun) bool { return er.upgrade(ctx, failCtx, s) })
 	}
 	switch {
-	case er.failed() || (ctx.Err() != nil && er.e.onInterrupt == PendingRollback):
+	case er.failed() || (ctx.Err() != nil && er.onInterrupt == PendingRollback):
 		er.forAll(er.svcs, func(s *svcRun) bool { return er.rollback(rest, s) })
 	case er.e.finish == FinishAuto:
 		er.forAll(er.svcs, func(s *svcRun) bool { return er.finishOne(rest, s) })

@@ -175,3 +175,37 @@ func TestReadJournalTornLine(t *testing.T) {
 		t.Errorf("missing journal = %v, %v", got, err)
 	}
 }
+
+// Ctrl-C during `rollout rollback` of a finished release (an upgrade back
+// to the previous image) finishes the way back: rolling that upgrade back
+// would put the release being undone in place again.
+func TestRollbackInterruptedFinishesTheWayBack(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		defer time.Sleep(time.Hour) // let the fake's in-flight processes end inside the bubble
+		w := newWorld()
+		dev := w.env("dev", 3)
+		dev.add("web", "a", "reg/app:2", 3) // finished upgrade 1 -> 2; 2 is bad
+		dev.set("web/a", func(s *Service) { s.PreviousImage = "reg/app:1" })
+		w.have("dev", "reg/app:1")
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go func() {
+			time.Sleep(3 * time.Second) // mid-way back (batch 2 of 3)
+			cancel()
+		}()
+		e := testEngine(t, w) // the default first-Ctrl-C policy: roll in-flight upgrades back
+		named := EnvTarget{Name: "dev", Strategy: Strategy{BatchSize: 1, IntervalMillis: 2000}, Concurrency: 1,
+			Services: []ServiceTarget{{Service: "web/a"}}}
+		rep, _ := e.Rollback(ctx, []EnvTarget{named})
+		if a := dev.get("web/a"); a.State != StateActive || a.Image != "reg/app:1" {
+			t.Errorf("web/a = %s %s, want active on the previous image reg/app:1", a.State, a.Image)
+		}
+		if got := w.writes("dev"); slices.Contains(got, "rollback web/a") {
+			t.Errorf("writes %v: the way back was rolled back", got)
+		}
+		if u := rep.Unresolved(); len(u) > 0 {
+			t.Errorf("unresolved %+v", u)
+		}
+	})
+}

@@ -86,14 +86,14 @@ func (er *envRun) resolvePending(ctx context.Context, s *svcRun) bool {
 func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	e, env, key := er.e, er.t.Name, s.target.Service
 	wctx := failCtx
-	if e.onInterrupt == PendingRollback {
+	if er.onInterrupt == PendingRollback {
 		c, cancel := context.WithCancelCause(failCtx)
 		defer cancel(nil)
 		stop := context.AfterFunc(ctx, func() { cancel(ErrInterrupted) })
 		defer stop()
 		wctx = c
 	}
-	interrupted := func() bool { return ctx.Err() != nil && e.onInterrupt == PendingRollback }
+	interrupted := func() bool { return ctx.Err() != nil && er.onInterrupt == PendingRollback }
 	if !s.started {
 		s.started = true // from here on a failure must roll it back
 		er.record(s, "upgrade", nil)
