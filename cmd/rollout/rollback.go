@@ -20,7 +20,8 @@ func rollbackCmd() *cli.Command {
 			"on that image still being on the hosts, verified and finished. Services: those\n" +
 			"named, else the release's, else every service with a pending upgrade. With\n" +
 			"-f, a service whose previous image is the release's was rolled back already\n" +
-			"and is left alone.\n" +
+			"and is left alone. A first Ctrl-C starts nothing new and finishes the upgrades\n" +
+			"back already under way (never rolls them back); a second aborts.\n" +
 			"Exit 0 done, 1 failed, 3 needs a human.",
 		Flags: func(fs *pflag.FlagSet) {
 			sf.register(fs, false)
