@@ -35,6 +35,9 @@ type Engine struct {
 	onPending, onInterrupt       PendingPolicy
 	finish                       FinishMode
 	envConcurrency               int
+	// command starts the commands reports print ("rollout", or
+	// "rollout -c FILE"): WithCommand.
+	command string
 }
 
 // New returns an engine over connect (one Rancher per environment) and
@@ -50,7 +53,7 @@ func New(connect Connector, presence Presence, opts ...Option) (*Engine, error) 
 		upgradeTimeout: 15 * time.Minute, soak: 30 * time.Second,
 		healthInterval: 2 * time.Second, drainTimeout: 10 * time.Minute,
 		onPending: PendingAbort, onInterrupt: PendingRollback, finish: FinishAuto,
-		envConcurrency: 4,
+		envConcurrency: 4, command: "rollout",
 	}
 	for _, o := range opts {
 		if err := o(e); err != nil {

@@ -342,9 +342,9 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 			interrupted = true
 		}
 		if sr.Outcome == OutcomeUpgraded {
-			sr.Command = fmt.Sprintf("rollout finish --env %s --service %s", er.t.Name, sr.Service)
+			sr.Command = fmt.Sprintf("%s finish --env %s --service %s", er.e.command, er.t.Name, sr.Service)
 		} else {
-			sr.Command = commandFor(er.t.Name, sr.Service, sr.State)
+			sr.Command = commandFor(er.e.command, er.t.Name, sr.Service, sr.State)
 		}
 		rep.Services = append(rep.Services, sr)
 	}

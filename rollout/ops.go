@@ -64,7 +64,7 @@ func (e *Engine) Status(ctx context.Context, envs []EnvTarget) (*StatusReport, e
 				ss.Pending = cur.PreviousImage + " -> " + cur.Image
 			}
 			ss.AtTarget = st.Image.Ref != "" && cur.Image == st.Image.Ref && cur.State == StateActive
-			ss.Command = commandFor(er.t.Name, st.Service, cur.State)
+			ss.Command = commandFor(e.command, er.t.Name, st.Service, cur.State)
 			rep.Services = append(rep.Services, ss)
 		}
 		return nil

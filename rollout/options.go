@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -149,6 +150,19 @@ func WithEnvConcurrency(n int) Option {
 			return fmt.Errorf("WithEnvConcurrency: %d is below 1", n)
 		}
 		e.envConcurrency = n
+		return nil
+	}
+}
+
+// WithCommand sets how the commands the reports print to resolve a
+// service start, e.g. "rollout -c /etc/drover/hosts.yaml" so they work
+// from any directory. The default is "rollout".
+func WithCommand(prefix string) Option {
+	return func(e *Engine) error {
+		if strings.TrimSpace(prefix) == "" {
+			return errors.New("WithCommand: empty command")
+		}
+		e.command = prefix
 		return nil
 	}
 }

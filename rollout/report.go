@@ -164,17 +164,18 @@ func (r *Report) Commands() []string {
 	return out
 }
 
-// commandFor is the command that resolves a service left in state.
-func commandFor(env, service, state string) string {
+// commandFor is the command (starting with cmd, e.g. "rollout") that
+// resolves a service left in state.
+func commandFor(cmd, env, service, state string) string {
 	switch state {
 	case StateActive, "":
 		return ""
 	case StateUpgraded:
-		return fmt.Sprintf("rollout finish --env %s --service %s   # or: rollout rollback --env %s --service %s", env, service, env, service)
+		return fmt.Sprintf("%s finish --env %s --service %s   # or: %s rollback --env %s --service %s", cmd, env, service, cmd, env, service)
 	case StateUpgrading, StateCanceledUpgrade:
-		return fmt.Sprintf("rollout rollback --env %s --service %s", env, service)
+		return fmt.Sprintf("%s rollback --env %s --service %s", cmd, env, service)
 	default:
-		return fmt.Sprintf("rollout status --env %s   # %s is %s: wait for it to settle, then rollback or finish", env, service, state)
+		return fmt.Sprintf("%s status --env %s   # %s is %s: wait for it to settle, then rollback or finish", cmd, env, service, state)
 	}
 }
 

@@ -72,7 +72,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		rollout.WithOnPending(rollout.PendingPolicy(f.onPending)), rollout.WithUpgradeTimeout(f.upgradeTimeout),
 		rollout.WithSoak(f.soak), rollout.WithFinish(rollout.FinishMode(f.finish)),
 		rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt)), rollout.WithDrainTimeout(f.drain),
-		rollout.WithEnvConcurrency(f.envConcurrency),
+		rollout.WithEnvConcurrency(f.envConcurrency), rollout.WithCommand(commandPrefix(env)),
 	}
 	if f.prewarm {
 		opts = append(opts, rollout.WithPrewarm(w.hosts))

@@ -186,3 +186,23 @@ func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string 
 	}
 	return out
 }
+
+// commandPrefix starts the commands reports print: with -c, they carry it,
+// so that they work from any directory ($DROVER_INVENTORY is inherited).
+func commandPrefix(env *cli.Env) string {
+	if env.ConfigFlag == "" {
+		return "rollout"
+	}
+	return "rollout -c " + shellQuote(env.ConfigFlag)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -98,8 +98,9 @@ func TestLabCommands(t *testing.T) {
 		t.Fatalf("apply --finish manual: exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, _ = c.run(t, "status", "--env", "dev", "-f", c.rel)
-	if code != cli.ExitOK || !strings.Contains(stdout, "TARGET") || !strings.Contains(stdout, "rollout finish --env dev --service web/svc01") {
-		t.Errorf("status -f of an upgraded service: exit %d, want its target and the finish command:\n%s", code, stdout)
+	// The command carries -c, so it works from any directory.
+	if code != cli.ExitOK || !strings.Contains(stdout, "TARGET") || !strings.Contains(stdout, "rollout -c "+c.inv+" finish --env dev --service web/svc01") {
+		t.Errorf("status -f of an upgraded service: exit %d, want its target and the finish command with -c:\n%s", code, stdout)
 	}
 	code, stdout, stderr = c.run(t, "finish", "--env", "dev")
 	if code != cli.ExitOK || !strings.Contains(stdout, "finished  active  healthy  "+v10+"  "+v11) {

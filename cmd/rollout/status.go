@@ -24,7 +24,7 @@ func statusCmd() *cli.Command {
 				return err
 			}
 			defer w.conns.Close()
-			e, err := rollout.New(w.conns.Connect, w.hosts, rollout.WithLogger(env.Logger))
+			e, err := rollout.New(w.conns.Connect, w.hosts, rollout.WithLogger(env.Logger), rollout.WithCommand(commandPrefix(env)))
 			if err != nil {
 				return err
 			}
