@@ -137,6 +137,10 @@ func TestFaultsReachClients(t *testing.T) {
 	if err == nil {
 		t.Errorf("blob read survived a mid-body reset")
 	}
+	// The handler records its entry after the client has seen the cut.
+	if err := r.Faults().Idle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if got := r.Stats().Faults; got != 1 {
 		t.Errorf("Faults = %d, want 1", got)
 	}
