@@ -66,6 +66,12 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		return nil, nil, cli.Usage("--resume needs --journal FILE")
 	}
 	prog := newProgress(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
+	if prog.live {
+		// Log lines go above the live table instead of through it.
+		if env.Logger, err = cli.NewLogger(prog, env.LogFormat, env.LogLevel); err != nil {
+			return nil, nil, err
+		}
+	}
 	opts := []rollout.Option{
 		rollout.WithLogger(env.Logger), rollout.WithProgress(prog.Event),
 		rollout.WithGateTimeout(f.gateTimeout), rollout.WithGateInterval(f.gateInterval),

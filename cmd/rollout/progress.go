@@ -92,6 +92,22 @@ func (p *progress) draw() {
 	p.drawn = len(keys) + 1
 }
 
+// Write takes log lines while the live table is up: the table is cleared,
+// the line written above it, and the table drawn again below, so logs and
+// the table do not overwrite each other. Off a terminal it passes through.
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.live || p.closed || p.drawn == 0 {
+		return p.w.Write(b)
+	}
+	fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+	p.drawn = 0
+	n, err := p.w.Write(b)
+	p.draw()
+	return n, err
+}
+
 // Close draws the final table.
 func (p *progress) Close() {
 	p.mu.Lock()
