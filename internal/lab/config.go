@@ -52,9 +52,9 @@ type Config struct {
 	// every service is active. The default is none.
 	Services int
 	// ServiceImage is the image ("repo:tag", one of Images) services run at
-	// start. It is seeded into every region (as if mirrored) and the hosts
-	// pull it as Rancher creates the containers, before host links are
-	// shaped: setup is not traffic under test. The default is Images[0].
+	// start. It is seeded into every region (as if mirrored) and preloaded
+	// onto the hosts (dockersim.Host.Preload: setup is not traffic under
+	// test). The default is Images[0].
 	ServiceImage string
 	// ServiceScale is each service's scale. The default is HostsPerEnv.
 	ServiceScale int

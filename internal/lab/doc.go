@@ -11,8 +11,8 @@
 // WriteEnvFile give). With Config.Services every environment also runs
 // Rancher services (web/svc01...) on ServiceImage from its own region,
 // health-checked and active before Start returns, so a rollout has
-// something to upgrade; host links shape traffic only once that setup is
-// done. Faults: each registry's Faults knobs, each host's
+// something to upgrade (its hosts hold the image already: preloaded,
+// not pulled, since setup is not traffic under test). Faults: each registry's Faults knobs, each host's
 // knobs (DockerHost), the Rancher simulator's knobs, or Inject with a
 // Fault parsed from the `lab up --fault` syntax. Network shaping (bandwidth
 // and latency per registry and per host) is in process, no root needed.

@@ -40,11 +40,9 @@ func (l *Lab) startFleet(ctx context.Context) error {
 			if hl, ok := cfg.HostLinks[name]; ok {
 				link = hl
 			}
-			tr := newSetupLink(&l.linksArmed, link)
-			l.closers = append(l.closers, tr.close)
 			opts := []dockersim.Option{
 				dockersim.WithName(name),
-				dockersim.WithTransport(tr),
+				dockersim.WithLink(link),
 				dockersim.WithLogger(cfg.Logger.With("host", name)),
 			}
 			if cfg.ExtractRate > 0 {

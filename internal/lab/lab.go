@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -36,7 +35,6 @@ type Lab struct {
 	envs        []*Env
 	secrets     map[string]string // env var name -> value (Rancher keys)
 	services    map[string][]*ranchersim.Service
-	linksArmed  atomic.Bool // host links shape traffic (after setup)
 
 	closers   []func() error // in start order; Close runs them backwards
 	closeOnce sync.Once
@@ -142,7 +140,6 @@ func (l *Lab) start(ctx context.Context) error {
 	for _, r := range l.Registries() {
 		r.Faults().ResetStats()
 	}
-	l.linksArmed.Store(true)
 	return nil
 }
 
