@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,5 +224,51 @@ func TestMirrorRegionRefuses(t *testing.T) {
 	_, err := Mirror(t.Context(), lock, l.source(), regions, l.opts(WithStallTimeout(time.Minute))...)
 	if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no answer within") {
 		t.Fatalf("mirror to a closed port: %v, want connection refused and no stall named", err)
+	}
+}
+
+// TestMirrorHungRegionAlone: a hung region is given one stall timeout in
+// all (not one per retry), fails alone as unreachable, and does not hold
+// back a region that already holds the release: that one is reported done
+// first.
+func TestMirrorHungRegionAlone(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 3)
+	l.seed(t, registries.SeedSpec{Images: []string{"app:1.0"}, Size: 64 << 10, Layers: 1})
+	lock := l.lock(t, []string{"app:1.0"})
+	if _, err := Mirror(t.Context(), lock, l.source(), map[string]inventory.Registry{"r1": l.inv()["r1"]}, l.opts()...); err != nil {
+		t.Fatal(err)
+	}
+	l.regions["r3"].Faults().ResetStats()
+	l.regions["r3"].Faults().Hang(true)
+	t.Cleanup(func() { l.regions["r3"].Faults().Hang(false) })
+	var mu sync.Mutex
+	var order []string
+	errs := map[string]error{}
+	done := func(region string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := errs[region]; dup {
+			t.Errorf("region %s reported twice", region)
+		}
+		order = append(order, region)
+		errs[region] = err
+	}
+	stall := 300 * time.Millisecond
+	_, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts(WithStallTimeout(stall), WithRegionDone(done))...)
+	if !errors.Is(err, ErrRegionUnreachable) {
+		t.Fatalf("mirror with r3 hung: %v, want ErrRegionUnreachable", err)
+	}
+	if len(order) != 3 || order[0] != "r1" {
+		t.Errorf("regions reported in order %v, want all three, r1 (holds the image) first", order)
+	}
+	if errs["r1"] != nil || errs["r2"] != nil {
+		t.Errorf("r1: %v, r2: %v, want both done", errs["r1"], errs["r2"])
+	}
+	if e := errs["r3"]; !errors.Is(e, ErrRegionUnreachable) || !strings.Contains(e.Error(), "region r3 unreachable: no answer within 300ms") {
+		t.Errorf("r3: %v, want region r3 unreachable naming the stall", e)
+	}
+	if n := l.regions["r3"].Stats().Total.Requests; n != 1 {
+		t.Errorf("hung region got %d requests, want 1 (one stall timeout in all, not one per retry)", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,32 @@ func Mirror(ctx context.Context, lock *inventory.Lock, source inventory.Registry
 	return r.report()
 }
 
+// ErrRegionUnreachable is wrapped by the errors of a region that did not
+// answer within the stall timeout (or refused every attempt): its images
+// fail at once, without waiting on it again.
+var ErrRegionUnreachable = errors.New("region unreachable")
+
+// RegionError is a region that could not be reached.
+type RegionError struct {
+	Region string
+	Err    error
+}
+
+func (e *RegionError) Error() string { return "region " + e.Region + " unreachable: " + e.Err.Error() }
+
+// Unwrap returns ErrRegionUnreachable and the cause.
+func (e *RegionError) Unwrap() []error { return []error{ErrRegionUnreachable, e.Err} }
+
+// WithRegionDone sets a callback that Mirror calls once per region, as soon
+// as the region holds every image (err nil) or has failed (err is its first
+// failure; errors.Is(err, ErrRegionUnreachable) when it did not answer).
+// Regions settle independently: one that already holds the release is
+// reported before the others have been checked. Calls may come from
+// several goroutines at once. The default is no callback.
+func WithRegionDone(f func(region string, err error)) Option {
+	return func(o *options) error { o.regionDone = f; return nil }
+}
+
 // Plan lists, per region, the images and blobs Mirror would move. It makes
 // only HEAD and GET requests.
 func Plan(ctx context.Context, lock *inventory.Lock, source inventory.Registry, regions map[string]inventory.Registry, opts ...Option) (*PlanReport, error) {
@@ -56,6 +83,9 @@ type run struct {
 	dst     map[string]*client
 	images  []*image // nil where the source was not needed or failed
 	states  [][]*state
+	dstOnce map[string]func() (*client, error)
+	left    []int   // per region: images not yet settled
+	first   []error // per region: first failure
 
 	mu    sync.Mutex
 	known map[[2]string]string // {region, digest} -> repository holding it
@@ -72,6 +102,7 @@ type state struct {
 	res       Result
 	err       error
 	present   bool
+	settled   bool
 	manifests []*manifest // to push, in order
 	targets   []*target   // blobs this image needs in this region
 }
@@ -109,26 +140,37 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 				Region: reg, Digest: li.Digest}})
 		}
 	}
-	// Clients: a registry that cannot be reached fails its images, not the run.
-	var g errgroup.Group
-	var mu sync.Mutex
+	r.left, r.first = make([]int, len(r.regions)), make([]error, len(r.regions))
+	for ri := range r.regions {
+		r.left[ri] = len(lock.Images)
+	}
+	// Clients are made on first use, each region on its own: a region that
+	// cannot be reached fails its images, not the run, and does not hold
+	// the others back. Its connection (every ping attempt together) is
+	// bounded by the stall timeout.
 	r.srcOnce = sync.OnceValues(func() (*client, error) { return newClient(ctx, "source", source, pull, o) })
+	r.dstOnce = map[string]func() (*client, error){}
 	for ri, reg := range r.regions {
-		g.Go(func() error {
-			c, err := newClient(ctx, "region "+reg, regions[reg], push, o)
-			mu.Lock()
-			defer mu.Unlock()
+		r.dstOnce[reg] = sync.OnceValues(func() (*client, error) {
+			cctx, cancel := context.WithTimeout(ctx, o.stall)
+			defer cancel()
+			c, err := newClient(cctx, "region "+reg, regions[reg], push, o)
 			if err != nil {
-				for i := range r.states {
-					r.states[i][ri].fail(err)
+				if ctx.Err() == nil && !errors.Is(err, ErrAuth) {
+					if errors.Is(cctx.Err(), context.DeadlineExceeded) && !strings.Contains(err.Error(), "no answer within") {
+						err = fmt.Errorf("no answer within %v: %w", o.stall, err)
+					}
+					err = &RegionError{Region: reg, Err: err}
 				}
-				return nil
+				r.failRegion(ri, err)
+				return nil, err
 			}
+			r.mu.Lock()
 			r.dst[reg] = c
-			return nil
+			r.mu.Unlock()
+			return c, nil
 		})
 	}
-	_ = g.Wait()
 	return r, nil
 }
 
@@ -152,17 +194,33 @@ func (r *run) checkImage(ctx context.Context, i int) {
 	var g errgroup.Group
 	for ri, reg := range r.regions {
 		st := r.states[i][ri]
-		if st.err != nil {
+		if r.failed(st) {
 			continue
 		}
 		g.Go(func() error {
-			ok, err := r.dst[reg].headManifest(ctx, li.Repository, li.Digest)
+			c, err := r.dstOnce[reg]()
+			if err != nil {
+				return nil // failRegion settled the region
+			}
+			// The check is bounded as a whole: a region that stops
+			// answering is cut once, not once per retry.
+			hctx, cancel := context.WithTimeout(ctx, r.o.stall)
+			ok, err := c.headManifest(hctx, li.Repository, li.Digest)
+			stalled := errors.Is(hctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+			cancel()
+			if err != nil && stalled {
+				r.failRegion(ri, &RegionError{Region: reg, Err: fmt.Errorf("no answer within %v: %w", r.o.stall, err)})
+				return nil
+			}
+			r.mu.Lock()
 			st.fail(err)
 			st.present = ok
 			if ok {
-				r.mu.Lock()
 				r.held[reg] = append(r.held[reg], li.Repository)
-				r.mu.Unlock()
+			}
+			r.mu.Unlock()
+			if ok || err != nil {
+				r.settle(i, ri)
 			}
 			return nil
 		})
@@ -170,32 +228,89 @@ func (r *run) checkImage(ctx context.Context, i int) {
 	_ = g.Wait()
 	need := false
 	for _, st := range r.states[i] {
-		need = need || (st.err == nil && !st.present)
+		need = need || (!r.failed(st) && !st.present)
 	}
 	if !need {
 		return
 	}
 	im, err := r.loadImage(ctx, li)
 	if err != nil {
-		for _, st := range r.states[i] {
+		for ri, st := range r.states[i] {
+			r.mu.Lock()
 			if !st.present {
 				st.fail(err)
 			}
+			r.mu.Unlock()
+			r.settle(i, ri)
 		}
 		return
 	}
 	r.images[i] = im
 	for ri, reg := range r.regions {
 		st := r.states[i][ri]
-		if st.err != nil || st.present {
+		if r.failed(st) || st.present {
 			continue
 		}
 		g.Go(func() error {
-			st.fail(r.checkRegion(ctx, i, im, reg, st))
+			if err := r.checkRegion(ctx, i, im, reg, st); err != nil {
+				r.mu.Lock()
+				st.fail(err)
+				r.mu.Unlock()
+				r.settle(i, ri)
+			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+}
+
+// failed reports whether st has failed (under r.mu).
+func (r *run) failed(st *state) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return st.err != nil
+}
+
+// failRegion fails every image of region ri that has not settled yet and
+// settles them.
+func (r *run) failRegion(ri int, err error) {
+	for i := range r.states {
+		r.mu.Lock()
+		if st := r.states[i][ri]; !st.settled {
+			st.fail(err)
+		}
+		r.mu.Unlock()
+		r.settle(i, ri)
+	}
+}
+
+// settle records that image i is final in region ri (present, pushed or
+// failed); the region's last image reports the region done. Settling twice
+// is harmless.
+func (r *run) settle(i, ri int) {
+	r.mu.Lock()
+	st := r.states[i][ri]
+	if st.settled {
+		r.mu.Unlock()
+		return
+	}
+	st.settled = true
+	if st.err != nil && r.first[ri] == nil {
+		r.first[ri] = st.err
+	}
+	r.left[ri]--
+	last, err := r.left[ri] == 0, r.first[ri]
+	r.mu.Unlock()
+	if last && r.o.regionDone != nil {
+		r.o.regionDone(r.regions[ri], err)
+	}
+}
+
+// client is region reg's client, once connected.
+func (r *run) client(reg string) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dst[reg]
 }
 
 func (r *run) loadImage(ctx context.Context, li inventory.LockImage) (*image, error) {
@@ -212,7 +327,7 @@ func (r *run) loadImage(ctx context.Context, li inventory.LockImage) (*image, er
 // checkRegion finds what image im lacks in region reg: child manifests and
 // blobs, registering each missing blob as a transfer target.
 func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st *state) error {
-	c, repo := r.dst[reg], im.lock.Repository
+	c, repo := r.client(reg), im.lock.Repository
 	needed := map[string]blob{}
 	var order []string
 	for _, m := range im.manifests {
@@ -296,8 +411,9 @@ func (r *run) push(ctx context.Context) {
 		for ri, reg := range r.regions {
 			st := r.states[i][ri]
 			g.Go(func() error {
+				defer r.settle(i, ri)
 				defer func() { st.res.Seconds = time.Since(r.started).Seconds() }()
-				if st.err != nil || st.present {
+				if r.failed(st) || st.present {
 					return nil
 				}
 				for _, t := range st.targets {
@@ -311,7 +427,7 @@ func (r *run) push(ctx context.Context) {
 					if m == r.images[i].root() && li.Tag != "" {
 						ref = li.Tag
 					}
-					if err := r.dst[reg].putManifest(ctx, li.Repository, ref, m); err != nil {
+					if err := r.client(reg).putManifest(ctx, li.Repository, ref, m); err != nil {
 						st.fail(fmt.Errorf("manifest %s: %w", m.Digest, err))
 						return nil
 					}

@@ -40,6 +40,7 @@ type options struct {
 	stall        time.Duration
 	previous     *inventory.Lock
 	relock       bool
+	regionDone   func(region string, err error)
 	// sleep waits between retries; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
