@@ -242,7 +242,7 @@ func TestLabInterrupted(t *testing.T) {
 			before += l.DockerHost(h.Name).Stats().Inspects
 		}
 		ctx, cancel := context.WithCancel(t.Context())
-		mirror := func(ctx context.Context) (any, error) { cancel(); return nil, ctx.Err() }
+		mirror := func(ctx context.Context, _ func(string, error)) (any, error) { cancel(); return nil, ctx.Err() }
 		rr, err := Run(ctx, hosts, labLock(l), mirror)
 		check(t, rr.Pull, err)
 		after := 0

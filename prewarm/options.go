@@ -1,6 +1,7 @@
 package prewarm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,21 @@ type options struct {
 	progress      func(Progress)
 	logger        *slog.Logger
 	now           func() time.Time
+	gate          RegionGate
+}
+
+// RegionGate waits until a host's region registry is ready to pull from;
+// an error fails the region's hosts without pulling (it should name the
+// region, e.g. "region eu unreachable: ...").
+type RegionGate func(ctx context.Context, region string) error
+
+// WithRegionGate makes each host wait for gate before it takes a
+// concurrency slot, so hosts of a region that is ready pull at once while
+// another region is still being mirrored, and hosts of a region that
+// failed are reported not ready without waiting out the pull timeout. Run
+// sets its own gate from the mirror. The default is no gate.
+func WithRegionGate(gate RegionGate) Option {
+	return func(o *options) error { o.gate = gate; return nil }
 }
 
 // Backoff returns how long to wait before retry number attempt (1-based).

@@ -40,21 +40,56 @@ func pullWants(ctx context.Context, hosts []Target, wants func(Target) []Want, o
 	p := &puller{o: o, sems: map[string]*semaphore.Weighted{}}
 	rep := &Report{Started: o.now(), Hosts: make([]HostReport, len(hosts))}
 	errs := make([][]error, len(hosts))
-	var g errgroup.Group
-	g.SetLimit(o.concurrency)
-	for i, h := range hosts {
-		g.Go(func() error {
-			rep.Hosts[i], errs[i] = p.host(ctx, h, wants(h))
-			return nil
-		})
+	if o.gate != nil {
+		p.gated(ctx, hosts, wants, rep, errs)
+	} else {
+		var g errgroup.Group
+		g.SetLimit(o.concurrency)
+		for i, h := range hosts {
+			g.Go(func() error {
+				rep.Hosts[i], errs[i] = p.host(ctx, h, wants(h))
+				return nil
+			})
+		}
+		_ = g.Wait() // host goroutines report through rep and errs
 	}
-	_ = g.Wait() // host goroutines report through rep and errs
 	rep.Seconds = o.now().Sub(rep.Started).Seconds()
 	var all []error
 	for _, e := range errs {
 		all = append(all, e...)
 	}
 	return rep, errors.Join(all...)
+}
+
+// gated works on each host once its region's gate opens; a host waiting
+// for its region holds no concurrency slot.
+func (p *puller) gated(ctx context.Context, hosts []Target, wants func(Target) []Want, rep *Report, errs [][]error) {
+	sem := semaphore.NewWeighted(int64(p.o.concurrency))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Go(func() {
+			if err := p.o.gate(ctx, h.Region); err != nil && ctx.Err() == nil {
+				rep.Hosts[i], errs[i] = p.skip(h, wants(h), err)
+				return
+			}
+			if sem.Acquire(ctx, 1) == nil {
+				defer sem.Release(1)
+			}
+			rep.Hosts[i], errs[i] = p.host(ctx, h, wants(h))
+		})
+	}
+	wg.Wait()
+}
+
+// skip reports host t not ready because its region failed: no calls.
+func (p *puller) skip(t Target, wants []Want, err error) (HostReport, []error) {
+	hr := HostReport{Target: t, Images: make([]ImageReport, 0, len(wants)), Error: err.Error()}
+	for _, w := range wants {
+		hr.Images = append(hr.Images, ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest, Action: ActionFailed, Error: "not attempted: " + err.Error()})
+		p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "failed", Err: err.Error()})
+	}
+	p.o.logger.Warn("host not ready", "host", t.Name, "env", t.Env, "err", hr.Error)
+	return hr, []error{&HostError{Host: t.Name, Env: t.Env, Err: err}}
 }
 
 // puller holds what hosts share during one run: the per-registry slots.

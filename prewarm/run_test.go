@@ -36,7 +36,7 @@ func TestRunMetricsAndReport(t *testing.T) {
 			t.Parallel()
 			f := newFleet()
 			mirrored := false
-			mirror := func(context.Context) (any, error) {
+			mirror := func(context.Context, func(string, error)) (any, error) {
 				mirrored = true
 				return map[string]int{"regions": 2}, tc.mirrorErr
 			}
