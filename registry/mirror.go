@@ -60,6 +60,30 @@ func WithRegionDone(f func(region string, err error)) Option {
 	return func(o *options) error { o.regionDone = f; return nil }
 }
 
+// Reachable checks that a region's registry answers (the ping and token
+// exchange a mirror starts with) within the stall timeout, every attempt
+// together. Its error is a *RegionError unless the credentials were
+// refused (ErrAuth).
+func Reachable(ctx context.Context, region string, reg inventory.Registry, opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		return err
+	}
+	defer o.done()
+	cctx, cancel := context.WithTimeout(ctx, o.stall)
+	defer cancel()
+	if _, err := newClient(cctx, "region "+region, reg, nil, o); err != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrAuth) {
+			return err
+		}
+		if errors.Is(cctx.Err(), context.DeadlineExceeded) && !strings.Contains(err.Error(), "no answer within") {
+			err = fmt.Errorf("no answer within %v: %w", o.stall, err)
+		}
+		return &RegionError{Region: region, Err: err}
+	}
+	return nil
+}
+
 // Plan lists, per region, the images and blobs Mirror would move. It makes
 // only HEAD and GET requests.
 func Plan(ctx context.Context, lock *inventory.Lock, source inventory.Registry, regions map[string]inventory.Registry, opts ...Option) (*PlanReport, error) {

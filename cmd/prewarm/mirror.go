@@ -25,6 +25,7 @@ type imageFlags struct {
 	platforms            []string
 	relock, foreign, dry bool
 	jobs                 int
+	stall                time.Duration
 }
 
 func (f *imageFlags) register(fs *pflag.FlagSet) {
@@ -34,6 +35,7 @@ func (f *imageFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.platforms, "platform", nil, "narrow multi-arch indexes to these platforms (os/arch[/variant], comma-separated)")
 	fs.BoolVar(&f.foreign, "nondistributable", false, "copy non-distributable (foreign) layers too")
 	fs.IntVar(&f.jobs, "jobs", 4, "images, blobs and per-registry transfers at once")
+	fs.DurationVar(&f.stall, "stall-timeout", 2*time.Minute, "a registry that does not answer (or moves no bytes) within this counts as stalled; a region that stalls fails alone")
 }
 
 func mirrorCmd() *cli.Command {
@@ -108,7 +110,7 @@ func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (
 	}
 	opts := []registry.Option{registry.WithJobs(f.jobs), registry.WithPlatforms(f.platforms...),
 		registry.WithNondistributable(f.foreign), registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv),
-		registry.WithRelock(f.relock)}
+		registry.WithRelock(f.relock), registry.WithStallTimeout(f.stall)}
 	prev, err := inventory.ReadLock(f.lockPath())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil, cli.Usage("%w", err)

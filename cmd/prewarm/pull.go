@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/prewarm/display"
+	"github.com/drover-dev/drover/registry"
 )
 
 func pullCmd() *cli.Command {
@@ -37,7 +39,8 @@ func pullCmd() *cli.Command {
 				return err
 			}
 			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
-			rep, err := prewarm.Pull(ctx, fl.targets, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update))...)
+			gate := regionGate(fl.inv, env, f.stall)
+			rep, err := prewarm.Pull(ctx, fl.targets, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update), prewarm.WithRegionGate(gate))...)
 			d.Close()
 			if rep == nil {
 				return cli.Usage("%v", err)
@@ -50,6 +53,26 @@ func pullCmd() *cli.Command {
 	}
 }
 
+// regionGate checks each region registry once, before its hosts pull: a
+// region that does not answer within stall fails its hosts at once.
+func regionGate(inv *inventory.Inventory, env *cli.Env, stall time.Duration) prewarm.RegionGate {
+	var mu sync.Mutex
+	checks := map[string]func() error{}
+	return func(ctx context.Context, region string) error {
+		mu.Lock()
+		check := checks[region]
+		if check == nil {
+			check = sync.OnceValue(func() error {
+				return registry.Reachable(ctx, region, inv.Registries.Regions[region],
+					registry.WithStallTimeout(stall), registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv))
+			})
+			checks[region] = check
+		}
+		mu.Unlock()
+		return check()
+	}
+}
+
 // fleetFlags are the flags every host command shares.
 type fleetFlags struct {
 	release, lock      string
@@ -57,6 +80,7 @@ type fleetFlags struct {
 	concurrency, limit int
 	retries            int
 	timeout            time.Duration
+	stall              time.Duration
 	fallback           bool
 	noTargets          bool // the command picks its own host (seed --docker)
 	fs                 *pflag.FlagSet
@@ -74,6 +98,7 @@ func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 		fs.IntVar(&f.limit, "registry-limit", 8, "concurrent pulls per registry (the inventory's maxConcurrency wins)")
 		fs.IntVar(&f.retries, "retries", 3, "retries of a failed pull, with backoff")
 		fs.BoolVar(&f.fallback, "fallback-source", false, "pull from the source registry when a region lacks the digest")
+		fs.DurationVar(&f.stall, "stall-timeout", 2*time.Minute, "a region registry that does not answer within this fails alone; its hosts are not ready, without pulling")
 	}
 }
 
@@ -101,6 +126,9 @@ func lockFileFor(release string) string {
 func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*fleet, error) {
 	if len(args) > 0 {
 		return nil, cli.Usage("unexpected arguments %q", args)
+	}
+	if f.fs.Lookup("stall-timeout") != nil && f.stall <= 0 {
+		return nil, cli.Usage("--stall-timeout %v: want more than 0", f.stall)
 	}
 	inv, err := inventory.LoadFile(env.ConfigPath())
 	if err != nil {

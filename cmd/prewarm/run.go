@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,7 +25,9 @@ func runCmd() *cli.Command {
 		Usage: "prewarm run -f release.yaml [--report FILE] [--metrics-file FILE] [flags]\n\n" +
 			"Resolves the release at the source (a tag that moved since the lock is an error\n" +
 			"unless --relock), writes the lock, mirrors to the selected environments' regions,\n" +
-			"then pulls onto their hosts. --metrics-file is written atomically for\n" +
+			"then pulls onto their hosts, each region's as soon as that region holds the release;\n" +
+			"a region that does not answer within --stall-timeout fails alone and its hosts are\n" +
+			"reported not ready. --metrics-file is written atomically for\n" +
 			"node_exporter's textfile collector. Exit 0 when every host is ready, 1 when some\n" +
 			"are not (named in the report), 2 on usage or configuration errors.",
 		Flags: func(fs *pflag.FlagSet) {
@@ -94,8 +97,17 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 	for _, t := range fl.targets {
 		regions[t.Region] = fl.inv.Registries.Regions[t.Region]
 	}
-	mirror := func(ctx context.Context) (any, error) {
-		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions, ropts[:2]...)
+	mirror := func(ctx context.Context, ready func(string, error)) (any, error) {
+		// Only an unreachable region fails its hosts before they try; one
+		// that lacks an image still has its hosts pull the others.
+		done := func(region string, err error) {
+			if !errors.Is(err, registry.ErrRegionUnreachable) {
+				err = nil
+			}
+			ready(region, err)
+		}
+		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions,
+			append(ropts[:2:2], registry.WithStallTimeout(f.stall), registry.WithRegionDone(done))...)
 	}
 	d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
 	rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, prewarm.WithProgress(d.Update))...)
