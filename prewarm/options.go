@@ -13,19 +13,36 @@ import (
 type Option func(*options) error
 
 type options struct {
-	concurrency   int
-	registryLimit int
-	registryMax   map[string]int
-	timeout       time.Duration
-	retries       int
-	backoff       Backoff
-	fallback      string
-	auth          AuthFunc
-	dial          DialFunc
-	progress      func(Progress)
-	logger        *slog.Logger
-	now           func() time.Time
-	gate          RegionGate
+	concurrency     int
+	registryLimit   int
+	registryMax     map[string]int
+	timeout         time.Duration
+	retries         int
+	backoff         Backoff
+	fallback        string
+	auth            AuthFunc
+	dial            DialFunc
+	progress        func(Progress)
+	logger          *slog.Logger
+	now             func() time.Time
+	gate            RegionGate
+	deployed        *Deployed
+	includeRollback bool
+}
+
+// WithDeployed gives Prune what the environment runs (RancherDeployed,
+// plus rollout's journal's images as Previous when there is one): its
+// images are ordered by it and the rollback images kept. The default
+// orders by creation time alone.
+func WithDeployed(d *Deployed) Option {
+	return func(o *options) error { o.deployed = d; return nil }
+}
+
+// WithIncludeRollback lets Prune remove the images a Rancher rollback
+// would need (WithDeployed's Previous) like any other previous image. The
+// default keeps them.
+func WithIncludeRollback(include bool) Option {
+	return func(o *options) error { o.includeRollback = include; return nil }
 }
 
 // RegionGate waits until a host's region registry is ready to pull from;

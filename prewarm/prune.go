@@ -52,6 +52,12 @@ type PrunedImage struct {
 // restarts) and every image the lock names. dryRun lists what would go and
 // changes nothing. Images are removed by untagging their references
 // without force, so the daemon's own in-use check stays in force.
+//
+// With WithDeployed, "current", "newer" and "previous" follow what was
+// deployed (the lock, then the services' current images, then the images
+// their last upgrade would roll back to), not creation time (reproducible
+// builds all say 1970); the rollback images are kept unless
+// WithIncludeRollback.
 func Prune(ctx context.Context, host Target, repos []string, keep int, lock *inventory.Lock, dryRun bool, opts ...Option) (*PruneReport, error) {
 	if keep < 0 {
 		return nil, fmt.Errorf("prune: keep %d: want >= 0", keep)
@@ -82,7 +88,7 @@ func Prune(ctx context.Context, host Target, repos []string, keep int, lock *inv
 	}
 
 	rep := &PruneReport{Host: host.Name, DryRun: dryRun}
-	plan := planPrune(ims.Items, repos, keep, lock, used)
+	plan := planPrune(ims.Items, repos, keep, lock, used, o.deployed, o.includeRollback)
 	var errs []error
 	for _, p := range plan {
 		if p.Reason != "" {
@@ -112,7 +118,33 @@ type pruneItem struct {
 
 // planPrune decides per image; images come back grouped by repository,
 // newest first.
-func planPrune(images []image.Summary, repos []string, keep int, lock *inventory.Lock, used map[string]string) []pruneItem {
+func planPrune(images []image.Summary, repos []string, keep int, lock *inventory.Lock, used map[string]string, dep *Deployed, includeRollback bool) []pruneItem {
+	// rank orders what was deployed, newest first: the lock, the services'
+	// current images, their rollback images. Images deployed nowhere come
+	// after, by creation time.
+	// Without WithDeployed nothing is ranked: creation time decides, as
+	// before.
+	var order []func(refs []string) bool
+	if lock != nil && dep != nil {
+		for _, im := range lock.Images {
+			order = append(order, func(refs []string) bool { return hasDigest(refs, im.Repository, im.Digest) })
+		}
+	}
+	var rollback []string
+	if dep != nil {
+		for _, r := range append(slices.Clone(dep.Current), dep.Previous...) {
+			order = append(order, func(refs []string) bool { return refMatches(refs, r) })
+		}
+		rollback = dep.Previous
+	}
+	rank := func(refs []string) int {
+		for k, match := range order {
+			if match(refs) {
+				return k
+			}
+		}
+		return len(order)
+	}
 	byRepo := map[string][]pruneItem{}
 	for _, im := range images {
 		refs := append(slices.Clone(im.RepoTags), im.RepoDigests...)
@@ -141,7 +173,14 @@ func planPrune(images []image.Summary, repos []string, keep int, lock *inventory
 	var out []pruneItem
 	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
 		items := byRepo[repo]
+		ranks := map[string]int{}
+		for _, it := range items {
+			ranks[it.ID] = rank(it.Refs)
+		}
 		sort.SliceStable(items, func(i, j int) bool {
+			if ri, rj := ranks[items[i].ID], ranks[items[j].ID]; ri != rj {
+				return ri < rj
+			}
 			if !items[i].Created.Equal(items[j].Created) {
 				return items[i].Created.After(items[j].Created)
 			}
@@ -177,10 +216,28 @@ func planPrune(images []image.Summary, repos []string, keep int, lock *inventory
 			if c, ok := used[it.ID]; ok && (it.Reason == "" || it.Reason == "previous") {
 				it.Reason = "in use by container " + c
 			}
+			if (it.Reason == "" || it.Reason == "previous") && !includeRollback && slices.ContainsFunc(rollback, func(r string) bool { return refMatches(it.Refs, r) }) {
+				it.Reason = "rollback image (kept; --include-rollback-image removes it)"
+			}
 		}
 		out = append(out, items...)
 	}
 	return out
+}
+
+// refMatches reports whether ref (an image reference as Rancher's launch
+// config holds it) names one of refs.
+func refMatches(refs []string, ref string) bool {
+	want, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	for _, r := range refs {
+		if have, err := reference.ParseNormalizedNamed(r); err == nil && have.String() == want.String() {
+			return true
+		}
+	}
+	return false
 }
 
 func lockNames(lock *inventory.Lock, repo string, refs []string) bool {

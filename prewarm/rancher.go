@@ -3,6 +3,7 @@ package prewarm
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/drover-dev/drover/rollout/rancher"
 )
@@ -23,6 +24,51 @@ func RancherImages(c RancherClient, project func(env string) string) ServiceImag
 type rancherImages struct {
 	c       RancherClient
 	project func(string) string
+}
+
+// Deployed is what Rancher runs in an environment: the services' current
+// images (primary and sidekicks) and the ones their last in-service
+// upgrade would roll back to, each deduplicated in service order.
+type Deployed struct {
+	Current  []string `json:"current"`
+	Previous []string `json:"previous"`
+}
+
+// RancherDeployed reads env's services from Rancher (project as in
+// RancherImages).
+func RancherDeployed(ctx context.Context, c RancherClient, project string) (*Deployed, error) {
+	p, err := c.Project(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := c.Services(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deployed{}
+	add := func(list *[]string, lc *rancher.LaunchConfig) {
+		if lc == nil {
+			return
+		}
+		if ref := lc.Image(); ref != "" && !slices.Contains(*list, ref) {
+			*list = append(*list, ref)
+		}
+	}
+	for i := range svcs {
+		s := &svcs[i]
+		add(&d.Current, s.LaunchConfig)
+		for _, lc := range s.SecondaryLaunchConfigs {
+			add(&d.Current, lc)
+		}
+		if s.Upgrade != nil && s.Upgrade.InServiceStrategy != nil {
+			st := s.Upgrade.InServiceStrategy
+			add(&d.Previous, st.PreviousLaunchConfig)
+			for _, lc := range st.PreviousSecondaryLaunchConfigs {
+				add(&d.Previous, lc)
+			}
+		}
+	}
+	return d, nil
 }
 
 // EnvironmentImages returns each service's primary and sidekick images and

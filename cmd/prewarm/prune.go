@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -17,19 +19,23 @@ func pruneCmd() *cli.Command {
 	var f fleetFlags
 	var repos []string
 	var keep int
-	var dryRun bool
+	var dryRun, includeRollback bool
 	return &cli.Command{
 		Name:    "prune",
 		Summary: "remove older images of the release's repositories from hosts",
 		Usage: "prewarm prune -f release.yaml [--keep N] [--dry-run] [--env ENV,...] [--hosts HOST,...]\n\n" +
-			"Keeps per repository the current image (the lock's, else the newest), N previous\n" +
-			"ones (by creation time), anything newer, every image a container uses (running or\n" +
-			"stopped: what a Rancher rollback restarts) and every image the lock names.",
+			"Keeps per repository the current image (the lock's, else what Rancher runs, else the\n" +
+			"newest), N previous ones, anything newer, every image a container uses (running or\n" +
+			"stopped), every image the lock names and, unless --include-rollback-image, the images\n" +
+			"the services' last upgrade would roll back to. With rancher.url set, newer and older\n" +
+			"follow what was deployed (lock, services' current, then previous images); creation\n" +
+			"time only orders images deployed nowhere.",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, false)
 			fs.StringSliceVar(&repos, "repo", nil, "repositories to prune besides the lock's (path in the registry, e.g. team/app)")
 			fs.IntVar(&keep, "keep", 2, "previous images to keep; unset: each environment's retention.keep")
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
+			fs.BoolVar(&includeRollback, "include-rollback-image", false, "also remove the images a Rancher rollback would restart")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			fl, err := f.load(ctx, env, args, false)
@@ -54,6 +60,10 @@ func pruneCmd() *cli.Command {
 					keepFor[e.Name] = e.Retention.Keep
 				}
 			}
+			deployed, err := deployedByEnv(ctx, env, fl)
+			if err != nil {
+				return cli.Failed(err)
+			}
 			reps := make([]*prewarm.PruneReport, len(fl.targets))
 			var mu sync.Mutex
 			var errs []error
@@ -61,7 +71,8 @@ func pruneCmd() *cli.Command {
 			g.SetLimit(fl.concurrency)
 			for i, t := range fl.targets {
 				g.Go(func() error {
-					rep, err := prewarm.Prune(ctx, t, all, keepFor[t.Env], fl.lock, dryRun, fl.opts...)
+					opts := append(slices.Clone(fl.opts), prewarm.WithDeployed(deployed[t.Env]), prewarm.WithIncludeRollback(includeRollback))
+					rep, err := prewarm.Prune(ctx, t, all, keepFor[t.Env], fl.lock, dryRun, opts...)
 					reps[i] = rep
 					if err != nil {
 						mu.Lock()
@@ -87,4 +98,34 @@ func pruneCmd() *cli.Command {
 			return cli.Failed(errors.Join(errs...))
 		},
 	}
+}
+
+// deployedByEnv reads what Rancher runs in each selected environment, when
+// the inventory names Rancher. Not knowing the rollback images is an
+// error: prune would guess them from creation times.
+func deployedByEnv(ctx context.Context, env *cli.Env, fl *fleet) (map[string]*prewarm.Deployed, error) {
+	out := map[string]*prewarm.Deployed{}
+	if fl.inv.Rancher.URL == "" {
+		return out, nil
+	}
+	for _, t := range fl.targets {
+		e := fl.inv.Env(t.Env)
+		if _, done := out[t.Env]; done || e == nil {
+			continue
+		}
+		c, err := rancherClient(fl.inv, e, env.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
+		}
+		project := e.Project
+		if project == "" {
+			project = e.Name
+		}
+		d, err := prewarm.RancherDeployed(ctx, c, project)
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: read the services' images from Rancher: %w", e.Name, err)
+		}
+		out[t.Env] = d
+	}
+	return out, nil
 }
