@@ -55,8 +55,15 @@ Faults (--fault, repeatable), turned on once the lab is up:
                             @N: the Nth request from now (default 1)
   host=NAME:ACTION          down, hang or fail-pull
   rancher:STATUS[@N]        the next N API requests answer STATUS (a 5xx)
-  rancher:action=STATUS     the next action answers STATUS (e.g. 422)
-  rancher:never-healthy=GLOB  matching services never become healthy`,
+  rancher:action=STATUS     the next action answers STATUS (a 4xx or 5xx,
+                            e.g. 422, 409 or 500)
+  rancher:never-healthy=GLOB  new containers of the services matching GLOB
+                            (stack/service or service, e.g. web/svc01)
+                            never become healthy
+  rancher:never-healthy-image=GLOB  the same for new containers whose image
+                            matches GLOB (e.g. */app:1.2)
+  rancher:restart           stop and serve again on the same port
+  rancher:drop-ws           close every subscribe websocket`,
 		Flags: func(fs *pflag.FlagSet) {
 			fs.IntVar(&f.regions, "regions", 3, "regional registries")
 			fs.IntVar(&f.envs, "envs", 4, "environments (dev, qa, demo, then dmz-<region>)")

@@ -17,8 +17,9 @@
 // when it is missing, or always with the label io.rancher.container.pull_image=always.
 // An upgrade to an image the hosts lack therefore takes the pull time.
 //
-// Faults: [WithNeverHealthy] / [Server.SetNeverHealthy] (health never comes, upgrades
-// hang in "upgrading"), [Server.FailNextAction] (422 or 409), [Server.FailRequests]
+// Faults: [WithNeverHealthy] / [Server.SetNeverHealthy] (by image) and
+// [Server.SetNeverHealthyServices] (by service: health never comes, upgrades hang in
+// "upgrading"), [Server.FailNextAction] (any 4xx or 5xx), [Server.FailRequests]
 // (5xx), [Server.Restart] (same port, state kept), [Server.DropWebsockets], and host
 // states ([Project.SetHostState]). Engine failures (a pull error) make the process
 // fail with transitioning "error" and retry.

@@ -229,6 +229,11 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 			c.never = true
 		}
 	}
+	for _, p := range s.neverSvcs {
+		if globMatch(p, svc.stack.name+"/"+svc.name) || globMatch(p, svc.name) {
+			c.never = true
+		}
+	}
 	svc.p.containers = append(svc.p.containers, c)
 	s.touch(c)
 	return c
