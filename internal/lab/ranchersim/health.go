@@ -106,19 +106,39 @@ func (svc *Service) healthState() string {
 	}
 }
 
-// waitHealthy waits until every running container of svc is healthy (or has no health
-// check). It gives up after the health timeout with a retryable error.
+// waitHealthy is Cattle's waitForHealthyState during an upgrade
+// (UpgradeManagerImpl.getInstancesToCheckForHealth): it checks only the containers at
+// the service's current launch-config versions (the new ones; old containers a
+// startFirst batch still runs are not waited for), those running when the wait
+// starts, one after the other, each for up to the health timeout (45 s by default,
+// resource.monitor.default.wait.millis). A timeout is a retryable error.
 func (s *Server) waitHealthy(ctx context.Context, svc *Service) error {
+	cs, err := s.snapshot(ctx, func() []*container {
+		var out []*container
+		for _, c := range svc.containers() {
+			if c.current() && c.state == "running" {
+				out = append(out, c)
+			}
+		}
+		return out
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := s.waitContainerHealthy(ctx, svc, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) waitContainerHealthy(ctx context.Context, svc *Service, c *container) error {
 	t := time.NewTimer(s.opts.healthTimeout)
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		ok := true
-		for _, c := range svc.containers() {
-			if c.state == "running" && !healthyish(c.health) {
-				ok = false
-			}
-		}
+		ok := c.removed != nil || healthyish(c.health)
 		ch := s.changed
 		s.mu.Unlock()
 		if ok {
@@ -127,7 +147,7 @@ func (s *Server) waitHealthy(ctx context.Context, svc *Service) error {
 		select {
 		case <-ch:
 		case <-t.C:
-			return &retryableError{msg: fmt.Sprintf("Timeout waiting for instances of service %s to become healthy", svc.name)}
+			return &retryableError{msg: fmt.Sprintf("Timeout waiting for instances of service %s to become healthy (Waiting: healthy [container:%s])", svc.name, c.id)}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
