@@ -64,10 +64,14 @@ func (s *Server) startProcess(svc *Service, transitional string, run func(ctx co
 			if !sleep(ctx, s.opts.retryDelay) {
 				return
 			}
+			// A timeout is retried "In Progress"; an error stays until a retry makes
+			// progress (a container starts) or the process ends, as in Cattle, where
+			// transitioning "error" is not final and clears when a retry succeeds.
 			s.locked(ctx, func() {
-				svc.transitioning = "yes"
-				svc.transMsg = strPtr("In Progress")
-				s.touch(svc)
+				if svc.transitioning == "yes" {
+					svc.transMsg = strPtr("In Progress")
+					s.touch(svc)
+				}
 			})
 		}
 	})
@@ -196,9 +200,20 @@ func (s *Server) createContainer(ctx context.Context, svc *Service, u int, name 
 	s.mu.Lock()
 	c.state = "running"
 	s.startHealthLocked(c)
+	s.progressLocked(c.svc)
 	s.touch(c)
 	s.mu.Unlock()
 	return nil
+}
+
+// progressLocked clears a process error once a retry makes progress. Called with
+// s.mu held.
+func (s *Server) progressLocked(svc *Service) {
+	if svc.transitioning == "error" {
+		svc.transitioning = "yes"
+		svc.transMsg = strPtr("In Progress")
+		s.touch(svc)
+	}
 }
 
 func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[string]any, host *Host) *container {
@@ -217,7 +232,7 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 		unitUUID = newUUID()
 	}
 	c := &container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
-		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), host: host,
+		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), ports: hostPorts(lc), host: host,
 		state: "creating", uuid: newUUID(), created: s.now()}
 	c.dockerName = "r-" + rname + "-" + c.uuid[:8]
 	c.hasHC, c.hcDelay = healthCheckOf(lc)
@@ -255,6 +270,7 @@ func (s *Server) startContainer(c *container) error {
 	}
 	c.state = "running"
 	s.startHealthLocked(c)
+	s.progressLocked(c.svc)
 	s.touch(c)
 	return nil
 }
@@ -314,13 +330,19 @@ func (s *Server) removeContainer(c *container) error {
 
 // scheduleLocked picks the host for a new container of unit u: the host of the unit's
 // other current containers (sidekicks stay with their primary), else the schedulable
-// host matching the affinity labels with the fewest containers of the service.
+// host matching the affinity labels, with the launch config's published host ports
+// free, with the fewest containers of the service. When only the ports are in the
+// way the error is Cattle's "host needs ports ... available".
 func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, error) {
+	ports := hostPorts(lc)
 	for _, c := range svc.containers() {
 		if c.unit == u && c.current() && c.host != nil && c.state != "error" {
 			if !c.host.schedulable() {
 				//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording
 				return nil, fmt.Errorf("Allocation failed: host %s of deployment unit %d is %s", c.host.name, u, c.host.reportedState())
+			}
+			if !c.host.portsFree(ports) {
+				return nil, errPortsTaken(ports)
 			}
 			return c.host, nil
 		}
@@ -328,8 +350,13 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 	want := parseAffinity(lcLabel(lc, LabelHostAffinity))
 	var best *Host
 	bestN := 0
+	portsTaken := false
 	for _, h := range svc.p.hosts {
 		if !h.schedulable() || !h.matches(want) {
+			continue
+		}
+		if !h.portsFree(ports) {
+			portsTaken = true
 			continue
 		}
 		n := 0
@@ -341,6 +368,9 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 		if best == nil || n < bestN {
 			best, bestN = h, n
 		}
+	}
+	if best == nil && portsTaken {
+		return nil, errPortsTaken(ports)
 	}
 	if best == nil {
 		//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording
