@@ -20,7 +20,7 @@ type upFlags struct {
 	write, envFile                     string
 	links, faults, discover            []string
 	sourceAuth                         bool
-	services                           int
+	services, hostPort                 int
 	serviceImage                       string
 	healthDelay                        time.Duration
 	batchSize, batchInterval           int
@@ -74,6 +74,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.IntVar(&f.base, "base", 0, "leading layers the tags of a repository share (0: half, -1: none)")
 			fs.IntVar(&f.services, "services", 0, "Rancher services per environment (web/svc01...), running --service-image, healthy after --health-delay")
 			fs.StringVar(&f.serviceImage, "service-image", "", "image the services run at start (default: the first of --images)")
+			fs.IntVar(&f.hostPort, "host-port", 0, "the services publish host ports N, N+1... (web/svc01 N:80/tcp), held per host as in Rancher: with a startFirst upgrade and no spare host, \"host needs ports ... available\"")
 			fs.DurationVar(&f.healthDelay, "health-delay", 500*time.Millisecond, "how long a new service container is initializing")
 			fs.IntVar(&f.batchSize, "batch-size", 0, "defaults.strategy.batchSize in the hosts.yaml (0: the inventory's default)")
 			fs.IntVar(&f.batchInterval, "batch-interval", 0, "defaults.strategy.intervalMillis in the hosts.yaml (0: the inventory's default)")

@@ -60,10 +60,10 @@ var modifiers = map[string][]string{
 	// istring is a string whose eq filter ignores case: a project's name
 	// (ProjectResourceManager.listInternal compares with equalsIgnoreCase).
 	"istring": {"eq", "ne", "prefix", "like", "notlike", "null", "notnull"},
-	"int":    {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
-	"date":   {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
-	"ref":    {"eq", "ne", "null", "notnull"},
-	"bool":   {"eq", "ne", "null", "notnull"},
+	"int":     {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
+	"date":    {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
+	"ref":     {"eq", "ne", "null", "notnull"},
+	"bool":    {"eq", "ne", "null", "notnull"},
 }
 
 func fields(spec string) map[string]string {
