@@ -49,7 +49,13 @@
 //     engine errors set transitioning "error". transitioningProgress is always null.
 //   - Container health is "initializing" for interval x healthyThreshold after start,
 //     then "healthy"; never-healthy containers stay "initializing". There is no
-//     unhealthy-after-timeout, recreate strategy or started-once state.
+//     unhealthy-after-timeout or recreate strategy. A start_once container exits as
+//     soon as it has started.
+//   - Published host ports ([WithPorts]) are held from allocation while a container
+//     is creating, starting or running, and checked when a new container is placed
+//     (PortsConstraint); restarting a stopped container does not check them. The
+//     allocation error is PortsConstraint's text; a server using the external
+//     scheduler's port reservations may word it differently.
 //   - The v1 API is the v2-beta one under /v1 (links keep /v1, stacks also answer as
 //     environments); it does not reproduce v1's field names.
 //   - Schemas are generated for the served types only. There is no pullTask resource.

@@ -78,13 +78,19 @@ func healthyish(h *string) bool {
 	return h == nil || *h == "healthy" || *h == "updating-healthy"
 }
 
-// healthState computes the service's healthState with Cattle's rule. Called with s.mu held.
+// healthState computes the service's healthState with Cattle's rule
+// (calculateServiceHealthState): start_once containers that ran and exited count as
+// healthy, and when they alone make the scale the service is "started-once". Called
+// with s.mu held.
 func (svc *Service) healthState() string {
 	if svc.kind != "service" && svc.kind != "loadBalancerService" {
 		return "healthy"
 	}
-	healthy, initializing := 0, false
+	healthy, initializing, startedOnce := 0, false, 0
 	for _, c := range svc.containers() {
+		if c.startedOnce() {
+			startedOnce++
+		}
 		if c.state != "running" {
 			continue
 		}
@@ -94,8 +100,13 @@ func (svc *Service) healthState() string {
 			initializing = true
 		}
 	}
+	expected := svc.scale * len(svc.configNames())
+	if startedOnce > 0 && startedOnce >= expected {
+		return "started-once"
+	}
+	healthy += startedOnce
 	switch {
-	case healthy >= svc.scale*len(svc.configNames()):
+	case healthy >= expected:
 		return "healthy"
 	case initializing:
 		return "initializing"
@@ -138,7 +149,7 @@ func (s *Server) waitContainerHealthy(ctx context.Context, svc *Service, c *cont
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		ok := c.removed != nil || healthyish(c.health)
+		ok := c.removed != nil || healthyish(c.health) || c.startedOnce()
 		ch := s.changed
 		s.mu.Unlock()
 		if ok {

@@ -247,3 +247,32 @@ func TestUpgradeSavesAllSecondaryConfigs(t *testing.T) {
 		t.Errorf("after rollback %+v", st)
 	}
 }
+
+// A start_once service's containers run once and exit; the service is active with
+// healthState "started-once", not "healthy" (ServiceDiscoveryServiceImpl), also after
+// an upgrade, which does not wait for the exited containers nor restart them.
+func TestStartOnceService(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 2)
+	f.hosts[0].images["job:2"] = true
+	f.hosts[1].images["job:2"] = true
+	svc := f.service("ops", "migrate", "app:1.0", 2, WithLabels(map[string]string{LabelStartOnce: "true"}))
+	res := f.get(svc)
+	if res["state"] != "active" || res["healthState"] != "started-once" {
+		t.Errorf("after create: %v %v, want active started-once", res["state"], res["healthState"])
+	}
+	if st := svc.Status(); st.Containers != 2 || st.Running != 0 {
+		t.Errorf("containers %+v, want 2 exited", st)
+	}
+	if code, m := f.action(svc, "upgrade", upgradeBody(res, "job:2", 1, 100, false)); code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, m)
+	}
+	f.waitState(svc, "upgraded")
+	if st := svc.Status(); st.HealthState != "started-once" || st.Image != "job:2" || st.Containers != 4 || st.Running != 0 {
+		t.Errorf("after upgrade %+v", st)
+	}
+	// A regular service is healthy, not started-once.
+	if st := f.service("web", "app", "app:1.0", 1).Status(); st.HealthState != "healthy" {
+		t.Errorf("regular service %+v", st)
+	}
+}

@@ -191,6 +191,8 @@ type container struct {
 	version    string
 	imageRef   string
 	ports      []hostPort // published host ports, from its launch config
+	startOnce  bool       // label io.rancher.container.start_once=true: runs once, then exits
+	starts     int        // how many times it reached running
 	host       *Host
 	externalID string
 	state      string

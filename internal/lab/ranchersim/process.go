@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // process is the one goroutine acting on a service. A new action cancels the running
@@ -127,10 +128,10 @@ func (s *Server) startConfig(ctx context.Context, svc *Service, u int, name stri
 			if c.unit != u || c.lc != name || !c.current() {
 				continue
 			}
-			switch c.state {
-			case "running":
-				running = true
-			case "stopped":
+			switch {
+			case c.state == "running", c.startedOnce():
+				running = true // a start_once container that ran is done
+			case c.state == "stopped":
 				if stopped == nil || c.num > stopped.num {
 					stopped = c
 				}
@@ -199,11 +200,26 @@ func (s *Server) createContainer(ctx context.Context, svc *Service, u int, name 
 	}
 	s.mu.Lock()
 	c.state = "running"
+	c.starts++
 	s.startHealthLocked(c)
 	s.progressLocked(c.svc)
 	s.touch(c)
 	s.mu.Unlock()
-	return nil
+	return s.exitStartOnce(c)
+}
+
+// exitStartOnce ends a start_once container's run: its job is done once it started.
+func (s *Server) exitStartOnce(c *container) error {
+	if !c.startOnce {
+		return nil
+	}
+	return s.stopContainer(c)
+}
+
+// startedOnce reports whether c is a start_once container that ran and exited
+// (ServiceDiscoveryServiceImpl.isStartOnce). Called with s.mu held.
+func (c *container) startedOnce() bool {
+	return c.startOnce && c.starts >= 1 && (c.state == "stopped" || c.state == "stopping")
 }
 
 // progressLocked clears a process error once a retry makes progress. Called with
@@ -233,6 +249,7 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 	}
 	c := &container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
 		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), ports: hostPorts(lc), host: host,
+		startOnce: strings.EqualFold(lcLabel(lc, LabelStartOnce), "true"),
 		state: "creating", uuid: newUUID(), created: s.now()}
 	c.dockerName = "r-" + rname + "-" + c.uuid[:8]
 	c.hasHC, c.hcDelay = healthCheckOf(lc)
@@ -255,6 +272,13 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 }
 
 func (s *Server) startContainer(c *container) error {
+	if err := s.startStopped(c); err != nil {
+		return err
+	}
+	return s.exitStartOnce(c)
+}
+
+func (s *Server) startStopped(c *container) error {
 	s.mu.Lock()
 	c.state = "starting"
 	eng, id := c.host.engine, c.externalID
@@ -269,6 +293,7 @@ func (s *Server) startContainer(c *container) error {
 		return fmt.Errorf("start container %s on %s: %w", c.name, c.host.name, err)
 	}
 	c.state = "running"
+	c.starts++
 	s.startHealthLocked(c)
 	s.progressLocked(c.svc)
 	s.touch(c)

@@ -10,6 +10,9 @@ import (
 const (
 	// LabelPullImage set to "always" makes every container create pull the image.
 	LabelPullImage = "io.rancher.container.pull_image"
+	// LabelStartOnce set to "true" makes a container run once: it exits once it has
+	// started and is not restarted; the service's healthState is then "started-once".
+	LabelStartOnce = "io.rancher.container.start_once"
 	// LabelHostAffinity restricts scheduling to hosts carrying all listed labels
 	// ("key=value[,key=value...]").
 	LabelHostAffinity = "io.rancher.scheduler.affinity:host_label"

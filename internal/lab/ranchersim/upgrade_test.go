@@ -276,6 +276,9 @@ func TestHealthStateRule(t *testing.T) {
 		{"sidekicks count", "service", 1, true, []container{{state: "running"}}, "degraded"},
 		{"sidekicks count all", "service", 1, true, []container{{state: "running"}, {state: "running", lc: "side"}}, "healthy"},
 		{"stopped initializing ignored", "service", 2, false, []container{{state: "running"}, {state: "stopped", health: h("initializing")}}, "degraded"},
+		{"started once", "service", 2, false, []container{{state: "stopped", startOnce: true, starts: 1}, {state: "stopped", startOnce: true, starts: 1}}, "started-once"},
+		{"started once counts healthy", "service", 2, false, []container{{state: "stopped", startOnce: true, starts: 1}, {state: "running"}}, "healthy"},
+		{"start_once never started", "service", 1, false, []container{{state: "stopped", startOnce: true}}, "unhealthy"},
 		{"other kinds always healthy", "dnsService", 3, false, nil, "healthy"},
 		{"load balancer counted", "loadBalancerService", 1, false, []container{{state: "stopped"}}, "unhealthy"},
 	}
