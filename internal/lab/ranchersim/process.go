@@ -250,7 +250,7 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 	c := &container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
 		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), ports: hostPorts(lc), host: host,
 		startOnce: strings.EqualFold(lcLabel(lc, LabelStartOnce), "true"),
-		state: "creating", uuid: newUUID(), created: s.now()}
+		state:     "creating", uuid: newUUID(), created: s.now()}
 	c.dockerName = "r-" + rname + "-" + c.uuid[:8]
 	c.hasHC, c.hcDelay = healthCheckOf(lc)
 	if s.opts.healthDelay > 0 {
