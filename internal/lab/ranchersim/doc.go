@@ -2,13 +2,14 @@
 //
 // It serves the subset of the v2-beta API that Drover's rollout client uses, following
 // the shared notes in rancher-cattle-api.md: HTTP Basic auth with per-environment keys
-// (401 for a bad key, 403 for another project), the X-API-Schemas header, projects,
-// stacks, services, hosts and instances/containers as collections with Cattle's
-// envelope, filters (field=value and field_<modifier>=value) and pagination (limit,
+// (401 for a bad key, 403 for another or an unknown project; project names match in any
+// case), the X-API-Schemas header, projects, stacks, services, hosts and
+// instances/containers as collections with Cattle's envelope, filters (field=value and field_<modifier>=value) and pagination (limit,
 // marker=m<offset>, pagination.next), resources with state-dependent action maps, the
 // full in-service upgrade state machine (batches of deployment units, intervalMillis,
 // startFirst, old containers stopped and kept, finishupgrade, rollback, cancelupgrade,
-// continueupgrade), healthState, and the subscribe websocket with resource.change and
+// continueupgrade; health waited for only on new-version containers, 45 s each),
+// published host ports held per host, healthState (started-once included), and the subscribe websocket with resource.change and
 // ping events. Launch configs are kept as the raw JSON a client sent, so fields the
 // simulator does not model round-trip unchanged.
 //
