@@ -48,7 +48,7 @@ func TestDemo(t *testing.T) {
 		"== 3/6", "$ rollout apply -c hosts.yaml", "-f app-1.1/release.yaml", "dev: done", "demo: done", "-> exit 0",
 		"the hosts fetched 0 B",
 		"== 4/6", "$ rollout rollback", "--env dev,qa,demo", "-> exit 0",
-		"== 5/6", "rancher:never-healthy=*/app:1.2", "$ prewarm run", "app-1.2/release.yaml", "-> exit 0",
+		"== 5/6", "rancher:never-healthy-image=*/app:1.2", "$ prewarm run", "app-1.2/release.yaml", "-> exit 0",
 		"$ rollout apply", "app-1.2/release.yaml", "rolled-back", "dev: failed (web/svc", "qa: not-started", "demo: not-started", "-> exit 1",
 		"== 6/6", "$ prewarm mirror", "app-1.3/release.yaml", "-> exit 0", "$ rollout apply", "--prewarm", "dev: done", "-> exit 0",
 		"pulling during the deploy:",

@@ -99,7 +99,7 @@ func (s *story) rollbackRelease(ctx context.Context) error {
 // wave back, exits 1 and starts no later wave.
 func (s *story) failedRelease(ctx context.Context) error {
 	s.headline("A bad release: app:1.2 never turns healthy")
-	f, err := lab.ParseFault("rancher:never-healthy=*/app:1.2")
+	f, err := lab.ParseFault("rancher:never-healthy-image=*/app:1.2")
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (s *story) failedRelease(ctx context.Context) error {
 		return err
 	}
 	defer s.l.Rancher.SetNeverHealthy()
-	s.say("lab fault: rancher:never-healthy=*/app:1.2 (its containers stay initializing)")
+	s.say("lab fault: rancher:never-healthy-image=*/app:1.2 (its containers stay initializing)")
 	if err := s.prewarm(ctx, "1.2"); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type upFlags struct {
 	write, envFile                     string
 	links, faults, discover            []string
 	sourceAuth                         bool
-	services                           int
+	services, hostPort                 int
 	serviceImage                       string
 	healthDelay                        time.Duration
 	batchSize, batchInterval           int
@@ -55,8 +55,15 @@ Faults (--fault, repeatable), turned on once the lab is up:
                             @N: the Nth request from now (default 1)
   host=NAME:ACTION          down, hang or fail-pull
   rancher:STATUS[@N]        the next N API requests answer STATUS (a 5xx)
-  rancher:action=STATUS     the next action answers STATUS (e.g. 422)
-  rancher:never-healthy=GLOB  matching services never become healthy`,
+  rancher:action=STATUS     the next action answers STATUS (a 4xx or 5xx,
+                            e.g. 422, 409 or 500)
+  rancher:never-healthy=GLOB  new containers of the services matching GLOB
+                            (stack/service or service, e.g. web/svc01)
+                            never become healthy
+  rancher:never-healthy-image=GLOB  the same for new containers whose image
+                            matches GLOB (e.g. */app:1.2)
+  rancher:restart           stop and serve again on the same port
+  rancher:drop-ws           close every subscribe websocket`,
 		Flags: func(fs *pflag.FlagSet) {
 			fs.IntVar(&f.regions, "regions", 3, "regional registries")
 			fs.IntVar(&f.envs, "envs", 4, "environments (dev, qa, demo, then dmz-<region>)")
@@ -67,6 +74,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.IntVar(&f.base, "base", 0, "leading layers the tags of a repository share (0: half, -1: none)")
 			fs.IntVar(&f.services, "services", 0, "Rancher services per environment (web/svc01...), running --service-image, healthy after --health-delay")
 			fs.StringVar(&f.serviceImage, "service-image", "", "image the services run at start (default: the first of --images)")
+			fs.IntVar(&f.hostPort, "host-port", 0, "the services publish host ports N, N+1... (web/svc01 N:80/tcp), held per host as in Rancher: with a startFirst upgrade and no spare host, \"host needs ports ... available\"")
 			fs.DurationVar(&f.healthDelay, "health-delay", 500*time.Millisecond, "how long a new service container is initializing")
 			fs.IntVar(&f.batchSize, "batch-size", 0, "defaults.strategy.batchSize in the hosts.yaml (0: the inventory's default)")
 			fs.IntVar(&f.batchInterval, "batch-interval", 0, "defaults.strategy.intervalMillis in the hosts.yaml (0: the inventory's default)")

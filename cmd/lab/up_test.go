@@ -126,6 +126,8 @@ func TestUpUsageErrors(t *testing.T) {
 		{"up", "--link", "mars:1MB/s"},
 		{"up", "--fault", "registry=eu-west:teapot"},
 		{"up", "--impl", "quay"},
+		{"up", "--services", "1", "--host-port", "70000"},
+		{"up", "--host-port", "8080"},
 		{"up", "extra"},
 	}
 	for _, args := range tests {
@@ -144,7 +146,7 @@ func TestUpJSON(t *testing.T) {
 	var stderr bytes.Buffer
 	args := []string{"up", "--json", "--regions", "2", "--envs", "3", "--hosts-per-env", "1", "--image-size", "64KiB",
 		"--multi-arch", "app:multi", "--foreign", "win:1", "--discover", "qa", "--source-auth",
-		"--services", "2", "--batch-size", "1", "--batch-interval", "200"}
+		"--services", "2", "--batch-size", "1", "--batch-interval", "200", "--host-port", "18080"}
 	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

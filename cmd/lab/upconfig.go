@@ -15,7 +15,7 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
 		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
 		Discover: f.discover, SourceAuth: f.sourceAuth,
-		Services: f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay,
+		Services: f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay, HostPort: f.hostPort,
 		Strategy: inventory.Strategy{BatchSize: f.batchSize, IntervalMillis: f.batchInterval},
 	}
 	var err error
@@ -37,6 +37,9 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 	}
 	if f.services < 0 || f.healthDelay <= 0 || f.batchSize < 0 || f.batchInterval < 0 {
 		return cfg, nil, cli.Usage("--services, --health-delay, --batch-size and --batch-interval must not be negative")
+	}
+	if f.hostPort < 0 || f.hostPort > 65535 || f.hostPort > 0 && f.services == 0 {
+		return cfg, nil, cli.Usage("--host-port %d: want a port 1-65535, with --services", f.hostPort)
 	}
 	if f.regions < 1 || f.envs < 1 || f.hosts < 1 || f.layers < 1 || cfg.ImageSize < 1 {
 		return cfg, nil, cli.Usage("--regions, --envs, --hosts-per-env, --layers and --image-size must be at least 1")

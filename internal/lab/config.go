@@ -61,6 +61,12 @@ type Config struct {
 	// HealthDelay is how long a new service container stays
 	// "initializing" before it turns healthy. The default is 500ms.
 	HealthDelay time.Duration
+	// HostPort, when set, makes service i (from 0) publish host port
+	// HostPort+i for container port 80 ("N:80/tcp"), held on its host while
+	// a container runs, as in Rancher: with a scale of HostsPerEnv a
+	// startFirst upgrade then finds no host with the port free. The
+	// default is none.
+	HostPort int
 	// Strategy and Concurrency go into the hosts.yaml's defaults: block
 	// (zero values are left out, so the inventory's defaults apply).
 	Strategy    inventory.Strategy
@@ -136,6 +142,9 @@ func (c Config) withDefaults() (Config, error) {
 		if c.HealthDelay == 0 {
 			c.HealthDelay = 500 * time.Millisecond
 		}
+	}
+	if c.HostPort < 0 || c.HostPort > 0 && c.HostPort+c.Services-1 > 65535 {
+		errs = append(errs, fmt.Errorf("host port %d: want 1-65535 for each of the %d services", c.HostPort, c.Services))
 	}
 	if c.Services < 0 || c.HealthDelay < 0 || c.Concurrency < 0 {
 		errs = append(errs, errors.New("services, health delay and concurrency must not be negative"))

@@ -19,18 +19,23 @@ import (
 //	                          fails mid-stream)
 //	rancher:ACTION            ACTION is STATUS[@N] (the next N API requests
 //	                          answer STATUS, a 5xx), action=STATUS (the
-//	                          next action answers STATUS, e.g. 422),
-//	                          never-healthy=PATTERN (services matching the
-//	                          glob never become healthy), restart (stop and
-//	                          serve again on the same port, state kept) or
-//	                          drop-ws (close every subscribe websocket)
+//	                          next action answers STATUS, a 4xx or 5xx:
+//	                          422 ActionNotAvailable, 409 Conflict, ...),
+//	                          never-healthy=GLOB (new containers of the
+//	                          services whose stack/service path or name
+//	                          matches never become healthy),
+//	                          never-healthy-image=GLOB (the same for new
+//	                          containers whose image reference matches),
+//	                          restart (stop and serve again on the same
+//	                          port, state kept) or drop-ws (close every
+//	                          subscribe websocket)
 type Fault struct {
 	Target string // registry, host or rancher
 	Name   string // registry or host name; "" for rancher
-	Action string // status, reset, down, hang, fail-pull, action, never-healthy, restart, drop-ws
+	Action string // status, reset, down, hang, fail-pull, action, never-healthy, never-healthy-image, restart, drop-ws
 	Status int
 	N      int
-	Arg    string // never-healthy pattern
+	Arg    string // never-healthy glob (service or image)
 }
 
 // ParseFault reads one --fault value.
@@ -51,32 +56,38 @@ func ParseFault(s string) (Fault, error) {
 	default:
 		return bad("want registry=NAME:ACTION, host=NAME:ACTION or rancher:ACTION")
 	}
-	action, nth, hasN := strings.Cut(rest, "@")
 	f.N = 1
+	if k, v, ok := strings.Cut(rest, "="); ok && f.Target == "rancher" {
+		// A glob may hold '@' (digest references), so @N is not split off here.
+		switch k {
+		case "action":
+			st, err := parseStatus(v)
+			if err != nil {
+				return bad(err.Error() + " (action= fails one action; @N does not apply)")
+			}
+			f.Action, f.Status = "action", st
+		case "never-healthy":
+			if v == "" {
+				return bad("never-healthy needs a service glob, e.g. web/svc01 or web/*")
+			}
+			f.Action, f.Arg = "never-healthy", v
+		case "never-healthy-image":
+			if v == "" {
+				return bad("never-healthy-image needs an image glob, e.g. */app:1.2")
+			}
+			f.Action, f.Arg = "never-healthy-image", v
+		default:
+			return bad("unknown rancher fault " + k)
+		}
+		return f, nil
+	}
+	action, nth, hasN := strings.Cut(rest, "@")
 	if hasN {
 		n, err := strconv.Atoi(nth)
 		if err != nil || n < 1 {
 			return bad("@N must be a positive number")
 		}
 		f.N = n
-	}
-	if k, v, ok := strings.Cut(action, "="); ok && f.Target == "rancher" {
-		switch k {
-		case "action":
-			st, err := parseStatus(v)
-			if err != nil {
-				return bad(err.Error())
-			}
-			f.Action, f.Status = "action", st
-		case "never-healthy":
-			if v == "" {
-				return bad("never-healthy needs a service pattern")
-			}
-			f.Action, f.Arg = "never-healthy", v
-		default:
-			return bad("unknown rancher fault " + k)
-		}
-		return f, nil
 	}
 	switch action {
 	case "restart", "drop-ws":
@@ -165,6 +176,8 @@ func (l *Lab) Inject(f Fault) error {
 		case "action":
 			l.Rancher.FailNextAction(f.Status)
 		case "never-healthy":
+			l.Rancher.SetNeverHealthyServices(f.Arg)
+		case "never-healthy-image":
 			l.Rancher.SetNeverHealthy(f.Arg)
 		case "restart":
 			return l.Rancher.Restart()

@@ -40,8 +40,12 @@ func (l *Lab) startServices(ctx context.Context) error {
 	hc := ranchersim.WithHealthCheck(cfg.HealthDelay, 1)
 	for _, e := range l.envs {
 		image := l.regions[e.Region].Addr() + "/" + cfg.ServiceImage
-		for _, name := range serviceNames(cfg.Services) {
-			svc, err := l.projects[e.Name].AddService(ServiceStack, name[len(ServiceStack)+1:], image, cfg.ServiceScale, hc)
+		for i, name := range serviceNames(cfg.Services) {
+			opts := []ranchersim.ServiceOption{hc}
+			if p := ServicePort(cfg.HostPort, i); p != "" {
+				opts = append(opts, ranchersim.WithPorts(p))
+			}
+			svc, err := l.projects[e.Name].AddService(ServiceStack, name[len(ServiceStack)+1:], image, cfg.ServiceScale, opts...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.Name, err)
 			}
@@ -60,6 +64,16 @@ func (l *Lab) startServices(ctx context.Context) error {
 		}
 	}
 	return g.Wait()
+}
+
+// ServicePort is the launchConfig.ports entry of service i (from 0) when the
+// services publish host ports from hostPort (Config.HostPort), "" when they
+// do not.
+func ServicePort(hostPort, i int) string {
+	if hostPort <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d:80/tcp", hostPort+i)
 }
 
 // preload puts Config.ServiceImage on every host, from its region.

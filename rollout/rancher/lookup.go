@@ -75,7 +75,12 @@ func (c *Client) Project(ctx context.Context, idOrName string) (*Project, error)
 	if err != nil {
 		return nil, fmt.Errorf("project %s: %w", idOrName, err)
 	}
-	return one(ps, "project "+idOrName, func(p *Project) string { return p.Name }, idOrName)
+	// Cattle matches project names case-insensitively (ProjectResourceManager), so
+	// "Prod" finds "prod"; an exact match wins when names differ only in case.
+	if p, err := one(ps, "project "+idOrName, func(p *Project) string { return p.Name }, idOrName); !IsNotFound(err) {
+		return p, err
+	}
+	return one(ps, "project "+idOrName, func(p *Project) string { return strings.ToLower(p.Name) }, strings.ToLower(idOrName))
 }
 
 // one returns the single element named name; servers that ignore a filter

@@ -67,10 +67,13 @@ func (s *Server) serviceAction(w http.ResponseWriter, rc *rctx, svc *Service, ac
 	defer s.mu.Unlock()
 	if f := s.failAction; f != 0 {
 		s.failAction = 0
-		if f == http.StatusConflict {
+		switch f {
+		case http.StatusConflict:
 			writeErr(w, errConflict())
-		} else {
+		case http.StatusUnprocessableEntity:
 			writeErr(w, errActionNotAvailable())
+		default:
+			writeErr(w, errStatus(f))
 		}
 		return
 	}

@@ -80,12 +80,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p := s.project(rest[1])
-		if p == nil {
+		switch {
+		case p == nil && len(rest) == 2:
+			// GET /projects/{id}: a resource read, 404 like any unknown id.
 			writeErr(w, errNotFound())
 			return
-		}
-		if !pr.reaches(p) {
-			writeErr(w, &apiError{status: http.StatusForbidden, code: "Forbidden", message: strPtr("Forbidden")})
+		case p == nil, !pr.reaches(p):
+			// /projects/{id}/...: the id names the account the request acts as
+			// (ApiRequestParser); one that does not exist or that the key cannot
+			// reach is 403 (ApiAuthenticator.getAccountRequested).
+			writeErr(w, errForbidden())
 			return
 		}
 		w.Header().Set("X-API-Schemas", rc.projURL(p)+"/schemas")

@@ -37,7 +37,16 @@ func TestAuthAndDiscovery(t *testing.T) {
 		{"account key all projects", u + "/v2-beta/projects", admin, 200, "/v2-beta/schemas", 2},
 		{"account key all services", u + "/v2-beta/services", admin, 200, "/v2-beta/schemas", 2},
 		{"account key other project", u + "/v2-beta/projects/" + other.ID() + "/services", admin, 200, "/v2-beta/projects/" + other.ID() + "/schemas", 1},
-		{"unknown project", u + "/v2-beta/projects/1a999/services", testKeys, 404, "/v2-beta/schemas", -1},
+		// Below /projects/{id} the id names the account acted as: one that does not
+		// exist is 403 like one the key cannot reach (ApiAuthenticator); the project
+		// resource itself is an ordinary read, 404.
+		{"unknown project", u + "/v2-beta/projects/1a999/services", testKeys, 403, "/v2-beta/schemas", -1},
+		{"account key unknown project", u + "/v2-beta/projects/1a999/services", admin, 403, "/v2-beta/schemas", -1},
+		{"unknown project resource", u + "/v2-beta/projects/1a999", testKeys, 404, "/v2-beta/schemas", -1},
+		// Project names match case-insensitively (ProjectResourceManager.listInternal).
+		{"project name any case", u + "/v2-beta/projects?name=DEV&removed_null=1&all=true", testKeys, 200, "/v2-beta/schemas", 1},
+		{"account key project name any case", u + "/v2-beta/projects?name=Dev", admin, 200, "/v2-beta/schemas", 1},
+		{"project name other", u + "/v2-beta/projects?name=dev2", testKeys, 200, "/v2-beta/schemas", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +69,7 @@ func TestAuthAndDiscovery(t *testing.T) {
 			code, m := doReq(t, f.client, http.MethodGet, tc.url, nil, tc.keys)
 			if code >= 400 {
 				want := map[int]string{401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}[code]
-				if m["type"] != "error" || m["code"] != want || m["status"] != float64(code) {
+				if m["type"] != "error" || m["code"] != want || m["message"] != want || m["status"] != float64(code) {
 					t.Errorf("error body %v", m)
 				}
 				return

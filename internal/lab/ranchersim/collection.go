@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,10 +57,13 @@ func objID(o any) string {
 
 var modifiers = map[string][]string{
 	"string": {"eq", "ne", "prefix", "like", "notlike", "null", "notnull"},
-	"int":    {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
-	"date":   {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
-	"ref":    {"eq", "ne", "null", "notnull"},
-	"bool":   {"eq", "ne", "null", "notnull"},
+	// istring is a string whose eq filter ignores case: a project's name
+	// (ProjectResourceManager.listInternal compares with equalsIgnoreCase).
+	"istring": {"eq", "ne", "prefix", "like", "notlike", "null", "notnull"},
+	"int":     {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
+	"date":    {"eq", "ne", "lt", "lte", "gt", "gte", "null", "notnull"},
+	"ref":     {"eq", "ne", "null", "notnull"},
+	"bool":    {"eq", "ne", "null", "notnull"},
 }
 
 func fields(spec string) map[string]string {
@@ -73,7 +77,7 @@ func fields(spec string) map[string]string {
 
 var kinds = map[string]*kind{
 	"projects": {resourceType: "project", prefix: "1a",
-		filters: fields("created:date description:string externalId:string healthState:string id:ref kind:string name:string removeTime:date removed:date state:string uuid:string"),
+		filters: fields("created:date description:string externalId:string healthState:string id:ref kind:string name:istring removeTime:date removed:date state:string uuid:string"),
 		list:    func(scope []*Project) []any { return anySlice(scope) }},
 	"stacks": {resourceType: "stack", prefix: "1st",
 		filters: fields("accountId:ref created:date description:string externalId:string group:string healthState:string id:ref kind:string name:string removeTime:date removed:date state:string system:bool uuid:string"),
@@ -283,7 +287,7 @@ func matchAll(it map[string]any, conds []condition, types map[string]string) boo
 	}
 	for f, vals := range eqs {
 		s, isNull := str(it[f])
-		if isNull || !contains(vals, s) {
+		if isNull || !slices.ContainsFunc(vals, func(v string) bool { return s == v || types[f] == "istring" && strings.EqualFold(s, v) }) {
 			return false
 		}
 	}
@@ -317,7 +321,7 @@ func match(v any, c condition, typ string) bool {
 	want := *c.value
 	switch c.modifier {
 	case "eq":
-		return !isNull && s == want
+		return !isNull && (s == want || typ == "istring" && strings.EqualFold(s, want))
 	case "ne":
 		return isNull || s != want
 	case "prefix":

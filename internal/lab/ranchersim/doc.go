@@ -2,13 +2,14 @@
 //
 // It serves the subset of the v2-beta API that Drover's rollout client uses, following
 // the shared notes in rancher-cattle-api.md: HTTP Basic auth with per-environment keys
-// (401 for a bad key, 403 for another project), the X-API-Schemas header, projects,
-// stacks, services, hosts and instances/containers as collections with Cattle's
-// envelope, filters (field=value and field_<modifier>=value) and pagination (limit,
+// (401 for a bad key, 403 for another or an unknown project; project names match in any
+// case), the X-API-Schemas header, projects, stacks, services, hosts and
+// instances/containers as collections with Cattle's envelope, filters (field=value and field_<modifier>=value) and pagination (limit,
 // marker=m<offset>, pagination.next), resources with state-dependent action maps, the
 // full in-service upgrade state machine (batches of deployment units, intervalMillis,
 // startFirst, old containers stopped and kept, finishupgrade, rollback, cancelupgrade,
-// continueupgrade), healthState, and the subscribe websocket with resource.change and
+// continueupgrade; health waited for only on new-version containers, 45 s each),
+// published host ports held per host, healthState (started-once included), and the subscribe websocket with resource.change and
 // ping events. Launch configs are kept as the raw JSON a client sent, so fields the
 // simulator does not model round-trip unchanged.
 //
@@ -17,8 +18,9 @@
 // when it is missing, or always with the label io.rancher.container.pull_image=always.
 // An upgrade to an image the hosts lack therefore takes the pull time.
 //
-// Faults: [WithNeverHealthy] / [Server.SetNeverHealthy] (health never comes, upgrades
-// hang in "upgrading"), [Server.FailNextAction] (422 or 409), [Server.FailRequests]
+// Faults: [WithNeverHealthy] / [Server.SetNeverHealthy] (by image) and
+// [Server.SetNeverHealthyServices] (by service: health never comes, upgrades hang in
+// "upgrading"), [Server.FailNextAction] (any 4xx or 5xx), [Server.FailRequests]
 // (5xx), [Server.Restart] (same port, state kept), [Server.DropWebsockets], and host
 // states ([Project.SetHostState]). Engine failures (a pull error) make the process
 // fail with transitioning "error" and retry.
@@ -48,7 +50,13 @@
 //     engine errors set transitioning "error". transitioningProgress is always null.
 //   - Container health is "initializing" for interval x healthyThreshold after start,
 //     then "healthy"; never-healthy containers stay "initializing". There is no
-//     unhealthy-after-timeout, recreate strategy or started-once state.
+//     unhealthy-after-timeout or recreate strategy. A start_once container exits as
+//     soon as it has started.
+//   - Published host ports ([WithPorts]) are held from allocation while a container
+//     is creating, starting or running, and checked when a new container is placed
+//     (PortsConstraint); restarting a stopped container does not check them. The
+//     allocation error is PortsConstraint's text; a server using the external
+//     scheduler's port reservations may word it differently.
 //   - The v1 API is the v2-beta one under /v1 (links keep /v1, stacks also answer as
 //     environments); it does not reproduce v1's field names.
 //   - Schemas are generated for the served types only. There is no pullTask resource.

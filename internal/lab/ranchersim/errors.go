@@ -45,6 +45,12 @@ func errConflict() *apiError {
 	return &apiError{status: http.StatusConflict, code: "Conflict", message: strPtr("Conflict")}
 }
 
+// errForbidden is Cattle's ClientVisibleException(403): code and message from the
+// standard error codes.
+func errForbidden() *apiError {
+	return &apiError{status: http.StatusForbidden, code: "Forbidden", message: strPtr("Forbidden")}
+}
+
 func errNotFound() *apiError {
 	return &apiError{status: http.StatusNotFound, code: "Not Found", message: strPtr("Not Found")}
 }

@@ -78,13 +78,19 @@ func healthyish(h *string) bool {
 	return h == nil || *h == "healthy" || *h == "updating-healthy"
 }
 
-// healthState computes the service's healthState with Cattle's rule. Called with s.mu held.
+// healthState computes the service's healthState with Cattle's rule
+// (calculateServiceHealthState): start_once containers that ran and exited count as
+// healthy, and when they alone make the scale the service is "started-once". Called
+// with s.mu held.
 func (svc *Service) healthState() string {
 	if svc.kind != "service" && svc.kind != "loadBalancerService" {
 		return "healthy"
 	}
-	healthy, initializing := 0, false
+	healthy, initializing, startedOnce := 0, false, 0
 	for _, c := range svc.containers() {
+		if c.startedOnce() {
+			startedOnce++
+		}
 		if c.state != "running" {
 			continue
 		}
@@ -94,8 +100,13 @@ func (svc *Service) healthState() string {
 			initializing = true
 		}
 	}
+	expected := svc.scale * len(svc.configNames())
+	if startedOnce > 0 && startedOnce >= expected {
+		return "started-once"
+	}
+	healthy += startedOnce
 	switch {
-	case healthy >= svc.scale*len(svc.configNames()):
+	case healthy >= expected:
 		return "healthy"
 	case initializing:
 		return "initializing"
@@ -106,19 +117,39 @@ func (svc *Service) healthState() string {
 	}
 }
 
-// waitHealthy waits until every running container of svc is healthy (or has no health
-// check). It gives up after the health timeout with a retryable error.
+// waitHealthy is Cattle's waitForHealthyState during an upgrade
+// (UpgradeManagerImpl.getInstancesToCheckForHealth): it checks only the containers at
+// the service's current launch-config versions (the new ones; old containers a
+// startFirst batch still runs are not waited for), those running when the wait
+// starts, one after the other, each for up to the health timeout (45 s by default,
+// resource.monitor.default.wait.millis). A timeout is a retryable error.
 func (s *Server) waitHealthy(ctx context.Context, svc *Service) error {
+	cs, err := s.snapshot(ctx, func() []*container {
+		var out []*container
+		for _, c := range svc.containers() {
+			if c.current() && c.state == "running" {
+				out = append(out, c)
+			}
+		}
+		return out
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := s.waitContainerHealthy(ctx, svc, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) waitContainerHealthy(ctx context.Context, svc *Service, c *container) error {
 	t := time.NewTimer(s.opts.healthTimeout)
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		ok := true
-		for _, c := range svc.containers() {
-			if c.state == "running" && !healthyish(c.health) {
-				ok = false
-			}
-		}
+		ok := c.removed != nil || healthyish(c.health) || c.startedOnce()
 		ch := s.changed
 		s.mu.Unlock()
 		if ok {
@@ -127,7 +158,7 @@ func (s *Server) waitHealthy(ctx context.Context, svc *Service) error {
 		select {
 		case <-ch:
 		case <-t.C:
-			return &retryableError{msg: fmt.Sprintf("Timeout waiting for instances of service %s to become healthy", svc.name)}
+			return &retryableError{msg: fmt.Sprintf("Timeout waiting for instances of service %s to become healthy (Waiting: healthy [container:%s])", svc.name, c.id)}
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -3,6 +3,7 @@ package ranchersim
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -34,8 +35,8 @@ func TestSidekickUpgrades(t *testing.T) {
 	f.waitState(svc, "upgraded")
 	res = f.get(svc)
 	in := res["upgrade"].(map[string]any)["inServiceStrategy"].(map[string]any)
-	if in["previousLaunchConfig"] != nil {
-		t.Errorf("previousLaunchConfig %v with only sidekicks upgraded", in["previousLaunchConfig"])
+	if prev, _ := in["previousLaunchConfig"].(map[string]any); prev["imageUuid"] != "docker:app:1.0" {
+		t.Errorf("previousLaunchConfig %v with only sidekicks upgraded, want the primary (Cattle saves it always)", in["previousLaunchConfig"])
 	}
 	if prev := in["previousSecondaryLaunchConfigs"].([]any); len(prev) != 1 || prev[0].(map[string]any)["imageUuid"] != "docker:side:1" {
 		t.Errorf("previousSecondaryLaunchConfigs %v", prev)
@@ -186,5 +187,92 @@ func TestCloseDuringUpgrade(t *testing.T) {
 	}
 	if _, err := p.AddService("web", "late", "app:1.0", 1); err == nil {
 		t.Errorf("AddService after Close succeeded")
+	}
+}
+
+// An upgrade saves the primary and ALL secondary launch configs as previous, even
+// when it changes one sidekick only (Cattle's ServiceUpgradeValidationFilter); the
+// strategy holds the finalized configs: the primary and every sidekick, those sent
+// at one fresh version, the others unchanged. Rollback restores them all.
+func TestUpgradeSavesAllSecondaryConfigs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1)
+	f.hosts[0].images["side:1"] = true
+	f.hosts[0].images["side:2"] = true
+	f.hosts[0].images["metrics:1"] = true
+	svc := f.service("web", "app", "app:1.0", 1, WithSidekick("log", "side:1"), WithSidekick("metrics", "metrics:1"))
+	before := f.get(svc)
+	log := before["secondaryLaunchConfigs"].([]any)[0].(map[string]any)
+	log["imageUuid"] = "docker:side:2"
+	body := map[string]any{"inServiceStrategy": map[string]any{"intervalMillis": 100,
+		"secondaryLaunchConfigs": []any{log}}}
+	if code, m := f.action(svc, "upgrade", body); code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, m)
+	}
+	f.waitState(svc, "upgraded")
+	res := f.get(svc)
+	in := res["upgrade"].(map[string]any)["inServiceStrategy"].(map[string]any)
+	images := func(v any) []string {
+		var out []string
+		for _, x := range v.([]any) {
+			m := x.(map[string]any)
+			out = append(out, m["name"].(string)+"="+m["imageUuid"].(string)+"@"+m["version"].(string))
+		}
+		return out
+	}
+	wantPrev := []string{"log=docker:side:1@0", "metrics=docker:metrics:1@0"}
+	if got := images(in["previousSecondaryLaunchConfigs"]); !reflect.DeepEqual(got, wantPrev) {
+		t.Errorf("previousSecondaryLaunchConfigs %v, want %v", got, wantPrev)
+	}
+	if prev := in["previousLaunchConfig"].(map[string]any); prev["imageUuid"] != "docker:app:1.0" || prev["version"] != "0" {
+		t.Errorf("previousLaunchConfig %v", prev)
+	}
+	got := images(in["secondaryLaunchConfigs"])
+	if len(got) != 2 || !strings.HasPrefix(got[0], "log=docker:side:2@") || strings.HasSuffix(got[0], "@0") || got[1] != "metrics=docker:metrics:1@0" {
+		t.Errorf("strategy secondaryLaunchConfigs %v", got)
+	}
+	if lc := in["launchConfig"].(map[string]any); lc["version"] != "0" || lc["imageUuid"] != "docker:app:1.0" {
+		t.Errorf("strategy launchConfig %v, want the unchanged primary", lc)
+	}
+	if !reflect.DeepEqual(images(res["secondaryLaunchConfigs"]), got) {
+		t.Errorf("service secondaryLaunchConfigs %v, want the strategy's %v", images(res["secondaryLaunchConfigs"]), got)
+	}
+	f.action(svc, "rollback", nil)
+	f.waitState(svc, "active")
+	res = f.get(svc)
+	if got := images(res["secondaryLaunchConfigs"]); !reflect.DeepEqual(got, wantPrev) {
+		t.Errorf("after rollback %v, want %v", got, wantPrev)
+	}
+	if st := svc.Status(); st.Running != 3 || st.HealthState != "healthy" {
+		t.Errorf("after rollback %+v", st)
+	}
+}
+
+// A start_once service's containers run once and exit; the service is active with
+// healthState "started-once", not "healthy" (ServiceDiscoveryServiceImpl), also after
+// an upgrade, which does not wait for the exited containers nor restart them.
+func TestStartOnceService(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 2)
+	f.hosts[0].images["job:2"] = true
+	f.hosts[1].images["job:2"] = true
+	svc := f.service("ops", "migrate", "app:1.0", 2, WithLabels(map[string]string{LabelStartOnce: "true"}))
+	res := f.get(svc)
+	if res["state"] != "active" || res["healthState"] != "started-once" {
+		t.Errorf("after create: %v %v, want active started-once", res["state"], res["healthState"])
+	}
+	if st := svc.Status(); st.Containers != 2 || st.Running != 0 {
+		t.Errorf("containers %+v, want 2 exited", st)
+	}
+	if code, m := f.action(svc, "upgrade", upgradeBody(res, "job:2", 1, 100, false)); code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, m)
+	}
+	f.waitState(svc, "upgraded")
+	if st := svc.Status(); st.HealthState != "started-once" || st.Image != "job:2" || st.Containers != 4 || st.Running != 0 {
+		t.Errorf("after upgrade %+v", st)
+	}
+	// A regular service is healthy, not started-once.
+	if st := f.service("web", "app", "app:1.0", 1).Status(); st.HealthState != "healthy" {
+		t.Errorf("regular service %+v", st)
 	}
 }

@@ -190,6 +190,9 @@ type container struct {
 	unitUUID   string
 	version    string
 	imageRef   string
+	ports      []hostPort // published host ports, from its launch config
+	startOnce  bool       // label io.rancher.container.start_once=true: runs once, then exits
+	starts     int        // how many times it reached running
 	host       *Host
 	externalID string
 	state      string
@@ -298,6 +301,9 @@ func (p *Project) AddService(stack, name, image string, scale int, opts ...Servi
 		svc.retainIP = &t
 	}
 	svc.launchConfig = newLaunchConfig(image, cfg)
+	if len(cfg.ports) > 0 {
+		svc.launchConfig["ports"] = append([]any(nil), cfg.ports...) // the primary's only
+	}
 	svc.secondary = []map[string]any{}
 	for _, sk := range cfg.sidekicks {
 		lc := newLaunchConfig(sk.image, cfg)
@@ -325,6 +331,7 @@ func newLaunchConfig(image string, cfg *serviceConfig) map[string]any {
 	if cfg.healthCheck != nil {
 		lc["healthCheck"] = cfg.healthCheck
 	}
+
 	for k, v := range cfg.extra {
 		lc[k] = v
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // process is the one goroutine acting on a service. A new action cancels the running
@@ -64,10 +65,14 @@ func (s *Server) startProcess(svc *Service, transitional string, run func(ctx co
 			if !sleep(ctx, s.opts.retryDelay) {
 				return
 			}
+			// A timeout is retried "In Progress"; an error stays until a retry makes
+			// progress (a container starts) or the process ends, as in Cattle, where
+			// transitioning "error" is not final and clears when a retry succeeds.
 			s.locked(ctx, func() {
-				svc.transitioning = "yes"
-				svc.transMsg = strPtr("In Progress")
-				s.touch(svc)
+				if svc.transitioning == "yes" {
+					svc.transMsg = strPtr("In Progress")
+					s.touch(svc)
+				}
 			})
 		}
 	})
@@ -123,10 +128,10 @@ func (s *Server) startConfig(ctx context.Context, svc *Service, u int, name stri
 			if c.unit != u || c.lc != name || !c.current() {
 				continue
 			}
-			switch c.state {
-			case "running":
-				running = true
-			case "stopped":
+			switch {
+			case c.state == "running", c.startedOnce():
+				running = true // a start_once container that ran is done
+			case c.state == "stopped":
 				if stopped == nil || c.num > stopped.num {
 					stopped = c
 				}
@@ -195,10 +200,36 @@ func (s *Server) createContainer(ctx context.Context, svc *Service, u int, name 
 	}
 	s.mu.Lock()
 	c.state = "running"
+	c.starts++
 	s.startHealthLocked(c)
+	s.progressLocked(c.svc)
 	s.touch(c)
 	s.mu.Unlock()
-	return nil
+	return s.exitStartOnce(c)
+}
+
+// exitStartOnce ends a start_once container's run: its job is done once it started.
+func (s *Server) exitStartOnce(c *container) error {
+	if !c.startOnce {
+		return nil
+	}
+	return s.stopContainer(c)
+}
+
+// startedOnce reports whether c is a start_once container that ran and exited
+// (ServiceDiscoveryServiceImpl.isStartOnce). Called with s.mu held.
+func (c *container) startedOnce() bool {
+	return c.startOnce && c.starts >= 1 && (c.state == "stopped" || c.state == "stopping")
+}
+
+// progressLocked clears a process error once a retry makes progress. Called with
+// s.mu held.
+func (s *Server) progressLocked(svc *Service) {
+	if svc.transitioning == "error" {
+		svc.transitioning = "yes"
+		svc.transMsg = strPtr("In Progress")
+		s.touch(svc)
+	}
 }
 
 func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[string]any, host *Host) *container {
@@ -217,8 +248,9 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 		unitUUID = newUUID()
 	}
 	c := &container{p: svc.p, svc: svc, id: id, num: idNum(id), name: rname, lc: name, unit: u,
-		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), host: host,
-		state: "creating", uuid: newUUID(), created: s.now()}
+		unitUUID: unitUUID, version: lcVersion(lc), imageRef: imageRef(lc), ports: hostPorts(lc), host: host,
+		startOnce: strings.EqualFold(lcLabel(lc, LabelStartOnce), "true"),
+		state:     "creating", uuid: newUUID(), created: s.now()}
 	c.dockerName = "r-" + rname + "-" + c.uuid[:8]
 	c.hasHC, c.hcDelay = healthCheckOf(lc)
 	if s.opts.healthDelay > 0 {
@@ -229,12 +261,24 @@ func (s *Server) newContainerLocked(svc *Service, u int, name string, lc map[str
 			c.never = true
 		}
 	}
+	for _, p := range s.neverSvcs {
+		if globMatch(p, svc.stack.name+"/"+svc.name) || globMatch(p, svc.name) {
+			c.never = true
+		}
+	}
 	svc.p.containers = append(svc.p.containers, c)
 	s.touch(c)
 	return c
 }
 
 func (s *Server) startContainer(c *container) error {
+	if err := s.startStopped(c); err != nil {
+		return err
+	}
+	return s.exitStartOnce(c)
+}
+
+func (s *Server) startStopped(c *container) error {
 	s.mu.Lock()
 	c.state = "starting"
 	eng, id := c.host.engine, c.externalID
@@ -249,7 +293,9 @@ func (s *Server) startContainer(c *container) error {
 		return fmt.Errorf("start container %s on %s: %w", c.name, c.host.name, err)
 	}
 	c.state = "running"
+	c.starts++
 	s.startHealthLocked(c)
+	s.progressLocked(c.svc)
 	s.touch(c)
 	return nil
 }
@@ -309,13 +355,19 @@ func (s *Server) removeContainer(c *container) error {
 
 // scheduleLocked picks the host for a new container of unit u: the host of the unit's
 // other current containers (sidekicks stay with their primary), else the schedulable
-// host matching the affinity labels with the fewest containers of the service.
+// host matching the affinity labels, with the launch config's published host ports
+// free, with the fewest containers of the service. When only the ports are in the
+// way the error is Cattle's "host needs ports ... available".
 func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, error) {
+	ports := hostPorts(lc)
 	for _, c := range svc.containers() {
 		if c.unit == u && c.current() && c.host != nil && c.state != "error" {
 			if !c.host.schedulable() {
 				//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording
 				return nil, fmt.Errorf("Allocation failed: host %s of deployment unit %d is %s", c.host.name, u, c.host.reportedState())
+			}
+			if !c.host.portsFree(ports) {
+				return nil, errPortsTaken(ports)
 			}
 			return c.host, nil
 		}
@@ -323,8 +375,13 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 	want := parseAffinity(lcLabel(lc, LabelHostAffinity))
 	var best *Host
 	bestN := 0
+	portsTaken := false
 	for _, h := range svc.p.hosts {
 		if !h.schedulable() || !h.matches(want) {
+			continue
+		}
+		if !h.portsFree(ports) {
+			portsTaken = true
 			continue
 		}
 		n := 0
@@ -336,6 +393,9 @@ func (s *Server) scheduleLocked(svc *Service, u int, lc map[string]any) (*Host, 
 		if best == nil || n < bestN {
 			best, bestN = h, n
 		}
+	}
+	if best == nil && portsTaken {
+		return nil, errPortsTaken(ports)
 	}
 	if best == nil {
 		//nolint:staticcheck // ST1005: Cattle's own transitioningMessage wording

@@ -34,7 +34,8 @@ type Server struct {
 	failN        int
 	failStatus   int
 	failAction   int
-	neverHealthy []string
+	neverHealthy []string // image reference globs
+	neverSvcs    []string // service name globs
 
 	srvMu   sync.Mutex // guards the HTTP server and listener across Restart
 	httpSrv *http.Server
@@ -145,23 +146,36 @@ func (s *Server) FailRequests(n, status int) {
 }
 
 // FailNextAction makes the next POST ...?action= answer status without acting: 422
-// (ActionNotAvailable) or 409 (Conflict). Other statuses panic.
+// answers ActionNotAvailable, 409 Conflict, any other 4xx or 5xx a Cattle error body
+// with that status (500: ServerError). A status outside 400-599 panics, since it is a
+// programming error.
 func (s *Server) FailNextAction(status int) {
-	if status != http.StatusUnprocessableEntity && status != http.StatusConflict {
-		panic(fmt.Sprintf("ranchersim: FailNextAction(%d): only 422 or 409", status))
+	if status < 400 || status > 599 {
+		panic(fmt.Sprintf("ranchersim: FailNextAction(%d): want a 4xx or 5xx status", status))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failAction = status
 }
 
-// SetNeverHealthy is a fault: containers (of any service) started from now on whose
+// SetNeverHealthy is a fault: containers (of any service) created from now on whose
 // image reference matches one of the glob patterns stay "initializing" forever (see
 // [WithNeverHealthy]). Calling it with no pattern clears the list.
 func (s *Server) SetNeverHealthy(patterns ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.neverHealthy = append([]string(nil), patterns...)
+}
+
+// SetNeverHealthyServices is a fault: containers created from now on for a service
+// whose "stack/service" path or bare name matches one of the glob patterns stay
+// "initializing" forever, whatever their image. Containers that already exist keep
+// their health, so a rollback (which restarts them) still turns healthy. Calling it
+// with no pattern clears the list.
+func (s *Server) SetNeverHealthyServices(patterns ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.neverSvcs = append([]string(nil), patterns...)
 }
 
 func (s *Server) now() time.Time { return time.Now().UTC() }

@@ -10,6 +10,9 @@ import (
 const (
 	// LabelPullImage set to "always" makes every container create pull the image.
 	LabelPullImage = "io.rancher.container.pull_image"
+	// LabelStartOnce set to "true" makes a container run once: it exits once it has
+	// started and is not restarted; the service's healthState is then "started-once".
+	LabelStartOnce = "io.rancher.container.start_once"
 	// LabelHostAffinity restricts scheduling to hosts carrying all listed labels
 	// ("key=value[,key=value...]").
 	LabelHostAffinity = "io.rancher.scheduler.affinity:host_label"
@@ -24,6 +27,7 @@ type serviceConfig struct {
 	healthCheck  map[string]any
 	neverHealthy []string
 	retainIP     bool
+	ports        []any
 	extra        map[string]any
 }
 
@@ -105,6 +109,24 @@ func WithNeverHealthy(patterns ...string) ServiceOption {
 	}
 }
 
+// WithPorts sets the launch config's ports as Cattle spells them:
+// "[IP:]PUBLIC:PRIVATE[/PROTOCOL]" publishes a host port, which a container holds on
+// its host while it runs (so under startFirst a new container cannot join an old one
+// on its host: the upgrade shows transitioning "error", "host needs ports ...
+// available", and retries until a host has the port free); "PRIVATE[/PROTOCOL]"
+// publishes a random host port and holds nothing.
+func WithPorts(ports ...string) ServiceOption {
+	return func(c *serviceConfig) error {
+		for _, p := range ports {
+			if _, _, err := parsePort(p); err != nil {
+				return fmt.Errorf("WithPorts: %w", err)
+			}
+			c.ports = append(c.ports, p)
+		}
+		return nil
+	}
+}
+
 // WithRetainIP sets the service's retainIp field (startFirst upgrades are then refused).
 func WithRetainIP() ServiceOption {
 	return func(c *serviceConfig) error {
@@ -118,7 +140,7 @@ func WithRetainIP() ServiceOption {
 func WithLaunchConfigField(key string, value any) ServiceOption {
 	return func(c *serviceConfig) error {
 		switch key {
-		case "", "imageUuid", "version", "labels", "healthCheck":
+		case "", "imageUuid", "version", "labels", "healthCheck", "ports":
 			return fmt.Errorf("WithLaunchConfigField: %q cannot be set this way", key)
 		}
 		c.extra[key] = value

@@ -26,7 +26,7 @@ func (svc *Service) unitsNeedingWork(n int, cleanup bool) []int {
 		for _, name := range names {
 			running := false
 			for _, c := range svc.containers() {
-				if c.unit == u && c.lc == name && c.current() && c.state == "running" {
+				if c.unit == u && c.lc == name && c.current() && (c.state == "running" || c.startedOnce()) {
 					running = true
 				}
 			}

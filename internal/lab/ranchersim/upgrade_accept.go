@@ -2,10 +2,12 @@ package ranchersim
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
-const noneImage = "docker:rancher/none"
+// noneImage is ServiceConstants.IMAGE_NONE: a sidekick upgraded to it is removed.
+const noneImage = "rancher/none"
 
 // acceptUpgradeLocked validates an upgrade body the way Cattle does (schema limits,
 // then the upgrade validation filter), then copies the current configs into previous*,
@@ -69,44 +71,48 @@ func (s *Server) acceptUpgradeLocked(svc *Service, body map[string]any) (strateg
 			"StartFirst option can't be used for service with retainIp field set")
 	}
 
+	// As Cattle's ServiceUpgradeValidationFilter: the current primary and ALL current
+	// secondary configs are saved as previous (sidekick-only upgrades included); the
+	// configs sent get one fresh version; the strategy keeps the finalized configs
+	// (the primary, new or unchanged, and every sidekick: the ones sent, then the
+	// unchanged ones), minus sidekicks whose image is rancher/none.
+	version := newUUID()
 	stored := cloneMap(in)
 	stored["type"] = "inServiceUpgradeStrategy"
 	stored["batchSize"] = st.batchSize
 	stored["intervalMillis"] = st.interval.Milliseconds()
 	stored["startFirst"] = st.startFirst
-	stored["previousLaunchConfig"] = nil
-	if newLC != nil {
-		stored["previousLaunchConfig"] = cloneMap(svc.launchConfig)
-		lc := cloneMap(newLC)
-		lc["version"] = newUUID()
-		svc.launchConfig = lc
-		stored["launchConfig"] = cloneMap(lc)
-	}
+	stored["previousLaunchConfig"] = cloneMap(svc.launchConfig)
 	prevSecs := []any{}
-	storedSecs := []any{}
+	for _, cur := range svc.secondary {
+		prevSecs = append(prevSecs, cloneMap(cur))
+	}
+	if newLC != nil {
+		lc := cloneMap(newLC)
+		lc["version"] = version
+		svc.launchConfig = lc
+	}
+	stored["launchConfig"] = cloneMap(svc.launchConfig)
+	final := []map[string]any{}
+	sent := map[string]bool{}
 	for _, sec := range newSecs {
 		name, _ := sec["name"].(string)
-		idx := -1
-		for i, cur := range svc.secondary {
-			if n, _ := cur["name"].(string); n == name {
-				idx = i
-				prevSecs = append(prevSecs, cloneMap(cur))
-			}
-		}
-		lc := cloneMap(sec)
-		if lc["imageUuid"] == noneImage {
-			if idx >= 0 {
-				svc.secondary = append(svc.secondary[:idx], svc.secondary[idx+1:]...)
-			}
-			storedSecs = append(storedSecs, lc)
+		sent[name] = true
+		if isNoneImage(sec["imageUuid"]) {
 			continue
 		}
-		lc["version"] = newUUID()
-		if idx >= 0 {
-			svc.secondary[idx] = lc
-		} else {
-			svc.secondary = append(svc.secondary, lc)
+		lc := cloneMap(sec)
+		lc["version"] = version
+		final = append(final, lc)
+	}
+	for _, cur := range svc.secondary {
+		if name, _ := cur["name"].(string); !sent[name] {
+			final = append(final, cur)
 		}
+	}
+	svc.secondary = final
+	storedSecs := []any{}
+	for _, lc := range final {
 		storedSecs = append(storedSecs, cloneMap(lc))
 	}
 	stored["secondaryLaunchConfigs"] = storedSecs
@@ -115,8 +121,16 @@ func (s *Server) acceptUpgradeLocked(svc *Service, body map[string]any) (strateg
 	return st, nil
 }
 
+// isNoneImage reports whether a sidekick's imageUuid asks for its removal: Cattle
+// compares it with "rancher/none"; the docker: form is accepted too.
+func isNoneImage(v any) bool {
+	s, _ := v.(string)
+	return strings.EqualFold(s, noneImage) || strings.EqualFold(s, "docker:"+noneImage)
+}
+
 // restorePreviousLocked puts the last upgrade's previous configs back on the service
-// (rollback). Sidekicks the upgrade added are dropped. Called with s.mu held.
+// (rollback), as Cattle does: the previous primary and the previous secondary configs,
+// wholesale. Called with s.mu held.
 func (s *Server) restorePreviousLocked(svc *Service) {
 	in, _ := svc.upgrade["inServiceStrategy"].(map[string]any)
 	if in == nil {
@@ -125,47 +139,15 @@ func (s *Server) restorePreviousLocked(svc *Service) {
 	if prev, ok := in["previousLaunchConfig"].(map[string]any); ok {
 		svc.launchConfig = cloneMap(prev)
 	}
-	prevSecs, _ := in["previousSecondaryLaunchConfigs"].([]any)
-	prevByName := map[string]map[string]any{}
+	prevSecs, ok := in["previousSecondaryLaunchConfigs"].([]any)
+	if !ok {
+		return
+	}
+	out := []map[string]any{}
 	for _, x := range prevSecs {
 		if m, ok := x.(map[string]any); ok {
-			n, _ := m["name"].(string)
-			prevByName[n] = m
+			out = append(out, cloneMap(m))
 		}
-	}
-	upgraded := map[string]bool{}
-	if secs, ok := in["secondaryLaunchConfigs"].([]any); ok {
-		for _, x := range secs {
-			if m, ok := x.(map[string]any); ok {
-				n, _ := m["name"].(string)
-				upgraded[n] = true
-			}
-		}
-	}
-	var out []map[string]any
-	seen := map[string]bool{}
-	for _, cur := range svc.secondary {
-		n, _ := cur["name"].(string)
-		seen[n] = true
-		switch {
-		case prevByName[n] != nil:
-			out = append(out, cloneMap(prevByName[n]))
-		case upgraded[n]: // added by the upgrade
-		default:
-			out = append(out, cur)
-		}
-	}
-	for _, x := range prevSecs {
-		m, ok := x.(map[string]any)
-		if !ok {
-			continue
-		}
-		if n, _ := m["name"].(string); !seen[n] {
-			out = append(out, cloneMap(m)) // removed by the upgrade (rancher/none)
-		}
-	}
-	if out == nil {
-		out = []map[string]any{}
 	}
 	svc.secondary = out
 }

@@ -276,6 +276,9 @@ func TestHealthStateRule(t *testing.T) {
 		{"sidekicks count", "service", 1, true, []container{{state: "running"}}, "degraded"},
 		{"sidekicks count all", "service", 1, true, []container{{state: "running"}, {state: "running", lc: "side"}}, "healthy"},
 		{"stopped initializing ignored", "service", 2, false, []container{{state: "running"}, {state: "stopped", health: h("initializing")}}, "degraded"},
+		{"started once", "service", 2, false, []container{{state: "stopped", startOnce: true, starts: 1}, {state: "stopped", startOnce: true, starts: 1}}, "started-once"},
+		{"started once counts healthy", "service", 2, false, []container{{state: "stopped", startOnce: true, starts: 1}, {state: "running"}}, "healthy"},
+		{"start_once never started", "service", 1, false, []container{{state: "stopped", startOnce: true}}, "unhealthy"},
 		{"other kinds always healthy", "dnsService", 3, false, nil, "healthy"},
 		{"load balancer counted", "loadBalancerService", 1, false, []container{{state: "stopped"}}, "unhealthy"},
 	}
@@ -297,4 +300,60 @@ func TestHealthStateRule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// During an upgrade only containers at the new launch-config version are waited for
+// (Cattle's getInstancesToCheckForHealth): old containers that never turn healthy do
+// not hold the upgrade back.
+func TestUpgradeWaitsForNewVersionOnly(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f, _ := newPipeFixture(t, 1)
+		f.hosts[0].images["app:2.0"] = true
+		svc := f.service("web", "app", "app:1.0", 2, WithNeverHealthy("*:1.0"))
+		start := time.Now()
+		if code, m := f.action(svc, "upgrade", upgradeBody(f.get(svc), "app:2.0", 1, 100, true)); code != http.StatusAccepted {
+			t.Fatalf("%d %v", code, m)
+		}
+		f.waitState(svc, "upgraded")
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("upgrade took %v: it waited for the old, never-healthy containers", d)
+		}
+		if st := svc.Status(); st.Image != "app:2.0" || st.Running != 2 || st.HealthState != "healthy" {
+			t.Errorf("%+v", st)
+		}
+	})
+}
+
+// The health timeout applies to each new container in turn, not to the whole wait:
+// a primary healthy after 40 s and its sidekick after 80 s pass under a 45 s timeout
+// (Cattle waits resource.monitor.default.wait.millis per instance).
+func TestHealthTimeoutPerContainer(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f, _ := newPipeFixture(t, 1, WithRetryDelay(5*time.Second))
+		f.hosts[0].images["side:1"] = true
+		svc := f.service("web", "app", "app:1.0", 1, WithSidekick("log", "side:1"))
+		res := f.get(svc)
+		hc := func(ms int) map[string]any { return map[string]any{"interval": ms, "healthyThreshold": 1} }
+		lc := res["launchConfig"].(map[string]any)
+		lc["healthCheck"] = hc(40000)
+		side := res["secondaryLaunchConfigs"].([]any)[0].(map[string]any)
+		side["healthCheck"] = hc(80000)
+		body := map[string]any{"inServiceStrategy": map[string]any{"intervalMillis": 100,
+			"launchConfig": lc, "secondaryLaunchConfigs": []any{side}}}
+		start := time.Now()
+		if code, m := f.action(svc, "upgrade", body); code != http.StatusAccepted {
+			t.Fatalf("%d %v", code, m)
+		}
+		time.Sleep(46 * time.Second)
+		synctest.Wait()
+		if st := svc.Status(); st.State != "upgrading" || st.Transitioning != "yes" || st.TransitioningMessage != "In Progress" {
+			t.Errorf("at 46s: %+v, want upgrading In Progress (no timeout yet)", st)
+		}
+		f.waitState(svc, "upgraded")
+		if d := time.Since(start); d != 80*time.Second {
+			t.Errorf("upgraded after %v, want 80s", d)
+		}
+	})
 }
