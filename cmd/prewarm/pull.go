@@ -59,6 +59,7 @@ type fleetFlags struct {
 	timeout            time.Duration
 	fallback           bool
 	noTargets          bool // the command picks its own host (seed --docker)
+	resolves           bool // the command resolves the release and rewrites the lock (run)
 	fs                 *pflag.FlagSet
 }
 
@@ -117,7 +118,22 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if fl.lock, err = inventory.ReadLock(fl.lockAt); err != nil {
 		fl.lock = nil
 		if needLock || (explicit && !errors.Is(err, fs.ErrNotExist)) {
-			return nil, cli.Usage("%v (prewarm mirror -f release.yaml writes it)", err)
+			switch {
+			case !errors.Is(err, fs.ErrNotExist):
+				return nil, cli.Usage("%v", err)
+			case f.release == "":
+				return nil, cli.Usage("%v (give the release with -f; prewarm mirror -f writes its lock)", err)
+			}
+			return nil, cli.Usage("%v; write it with `%s`", err, cli.MirrorCommand(env, f.release, f.lock, false))
+		}
+	}
+	if fl.lock != nil && f.release != "" && !f.resolves {
+		rel, err := inventory.LoadRelease(f.release)
+		if err != nil {
+			return nil, cli.Usage("%v", err)
+		}
+		if err := cli.CheckLock(env, inv, rel, fl.lock, fl.lockAt, f.lock); err != nil {
+			return nil, err
 		}
 	}
 	if !f.noTargets {
