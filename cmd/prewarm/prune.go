@@ -32,6 +32,9 @@ func pruneCmd() *cli.Command {
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if keep < 0 {
+				return cli.BadFlag(f.fs, "keep", errors.New("want 0 or more"))
+			}
 			fl, err := f.load(ctx, env, args, false)
 			if err != nil {
 				return err

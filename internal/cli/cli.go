@@ -39,6 +39,21 @@ func Usage(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
+// BadFlag is the usage error (exit 2) for a flag whose value err rejects,
+// named as the operator typed it: "--soak -1s: -1s is below 0s". err's own
+// prefix (the option or field that refused, "WithSoak: ...") is dropped.
+func BadFlag(fs *pflag.FlagSet, name string, err error) error {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok {
+		msg = rest
+	}
+	value := ""
+	if f := fs.Lookup(name); f != nil {
+		value = " " + Quote(f.Value.String())
+	}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--%s%s: %s", name, value, msg)}
+}
+
 // Failed wraps err to exit 1 (nil stays nil).
 func Failed(err error) error {
 	if err == nil {
