@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -33,10 +35,15 @@ func ReadLock(path string) (*Lock, error) {
 		return nil, fmt.Errorf("read lock %s: unsupported version %d (this Drover reads version %d)", path, l.Version, Version)
 	}
 	var errs []error
+	seen := map[string]bool{}
 	for i, im := range l.Images {
 		if err := im.check(); err != nil {
 			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, im.Name, err))
 		}
+		if seen[im.Name] && im.Name != "" {
+			errs = append(errs, fmt.Errorf("images[%d] (%s): listed twice", i, im.Name))
+		}
+		seen[im.Name] = true
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("read lock %s: %w", path, err)
@@ -105,6 +112,80 @@ func WriteLock(path string, l *Lock) (err error) {
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("write lock %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrLockMismatch is wrapped by the error of (*Lock).Matches.
+var ErrLockMismatch = errors.New("the lock does not match the release")
+
+// LockMismatch is one difference between a lock and its release.
+type LockMismatch struct {
+	Image      string // image name; "" for the source registry
+	ReleaseRef string // the release's reference ("" when the release lacks the image)
+	LockRef    string // the lock's reference ("" when the lock lacks the image)
+	Source     string // the inventory's source registry (Image == "")
+	LockSource string // the lock's source registry (Image == "")
+}
+
+func (m LockMismatch) String() string {
+	switch {
+	case m.Image == "":
+		return fmt.Sprintf("the lock was resolved at %s, the inventory's source is %s", m.LockSource, m.Source)
+	case m.LockRef == "":
+		return fmt.Sprintf("image %s: the release has %s, the lock does not have it", m.Image, m.ReleaseRef)
+	case m.ReleaseRef == "":
+		return fmt.Sprintf("image %s: the lock has %s, the release does not have it", m.Image, m.LockRef)
+	}
+	return fmt.Sprintf("image %s: the release has %s, the lock has %s", m.Image, m.ReleaseRef, m.LockRef)
+}
+
+// LockMismatchError lists every difference between a lock and its release.
+type LockMismatchError struct {
+	Mismatches []LockMismatch
+}
+
+func (e *LockMismatchError) Error() string {
+	parts := make([]string, len(e.Mismatches))
+	for i, m := range e.Mismatches {
+		parts[i] = m.String()
+	}
+	return ErrLockMismatch.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap returns ErrLockMismatch.
+func (e *LockMismatchError) Unwrap() error { return ErrLockMismatch }
+
+// SourceChanged reports whether the lock was resolved at another source
+// registry (re-resolving it then needs --relock).
+func (e *LockMismatchError) SourceChanged() bool {
+	return slices.ContainsFunc(e.Mismatches, func(m LockMismatch) bool { return m.Image == "" })
+}
+
+// Matches reports whether l is the lock of rel resolved at source: the
+// same image names, each locked from the reference the release gives it,
+// and (when both are known) the same source registry. A lock that does not
+// match would deploy or pull images the release no longer names, so every
+// reader of a release and its lock checks this once. The error is a
+// *LockMismatchError naming every difference.
+func (l *Lock) Matches(rel *Release, source string) error {
+	var ms []LockMismatch
+	if l.Source != "" && source != "" && l.Source != source {
+		ms = append(ms, LockMismatch{Source: source, LockSource: l.Source})
+	}
+	for _, ri := range rel.Images {
+		li, ok := l.Image(ri.Name)
+		if !ok || li.Ref != ri.Ref {
+			ms = append(ms, LockMismatch{Image: ri.Name, ReleaseRef: ri.Ref, LockRef: li.Ref})
+		}
+	}
+	for _, li := range l.Images {
+		if rel.Image(li.Name) == nil {
+			ms = append(ms, LockMismatch{Image: li.Name, LockRef: li.Ref})
+		}
+	}
+	if len(ms) > 0 {
+		return &LockMismatchError{Mismatches: ms}
 	}
 	return nil
 }

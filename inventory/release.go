@@ -63,3 +63,8 @@ type LockImage struct {
 	// Platforms lists os/arch[/variant] kept when the image is an index.
 	Platforms []string `json:"platforms,omitempty"`
 }
+
+// CheckImageRef accepts an image reference with an explicit tag or digest,
+// as a release's images need (never an implicit :latest). Command lines
+// that name an image directly (rollout --service) check it the same way.
+func CheckImageRef(ref string) error { return checkImageRef(ref) }

@@ -342,7 +342,7 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 			interrupted = true
 		}
 		if sr.Outcome == OutcomeUpgraded {
-			sr.Command = fmt.Sprintf("%s finish --env %s --service %s", er.e.command, er.t.Name, sr.Service)
+			sr.Command = command(er.e.command, "finish", "--env "+er.t.Name+" --service "+sr.Service)
 		} else {
 			sr.Command = commandFor(er.e.command, er.t.Name, sr.Service, sr.State)
 		}

@@ -149,8 +149,8 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 			// image), or the release is older than what runs: going "back"
 			// would deploy the release, not undo it.
 			s.outcome = OutcomeUnchanged
-			s.errText = fmt.Sprintf("left at %s: its previous image is the release's own %s (rolled back already, or -f names an older release); to deploy it anyway: rollout rollback --env %s --service %s",
-				cur.Image, release, er.t.Name, s.target.Service)
+			s.errText = fmt.Sprintf("left at %s: its previous image is the release's own %s (rolled back already, or -f names an older release); to deploy it anyway: %s",
+				cur.Image, release, command(er.e.command, "rollback", "--env "+er.t.Name+" --service "+s.target.Service))
 		case cur.State == StateActive && cur.PreviousImage != "" && cur.PreviousImage != cur.Image:
 			s.outcome = "upgrade-back"
 			er.mu.Lock()

@@ -154,9 +154,11 @@ func WithEnvConcurrency(n int) Option {
 	}
 }
 
-// WithCommand sets how the commands the reports print to resolve a
-// service start, e.g. "rollout -c /etc/drover/hosts.yaml" so they work
-// from any directory. The default is "rollout".
+// WithCommand sets the tool and global flags of the commands the reports
+// print to resolve a service, e.g. "rollout -c /etc/drover/hosts.yaml" so
+// they work from any directory; they are printed subcommand first
+// ("rollout finish -c /etc/drover/hosts.yaml --env ..."). The default is
+// "rollout".
 func WithCommand(prefix string) Option {
 	return func(e *Engine) error {
 		if strings.TrimSpace(prefix) == "" {

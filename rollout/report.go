@@ -3,6 +3,7 @@ package rollout
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -164,19 +165,29 @@ func (r *Report) Commands() []string {
 	return out
 }
 
-// commandFor is the command (starting with cmd, e.g. "rollout") that
+// commandFor is the command (starting with prefix, see command) that
 // resolves a service left in state.
-func commandFor(cmd, env, service, state string) string {
+func commandFor(prefix, env, service, state string) string {
+	scope := "--env " + env + " --service " + service
 	switch state {
 	case StateActive, "":
 		return ""
 	case StateUpgraded:
-		return fmt.Sprintf("%s finish --env %s --service %s   # or: %s rollback --env %s --service %s", cmd, env, service, cmd, env, service)
+		return command(prefix, "finish", scope) + "   # or: " + command(prefix, "rollback", scope)
 	case StateUpgrading, StateCanceledUpgrade:
-		return fmt.Sprintf("%s rollback --env %s --service %s", cmd, env, service)
+		return command(prefix, "rollback", scope)
 	default:
-		return fmt.Sprintf("%s status --env %s   # %s is %s: wait for it to settle, then rollback or finish", cmd, env, service, state)
+		return fmt.Sprintf("%s   # %s is %s: wait for it to settle, then rollback or finish", command(prefix, "status", "--env "+env), service, state)
 	}
+}
+
+// command is a command line the reports print, in the form the tool
+// documents: the tool (prefix's first word), the subcommand, the global
+// flags prefix carries ("rollout -c FILE": WithCommand), then args:
+// "rollout finish -c FILE --env dev --service web/app".
+func command(prefix, sub, args string) string {
+	tool, globals, _ := strings.Cut(prefix, " ")
+	return strings.Join(slices.DeleteFunc([]string{tool, sub, globals, args}, func(s string) bool { return s == "" }), " ")
 }
 
 // String is a one-line summary.

@@ -69,8 +69,9 @@ func (er *envRun) resolvePending(ctx context.Context, s *svcRun) bool {
 		if prev == "" {
 			prev = "its previous image"
 		}
-		er.fail(s, fmt.Errorf("pre-flight: upgrade pending from an earlier run (state %s, image %s); keep it: `%s finish --env %s --service %s`, or go back to %s: `%s rollback --env %s --service %s`, or rerun with --on-pending finish|rollback",
-			cur.State, cur.Image, e.command, env, key, prev, e.command, env, key))
+		scope := "--env " + env + " --service " + key
+		er.fail(s, fmt.Errorf("pre-flight: upgrade pending from an earlier run (state %s, image %s); keep it: `%s`, or go back to %s: `%s`, or rerun with --on-pending finish|rollback",
+			cur.State, cur.Image, command(e.command, "finish", scope), prev, command(e.command, "rollback", scope)))
 		return false
 	}
 	if _, err := er.waitFor(ctx, s, "preflight", e.upgradeTimeout, isActive); err != nil {

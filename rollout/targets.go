@@ -40,6 +40,9 @@ func ParseOverride(s string) (Override, error) {
 	if !ok || !ok2 || stack == "" || name == "" || strings.Contains(name, "/") || ref == "" {
 		return Override{}, fmt.Errorf("--service %q: want stack/service=image", s)
 	}
+	if err := inventory.CheckImageRef(ref); err != nil {
+		return Override{}, fmt.Errorf("--service %q: %w", s, err)
+	}
 	return Override{Service: svc, Ref: ref}, nil
 }
 

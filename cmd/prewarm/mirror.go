@@ -26,9 +26,11 @@ type imageFlags struct {
 	relock, foreign, dry bool
 	jobs                 int
 	stall                time.Duration
+	fs                   *pflag.FlagSet
 }
 
 func (f *imageFlags) register(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.StringVarP(&f.release, "file", "f", "", "release file (images, services)")
 	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
 	fs.BoolVar(&f.relock, "relock", false, "accept tags that moved since the lock was written")
@@ -101,7 +103,10 @@ func (f *imageFlags) lockPath() string {
 
 // prepare loads the inventory and resolves the release (or reads the lock).
 func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (*inventory.Inventory, *inventory.Lock, []registry.Option, error) {
-	inv, err := inventory.LoadFile(env.ConfigPath())
+	if f.jobs < 1 {
+		return nil, nil, nil, cli.BadFlag(f.fs, "jobs", errors.New("want at least 1"))
+	}
+	inv, err := inventory.LoadAndValidate(env.ConfigPath(), inventory.CheckFiles(true))
 	if err != nil {
 		return nil, nil, nil, cli.Usage("%w", err)
 	}

@@ -38,6 +38,9 @@ func pruneCmd() *cli.Command {
 			fs.BoolVar(&includeRollback, "include-rollback-image", false, "also remove the images a Rancher rollback would restart")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			if keep < 0 {
+				return cli.BadFlag(f.fs, "keep", errors.New("want 0 or more"))
+			}
 			fl, err := f.load(ctx, env, args, false)
 			if err != nil {
 				return err

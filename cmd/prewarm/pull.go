@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,6 +84,7 @@ type fleetFlags struct {
 	stall              time.Duration
 	fallback           bool
 	noTargets          bool // the command picks its own host (seed --docker)
+	resolves           bool // the command resolves the release and rewrites the lock (run)
 	fs                 *pflag.FlagSet
 }
 
@@ -130,6 +132,9 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if f.fs.Lookup("stall-timeout") != nil && f.stall <= 0 {
 		return nil, cli.Usage("--stall-timeout %v: want more than 0", f.stall)
 	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	inv, err := inventory.LoadFile(env.ConfigPath())
 	if err != nil {
 		return nil, cli.Usage("%v", err)
@@ -145,7 +150,22 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if fl.lock, err = inventory.ReadLock(fl.lockAt); err != nil {
 		fl.lock = nil
 		if needLock || (explicit && !errors.Is(err, fs.ErrNotExist)) {
-			return nil, cli.Usage("%v (prewarm mirror -f release.yaml writes it)", err)
+			switch {
+			case !errors.Is(err, fs.ErrNotExist):
+				return nil, cli.Usage("%v", err)
+			case f.release == "":
+				return nil, cli.Usage("%v (give the release with -f; prewarm mirror -f writes its lock)", err)
+			}
+			return nil, cli.Usage("%v; write it with `%s`", err, cli.MirrorCommand(env, f.release, f.lock, false))
+		}
+	}
+	if fl.lock != nil && f.release != "" && !f.resolves {
+		rel, err := inventory.LoadRelease(f.release)
+		if err != nil {
+			return nil, cli.Usage("%v", err)
+		}
+		if err := cli.CheckLock(env, inv, rel, fl.lock, fl.lockAt, f.lock); err != nil {
+			return nil, err
 		}
 	}
 	if !f.noTargets {
@@ -156,13 +176,8 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	}
 	// The inventory's pull settings are per environment: the overall bound
 	// is their sum over the selected environments, the timeout their longest.
-	conc, timeout, envConc, envTimeout := f.concurrency, f.timeout, 0, time.Duration(0)
-	for _, e := range inv.Environments {
-		if len(f.envs) == 0 || slices.Contains(f.envs, e.Name) {
-			envConc += e.Pull.Concurrency
-			envTimeout = max(envTimeout, e.Pull.Timeout.Std())
-		}
-	}
+	conc, timeout := f.concurrency, f.timeout
+	envConc, envTimeout := pullSettings(inv, f.envs)
 	if !f.fs.Changed("concurrency") && envConc > 0 {
 		conc = envConc
 	}
@@ -184,6 +199,47 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		fl.opts = append(fl.opts, prewarm.WithFallbackSource(inv.Registries.Source.Address))
 	}
 	return fl, nil
+}
+
+// check refuses the flag values the options would, naming the flag.
+func (f *fleetFlags) check() error {
+	for _, c := range []struct {
+		flag string
+		bad  bool
+		want string
+	}{
+		{"concurrency", f.concurrency < 1, "want at least 1"},
+		{"timeout", f.timeout <= 0, "want more than 0"},
+		{"registry-limit", f.limit < 1, "want at least 1"},
+		{"retries", f.retries < 0, "want 0 or more"},
+	} {
+		if c.bad && f.fs.Lookup(c.flag) != nil {
+			return cli.BadFlag(f.fs, c.flag, errors.New(c.want))
+		}
+	}
+	return nil
+}
+
+// pullSettings is the inventory's pull bound over the environments envs
+// (nil: all): the sum of their pull.concurrency, saturating at the largest
+// int, and the longest of their pull.timeout.
+func pullSettings(inv *inventory.Inventory, envs []string) (conc int, timeout time.Duration) {
+	for _, e := range inv.Environments {
+		if len(envs) == 0 || slices.Contains(envs, e.Name) {
+			conc = addSat(conc, e.Pull.Concurrency)
+			timeout = max(timeout, e.Pull.Timeout.Std())
+		}
+	}
+	return conc, timeout
+}
+
+// addSat is a + b (both >= 0), saturating at the largest int: the
+// inventory's pull.concurrency values are summed over environments.
+func addSat(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // output writes v as JSON (--json) or as a table to stdout.

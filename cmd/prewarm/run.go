@@ -77,6 +77,7 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 	if f.release == "" {
 		return nil, cli.Usage("give the release file (-f release.yaml)")
 	}
+	f.resolves = true // a release that changed since the lock is what run is for
 	fl, err := f.load(ctx, env, args, false)
 	if err != nil {
 		return nil, err

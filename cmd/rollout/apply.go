@@ -21,6 +21,7 @@ type engineFlags struct {
 	envConcurrency                                         int
 	journal                                                string
 	resume                                                 bool
+	fs                                                     *pflag.FlagSet
 }
 
 // The engine flags each command takes: apply all of them; rollback those of
@@ -32,6 +33,7 @@ const (
 )
 
 func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
+	f.fs = fs
 	if cmd != forFinish {
 		fs.DurationVar(&f.gateTimeout, "gate-timeout", 10*time.Minute, "how long to wait for every host to hold the image (0: check once)")
 		fs.DurationVar(&f.gateInterval, "gate-interval", 10*time.Second, "pause between gate re-checks")
@@ -72,13 +74,25 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 			return nil, nil, err
 		}
 	}
-	opts := []rollout.Option{
-		rollout.WithLogger(env.Logger), rollout.WithProgress(prog.Event),
-		rollout.WithGateTimeout(f.gateTimeout), rollout.WithGateInterval(f.gateInterval),
-		rollout.WithOnPending(rollout.PendingPolicy(f.onPending)), rollout.WithUpgradeTimeout(f.upgradeTimeout),
-		rollout.WithSoak(f.soak), rollout.WithFinish(rollout.FinishMode(f.finish)),
-		rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt)), rollout.WithDrainTimeout(f.drain),
-		rollout.WithEnvConcurrency(f.envConcurrency), rollout.WithCommand(commandPrefix(env)),
+	// Each flag's option, checked alone so that a value it rejects is
+	// reported by its flag (--soak), not by its option (WithSoak).
+	flagged := []struct {
+		flag string
+		opt  rollout.Option
+	}{
+		{"gate-timeout", rollout.WithGateTimeout(f.gateTimeout)}, {"gate-interval", rollout.WithGateInterval(f.gateInterval)},
+		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)},
+		{"soak", rollout.WithSoak(f.soak)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
+		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
+		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
+	}
+	opts := []rollout.Option{rollout.WithLogger(env.Logger), rollout.WithProgress(prog.Event), rollout.WithCommand(commandPrefix(env))}
+	for _, fo := range flagged {
+		if _, err := rollout.New(w.conns.Connect, w.hosts, fo.opt); err != nil {
+			prog.Close()
+			return nil, nil, cli.BadFlag(f.fs, fo.flag, err)
+		}
+		opts = append(opts, fo.opt)
 	}
 	if f.prewarm {
 		opts = append(opts, rollout.WithPrewarm(w.hosts))

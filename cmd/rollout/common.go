@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,8 +67,13 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		if lockAt == "" {
 			lockAt = filepath.Join(filepath.Dir(f.release), "release.lock.json")
 		}
-		if lock, err = inventory.ReadLock(lockAt); err != nil {
-			return nil, cli.Usage("%v (prewarm mirror -f %s writes it)", err, f.release)
+		if lock, err = inventory.ReadLock(lockAt); errors.Is(err, fs.ErrNotExist) {
+			return nil, cli.Usage("%v; write it with `%s`", err, cli.MirrorCommand(env, f.release, f.lock, false))
+		} else if err != nil {
+			return nil, cli.Usage("%v", err)
+		}
+		if err := cli.CheckLock(env, inv, rel, lock, lockAt, f.lock); err != nil {
+			return nil, err
 		}
 	}
 	w := &world{inv: inv, conns: rollout.NewConnections(inv, env.Getenv),
@@ -174,14 +181,13 @@ func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string 
 		switch {
 		case len(hosts) == 0:
 		case pull != nil && pull.release != "" && len(pull.services) == 0:
-			lock := ""
+			cmd := "prewarm pull -c " + cli.Quote(env.ConfigPath()) + " -f " + cli.Quote(pull.release)
 			if pull.lock != "" {
-				lock = " --lock " + pull.lock
+				cmd += " --lock " + cli.Quote(pull.lock)
 			}
-			out = append(out, fmt.Sprintf("prewarm pull -c %s -f %s%s --hosts %s   # %s: or rerun with --prewarm",
-				env.ConfigPath(), pull.release, lock, strings.Join(hosts, ","), e.Env))
+			out = append(out, fmt.Sprintf("%s --hosts %s   # %s: or rerun with --prewarm", cmd, cli.Quote(strings.Join(hosts, ",")), e.Env))
 		default:
-			out = append(out, fmt.Sprintf("rerun with --prewarm   # %s: pulls the image onto %s", e.Env, strings.Join(hosts, ",")))
+			out = append(out, fmt.Sprintf("# %s: rerun with --prewarm, which pulls the image onto %s", e.Env, strings.Join(hosts, ",")))
 		}
 	}
 	return out
@@ -189,20 +195,10 @@ func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string 
 
 // commandPrefix starts the commands reports print: with -c, they carry it,
 // so that they work from any directory ($DROVER_INVENTORY is inherited).
+// The engine prints them subcommand first: "rollout finish -c FILE ...".
 func commandPrefix(env *cli.Env) string {
 	if env.ConfigFlag == "" {
 		return "rollout"
 	}
-	return "rollout -c " + shellQuote(env.ConfigFlag)
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	safe := func(r rune) bool {
-		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@", r)
-	}
-	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "rollout -c " + cli.Quote(env.ConfigFlag)
 }

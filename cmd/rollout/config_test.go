@@ -63,17 +63,3 @@ environments:
 		})
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"/etc/drover/hosts.yaml": "/etc/drover/hosts.yaml",
-		"my hosts.yaml":          "'my hosts.yaml'",
-		"it's.yaml":              `'it'\''s.yaml'`,
-		"":                       "''",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

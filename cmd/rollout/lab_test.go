@@ -99,7 +99,7 @@ func TestLabCommands(t *testing.T) {
 	}
 	code, stdout, _ = c.run(t, "status", "--env", "dev", "-f", c.rel)
 	// The command carries -c, so it works from any directory.
-	if code != cli.ExitOK || !strings.Contains(stdout, "TARGET") || !strings.Contains(stdout, "rollout -c "+c.inv+" finish --env dev --service web/svc01") {
+	if code != cli.ExitOK || !strings.Contains(stdout, "TARGET") || !strings.Contains(stdout, "rollout finish -c "+c.inv+" --env dev --service web/svc01") {
 		t.Errorf("status -f of an upgraded service: exit %d, want its target and the finish command with -c:\n%s", code, stdout)
 	}
 	code, stdout, stderr = c.run(t, "finish", "--env", "dev")

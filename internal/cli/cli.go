@@ -39,6 +39,21 @@ func Usage(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
+// BadFlag is the usage error (exit 2) for a flag whose value err rejects,
+// named as the operator typed it: "--soak -1s: -1s is below 0s". err's own
+// prefix (the option or field that refused, "WithSoak: ...") is dropped.
+func BadFlag(fs *pflag.FlagSet, name string, err error) error {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok {
+		msg = rest
+	}
+	value := ""
+	if f := fs.Lookup(name); f != nil {
+		value = " " + Quote(f.Value.String())
+	}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--%s%s: %s", name, value, msg)}
+}
+
 // Failed wraps err to exit 1 (nil stays nil).
 func Failed(err error) error {
 	if err == nil {
@@ -125,7 +140,48 @@ func Main(ctx context.Context, tool string, cmds []*Command, args []string, stdo
 	return code
 }
 
+// globalFlags registers the flags every command takes into env.
+func globalFlags(fs *pflag.FlagSet, env *Env) {
+	fs.StringVarP(&env.ConfigFlag, "config", "c", "", "inventory file (default $DROVER_INVENTORY, else ./hosts.yaml)")
+	fs.BoolVar(&env.JSON, "json", false, "write the result as JSON on stdout")
+	fs.StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&env.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// leadingGlobals parses the global flags given before the subcommand
+// ("rollout -c hosts.yaml finish ..."): it returns them as flag=value
+// pairs, to be set on the command's flags (where a later flag wins), and
+// the arguments from the subcommand on.
+func leadingGlobals(env *Env, args []string) (set [][2]string, rest []string, err error) {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help" {
+		return nil, args, nil
+	}
+	fs := pflag.NewFlagSet(env.Tool, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(false)
+	fs.BoolP("help", "h", false, "")
+	globalFlags(fs, &Env{})
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, Usage("%s: %v (global flags go before or after the command; see --help)", env.Tool, err)
+	}
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Name != "help" {
+			set = append(set, [2]string{f.Name, f.Value.String()})
+		}
+	})
+	rest = fs.Args()
+	if help, _ := fs.GetBool("help"); help {
+		rest = append([]string{"--help"}, rest...)
+	}
+	return set, rest, nil
+}
+
 func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) error {
+	globals, args, err := leadingGlobals(env, args)
+	if err != nil {
+		printCommands(env, cmds)
+		return err
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
 			args = []string{args[1], "--help"}
@@ -153,10 +209,12 @@ func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) err
 	if cmd.Flags != nil {
 		cmd.Flags(fs)
 	}
-	fs.StringVarP(&env.ConfigFlag, "config", "c", "", "inventory file (default $DROVER_INVENTORY, else ./hosts.yaml)")
-	fs.BoolVar(&env.JSON, "json", false, "write the result as JSON on stdout")
-	fs.StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
-	fs.StringVar(&env.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	globalFlags(fs, env)
+	for _, g := range globals {
+		if err := fs.Set(g[0], g[1]); err != nil {
+			return Usage("%s --%s: %v", env.Tool, g[0], err)
+		}
+	}
 	fs.Usage = func() {
 		// The synopsis, the one-line summary, then the prose.
 		synopsis, prose, _ := strings.Cut(cmd.Usage, "\n")
