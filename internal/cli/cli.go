@@ -189,9 +189,9 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(uniqueKeys{slog.NewTextHandler(w, opts)}), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(uniqueKeys{slog.NewJSONHandler(w, opts)}), nil
 	default:
 		return nil, Usage("--log-format %q: want text or json", format)
 	}
