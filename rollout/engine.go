@@ -68,7 +68,7 @@ type Event struct {
 	Time    time.Time `json:"time"`
 	Env     string    `json:"env"`
 	Service string    `json:"service,omitempty"`
-	Step    string    `json:"step"` // gate, preflight, upgrade, verify, finish, rollback, done, failed, skipped
+	Step    string    `json:"step"` // gate, preflight, upgrade, verify, finish, rollback, done, failed, skipped; ended (the environment's, State its EnvStatus)
 	State   string    `json:"state,omitempty"`
 	Health  string    `json:"health,omitempty"`
 	Batch   int       `json:"batch,omitempty"` // 0 when unknown
@@ -172,6 +172,8 @@ func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt Pen
 				}
 				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt}
 				envReps[i] = er.apply(ctx, rest)
+				// The environment's outcome, for notifications (Step "ended").
+				e.emit(Event{Env: t.Name, Step: "ended", State: string(envReps[i].Status), Message: envReps[i].Cause})
 				return nil
 			})
 		}

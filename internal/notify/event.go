@@ -2,6 +2,8 @@ package notify
 
 import (
 	"fmt"
+	"os"
+	"os/user"
 	"slices"
 	"strings"
 	"time"
@@ -119,4 +121,17 @@ func (e Event) Title() string {
 		return s
 	}
 	return what + ": " + string(e.Kind)
+}
+
+// Who is user@host for the process, as run-started reports it.
+func Who() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return name + "@" + host
 }
