@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,7 +174,8 @@ func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt Pen
 				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt}
 				envReps[i] = er.apply(ctx, rest)
 				// The environment's outcome, for notifications (Step "ended").
-				e.emit(Event{Env: t.Name, Step: "ended", State: string(envReps[i].Status), Message: envReps[i].Cause})
+				r := envReps[i]
+				e.emit(Event{Env: t.Name, Step: "ended", State: string(r.Status), Message: strings.TrimPrefix(r.Service+": "+r.Cause, ": ")})
 				return nil
 			})
 		}

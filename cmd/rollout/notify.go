@@ -115,7 +115,7 @@ func (r *runNotifier) finished(rep *rollout.Report, err error) error {
 	if !r.live {
 		for _, e := range rep.Envs {
 			if e.Status != rollout.EnvNotStarted {
-				r.n.Send(r.envEvent(e.Env, e.Status, e.Cause))
+				r.n.Send(r.envEvent(e.Env, e.Status, strings.TrimPrefix(e.Service+": "+e.Cause, ": ")))
 			}
 		}
 	}
