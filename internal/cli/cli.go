@@ -126,6 +126,10 @@ func Main(ctx context.Context, tool string, cmds []*Command, args []string, stdo
 }
 
 func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) error {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(env.Stdout, Version(env.Tool))
+		return nil
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
 			args = []string{args[1], "--help"}
@@ -204,7 +208,7 @@ func printCommands(env *Env, cmds []*Command) {
 	for _, c := range sorted {
 		fmt.Fprintf(env.Stderr, "  %-10s %s\n", c.Name, c.Summary)
 	}
-	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
+	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags, '%[1]s --version' for the build.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
 }
 
 func isTerminal(f *os.File) bool {
