@@ -192,7 +192,9 @@ func TestCloudInitOrder(t *testing.T) {
 	t.Parallel()
 	cmds := cloudInit(t)
 	seed := slices.IndexFunc(cmds, func(c []string) bool { return len(prewarmCommands(strings.Join(c, " "))) > 0 })
-	agent := slices.IndexFunc(cmds, func(c []string) bool { return slices.ContainsFunc(c, func(w string) bool { return strings.HasPrefix(w, "rancher/agent") }) })
+	agent := slices.IndexFunc(cmds, func(c []string) bool {
+		return slices.ContainsFunc(c, func(w string) bool { return strings.HasPrefix(w, "rancher/agent") })
+	})
 	if seed < 0 || agent < 0 || seed > agent {
 		t.Errorf("runcmd must seed (at %d) before it starts the Rancher agent (at %d): %v", seed, agent, cmds)
 	}
