@@ -13,6 +13,8 @@ type Inventory struct {
 	Registries   Registries    `yaml:"registries" json:"registries"`
 	Rancher      Rancher       `yaml:"rancher" json:"rancher"`
 	Environments []Environment `yaml:"environments" json:"environments"`
+	// Notifications are the webhooks told about runs (notifications.go).
+	Notifications []Notification `yaml:"notifications,omitempty" json:"notifications,omitempty"`
 
 	// File is the path the inventory was read from ("" for a reader).
 	File string `yaml:"-" json:"file,omitempty"`

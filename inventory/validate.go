@@ -137,6 +137,7 @@ func (v *validator) run() {
 		}
 		v.environment(el, e)
 	}
+	v.notifications()
 	v.requireCredentials()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ type Event struct {
 	Time    time.Time `json:"time"`
 	Env     string    `json:"env"`
 	Service string    `json:"service,omitempty"`
-	Step    string    `json:"step"` // gate, preflight, upgrade, verify, finish, rollback, done, failed, skipped
+	Step    string    `json:"step"` // gate, preflight, upgrade, verify, finish, rollback, done, failed, skipped; ended (the environment's, State its EnvStatus)
 	State   string    `json:"state,omitempty"`
 	Health  string    `json:"health,omitempty"`
 	Batch   int       `json:"batch,omitempty"` // 0 when unknown
@@ -172,6 +173,9 @@ func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt Pen
 				}
 				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt}
 				envReps[i] = er.apply(ctx, rest)
+				// The environment's outcome, for notifications (Step "ended").
+				r := envReps[i]
+				e.emit(Event{Env: t.Name, Step: "ended", State: string(r.Status), Message: strings.TrimPrefix(r.Service+": "+r.Cause, ": ")})
 				return nil
 			})
 		}

@@ -19,6 +19,7 @@ func runCmd() *cli.Command {
 	var f fleetFlags
 	var reportFile, metricsFile string
 	var relock bool
+	var nf cli.NotifyFlags
 	return &cli.Command{
 		Name:    "run",
 		Summary: "mirror the release to the regions, then pull it onto every host (the nightly job)",
@@ -35,10 +36,12 @@ func runCmd() *cli.Command {
 			fs.StringVar(&reportFile, "report", "", "write the JSON report to FILE")
 			fs.StringVar(&metricsFile, "metrics-file", "", "write Prometheus text-format metrics to FILE")
 			fs.BoolVar(&relock, "relock", false, "accept tags that moved since the lock was written")
+			nf.Register(fs)
 		},
-		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
 			started := time.Now()
 			rr, err := nightly(ctx, env, &f, args, relock)
+			defer func() { notifyRun(env, &nf, f.release, started, rr, err) }()
 			if rr == nil {
 				// Stopped before mirroring or pulling: the report and the
 				// metrics say so, rather than keep the last good run's.

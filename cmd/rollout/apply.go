@@ -22,6 +22,8 @@ type engineFlags struct {
 	journal                                                string
 	resume                                                 bool
 	fs                                                     *pflag.FlagSet
+	// onEvent, when set, gets every engine event after the display.
+	onEvent func(rollout.Event)
 }
 
 // The engine flags each command takes: apply all of them; rollback those of
@@ -86,7 +88,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
 		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
 	}
-	opts := []rollout.Option{rollout.WithLogger(env.Logger), rollout.WithProgress(prog.Event), rollout.WithCommand(commandPrefix(env))}
+	opts := []rollout.Option{rollout.WithLogger(env.Logger), rollout.WithProgress(tee(prog.Event, f.onEvent)), rollout.WithCommand(commandPrefix(env))}
 	for _, fo := range flagged {
 		if _, err := rollout.New(w.conns.Connect, w.hosts, fo.opt); err != nil {
 			prog.Close()
@@ -155,6 +157,7 @@ func secondSignal(env *cli.Env) (abort chan struct{}, stop func()) {
 func applyCmd() *cli.Command {
 	var sf scopeFlags
 	var ef engineFlags
+	var nf cli.NotifyFlags
 	return &cli.Command{
 		Name:    "apply",
 		Summary: "roll the release out: waves in order, each environment gated, upgraded, verified and finished",
@@ -164,19 +167,25 @@ func applyCmd() *cli.Command {
 			"(healthy for --soak), finish. A failure rolls that environment back and stops later\n" +
 			"waves. Ctrl-C once: start nothing new, bring in-flight services to rest; twice: abort.\n" +
 			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human).",
-		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs, forApply) },
+		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs, forApply); nf.Register(fs) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			w, err := sf.load(env, args, true)
 			if err != nil {
 				return err
 			}
-			e, done, err := ef.engine(env, w)
+			rn, err := newRunNotifier(env, &nf, w, "apply", &sf)
 			if err != nil {
 				return err
 			}
+			ef.onEvent = rn.Event
+			e, done, err := ef.engine(env, w)
+			if err != nil {
+				return rn.finished(nil, err)
+			}
+			rn.started(w.targets)
 			rep, err := e.Apply(ctx, w.targets)
 			done()
-			return finish(env, rep, err, &sf)
+			return rn.finished(rep, finish(env, rep, err, &sf))
 		},
 	}
 }

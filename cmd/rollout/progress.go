@@ -43,7 +43,7 @@ func (p *progress) Event(ev rollout.Event) {
 			attrs = append(attrs, "batch", fmt.Sprintf("%d/%d", ev.Batch, ev.Batches))
 		}
 		if ev.Message != "" {
-			attrs = append(attrs, "msg", ev.Message)
+			attrs = append(attrs, "note", ev.Message)
 		}
 		p.log.Info("rollout", attrs...)
 		return

@@ -11,6 +11,7 @@ import (
 func rollbackCmd() *cli.Command {
 	var sf scopeFlags
 	var ef engineFlags
+	var nf cli.NotifyFlags
 	return &cli.Command{
 		Name:    "rollback",
 		Summary: "put services back: Rancher rollback of a pending upgrade, or upgrade back to the previous image",
@@ -26,6 +27,7 @@ func rollbackCmd() *cli.Command {
 		Flags: func(fs *pflag.FlagSet) {
 			sf.register(fs, false)
 			ef.register(fs, forRollback)
+			nf.Register(fs)
 			fs.Lookup("env").Usage = "environments (required)"
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
@@ -36,13 +38,19 @@ func rollbackCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			e, done, err := ef.engine(env, w)
+			rn, err := newRunNotifier(env, &nf, w, "rollback", &sf)
 			if err != nil {
 				return err
 			}
+			ef.onEvent = rn.Event
+			e, done, err := ef.engine(env, w)
+			if err != nil {
+				return rn.finished(nil, err)
+			}
+			rn.started(w.targets)
 			rep, err := e.Rollback(ctx, w.targets)
 			done()
-			return finish(env, rep, err, nil)
+			return rn.finished(rep, finish(env, rep, err, nil))
 		},
 	}
 }

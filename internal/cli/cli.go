@@ -177,6 +177,10 @@ func leadingGlobals(env *Env, args []string) (set [][2]string, rest []string, er
 }
 
 func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) error {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(env.Stdout, Version(env.Tool))
+		return nil
+	}
 	globals, args, err := leadingGlobals(env, args)
 	if err != nil {
 		printCommands(env, cmds)
@@ -247,9 +251,9 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(uniqueKeys{slog.NewTextHandler(w, opts)}), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(uniqueKeys{slog.NewJSONHandler(w, opts)}), nil
 	default:
 		return nil, Usage("--log-format %q: want text or json", format)
 	}
@@ -262,7 +266,7 @@ func printCommands(env *Env, cmds []*Command) {
 	for _, c := range sorted {
 		fmt.Fprintf(env.Stderr, "  %-10s %s\n", c.Name, c.Summary)
 	}
-	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
+	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags, '%[1]s --version' for the build.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
 }
 
 func isTerminal(f *os.File) bool {

@@ -1,0 +1,5 @@
+// Package examples holds the scheduling files the README points at: a
+// cron.d file, systemd units (the nightly prewarm and its timer, the
+// host-recycle seed) and a cloud-init snippet. Its test checks each one
+// parses and that every prewarm command line in them runs against the lab.
+package examples

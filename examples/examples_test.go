@@ -1,0 +1,278 @@
+package examples
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drover-dev/drover/internal/lab"
+	"github.com/drover-dev/drover/internal/lab/labtest"
+)
+
+// cronJob is one line of a cron.d file.
+type cronJob struct {
+	line    int
+	fields  [5]string
+	user    string
+	command string
+}
+
+var cronField = regexp.MustCompile(`^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$`)
+
+// parseCron reads a cron.d file as cron does: comments, NAME=value lines,
+// and jobs of five time fields, a user and the rest of the line as the
+// command. A trailing backslash, a % (cron turns it into a newline) or a
+// bad field is an error.
+func parseCron(b []byte) ([]cronJob, error) {
+	var jobs []cronJob
+	var errs []error
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasSuffix(line, `\`) {
+			errs = append(errs, fmt.Errorf("line %d: ends with a backslash: cron has no line continuation", n))
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) > 0 && regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`).MatchString(f[0]) {
+			continue // an environment setting
+		}
+		if len(f) < 7 {
+			errs = append(errs, fmt.Errorf("line %d: want 5 time fields, a user and a command, got %d fields", n, len(f)))
+			continue
+		}
+		j := cronJob{line: n, user: f[5]}
+		for i := range 5 {
+			if !cronField.MatchString(f[i]) {
+				errs = append(errs, fmt.Errorf("line %d: time field %d %q", n, i+1, f[i]))
+			}
+			j.fields[i] = f[i]
+		}
+		j.command = strings.Join(f[6:], " ")
+		if strings.Contains(j.command, "%") {
+			errs = append(errs, fmt.Errorf("line %d: unescaped %% (cron makes it a newline)", n))
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, errors.Join(errs...)
+}
+
+func TestParseCronRejects(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"continuation": "0 1 * * * drover prewarm run \\\n  -f release.yaml\n",
+		"no user":      "0 1 * * * prewarm\n",
+		"bad field":    "0 25h * * * drover prewarm run\n",
+		"percent":      "0 1 * * * drover date +%F\n",
+	} {
+		if _, err := parseCron([]byte(in)); err == nil {
+			t.Errorf("%s: parseCron accepted %q", name, in)
+		}
+	}
+}
+
+// prewarmCommands returns every prewarm command line (its arguments after
+// the binary) in s: the words after "prewarm" or ".../prewarm" up to the
+// end of the shell command.
+func prewarmCommands(s string) [][]string {
+	var out [][]string
+	for _, part := range regexp.MustCompile(`&&|;|\|\|`).Split(s, -1) {
+		f := strings.Fields(part)
+		if i := slices.IndexFunc(f, func(w string) bool { return w == "prewarm" || strings.HasSuffix(w, "/prewarm") }); i >= 0 {
+			out = append(out, f[i+1:])
+		}
+	}
+	return out
+}
+
+func TestCron(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("cron.d/drover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := parseCron(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].user != "drover" || len(prewarmCommands(jobs[0].command)) != 1 {
+		t.Errorf("jobs: %+v", jobs)
+	}
+	// The README shows the nightly line as it is here.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.Split(string(b), "\n")[jobs[0].line-1]; !strings.Contains(string(readme), "\n"+line+"\n") {
+		t.Errorf("README.md lacks the nightly line of cron.d/drover:\n%s", line)
+	}
+}
+
+func TestSystemdVerify(t *testing.T) {
+	t.Parallel()
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed (apt-get install systemd): units not verified")
+	}
+	// verify wants ExecStart's binary to exist: point it at a real one.
+	dir := t.TempDir()
+	units, _ := filepath.Glob("systemd/*")
+	for _, u := range units {
+		b, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ReplaceAll(b, []byte("/usr/local/bin/prewarm"), []byte("/bin/true"))
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(u)), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"verify"}
+	for _, u := range units {
+		args = append(args, filepath.Join(dir, filepath.Base(u)))
+	}
+	out, err := exec.CommandContext(t.Context(), sa, args...).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// unitExecStarts returns the ExecStart= values of a unit file.
+func unitExecStarts(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "ExecStart="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// cloudInit reads the snippet: a #cloud-config document with runcmd, each
+// command a list of words.
+func cloudInit(t *testing.T) [][]string {
+	t.Helper()
+	b, err := os.ReadFile("cloud-init/drover-seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("#cloud-config\n")) {
+		t.Fatal("cloud-init user-data must start with #cloud-config")
+	}
+	var doc struct {
+		Runcmd [][]string `yaml:"runcmd"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("cloud-init: %v", err)
+	}
+	return doc.Runcmd
+}
+
+func TestCloudInitOrder(t *testing.T) {
+	t.Parallel()
+	cmds := cloudInit(t)
+	seed := slices.IndexFunc(cmds, func(c []string) bool { return len(prewarmCommands(strings.Join(c, " "))) > 0 })
+	agent := slices.IndexFunc(cmds, func(c []string) bool {
+		return slices.ContainsFunc(c, func(w string) bool { return strings.HasPrefix(w, "rancher/agent") })
+	})
+	if seed < 0 || agent < 0 || seed > agent {
+		t.Errorf("runcmd must seed (at %d) before it starts the Rancher agent (at %d): %v", seed, agent, cmds)
+	}
+}
+
+// TestCommandsRunOnLab runs every prewarm command line of the examples,
+// built as the binary, against a lab: paths and names become the lab's,
+// every flag stays as written, and each must exit 0.
+func TestCommandsRunOnLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds prewarm and starts a lab")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "prewarm")
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/prewarm").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	l := labtest.New(t, lab.Config{Regions: 1, Envs: 1, HostsPerEnv: 2, Services: 1,
+		Images: []string{"app:1.0"}, ImageSize: 32 << 10, Layers: 2})
+	dir := t.TempDir()
+	inv, rel := filepath.Join(dir, "hosts.yaml"), filepath.Join(dir, "release.yaml")
+	if err := l.WriteInventory(inv); err != nil {
+		t.Fatal(err)
+	}
+	li := l.Inventory()
+	if err := os.WriteFile(rel, fmt.Appendf(nil, "version: 1\nimages:\n  - name: app\n    ref: %s/app:1.0\n", li.Registries.Source.Address), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The values operators write, and the lab's for them.
+	labValues := map[string]string{
+		"-c": inv, "-f": rel, "--env": li.Environments[0].Name, "--docker": li.Environments[0].Hosts[0].Docker,
+		"--report": filepath.Join(dir, "report.json"), "--metrics-file": filepath.Join(dir, "drover.prom"),
+	}
+	type cmdLine struct {
+		from string
+		args []string
+	}
+	var lines []cmdLine
+	b, err := os.ReadFile("cron.d/drover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := parseCron(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		for _, a := range prewarmCommands(j.command) {
+			lines = append(lines, cmdLine{fmt.Sprintf("cron.d/drover:%d", j.line), a})
+		}
+	}
+	for _, u := range []string{"systemd/drover-prewarm.service", "systemd/drover-seed.service"} {
+		for _, x := range unitExecStarts(t, u) {
+			for _, a := range prewarmCommands(strings.ReplaceAll(x, "${DROVER_ENV}", "dmz-eu")) {
+				lines = append(lines, cmdLine{u, a})
+			}
+		}
+	}
+	for _, c := range cloudInit(t) {
+		for _, a := range prewarmCommands(strings.Join(c, " ")) {
+			lines = append(lines, cmdLine{"cloud-init/drover-seed.yaml", a})
+		}
+	}
+	if len(lines) != 5 {
+		t.Fatalf("found %d prewarm command lines, want 5 (2 cron, 2 systemd, 1 cloud-init): %v", len(lines), lines)
+	}
+	for _, c := range lines {
+		args := slices.Clone(c.args)
+		for i := 1; i < len(args); i++ {
+			if v, ok := labValues[args[i-1]]; ok {
+				args[i] = v
+			}
+		}
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.Env = append(os.Environ(), l.Environ()...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: prewarm %s: %v\n%s", c.from, strings.Join(c.args, " "), err, out)
+		}
+	}
+}
