@@ -95,14 +95,26 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	}
 	interrupted := func() bool { return ctx.Err() != nil && er.onInterrupt == PendingRollback }
 	if !s.started {
-		s.started = true // from here on a failure must roll it back
 		er.record(s, "upgrade", nil)
 		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
 		u := Upgrade{Strategy: er.t.Strategy, Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
 		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
-		if err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
-			return x.Image == s.target.Image.Ref && (x.State == StateUpgrading || x.State == StateUpgraded)
-		}); err != nil {
+		err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
+			return er.ours(s, x) && (x.State == StateUpgrading || x.State == StateUpgraded)
+		})
+		switch {
+		case err == nil:
+			s.started = true // accepted: from here on a failure must roll it back
+		case errors.Is(err, ErrRejected):
+			// Refused (422: another upgrade in progress, or a state that
+			// allows none): the service is not ours, and stays untouched.
+			er.fail(s, fmt.Errorf("%w; %s; left untouched", err, holder(s.last())))
+			return false
+		default:
+			// Not refused, not confirmed (5xx, interrupted mid-call): it may
+			// have taken effect. rollback re-reads and touches it only if
+			// it runs this run's launch config.
+			s.started = true
 			if !interrupted() {
 				er.fail(s, err)
 			}
@@ -185,11 +197,20 @@ func (er *envRun) rollback(ctx context.Context, s *svcRun) bool {
 		_, _ = er.waitFor(ctx, s, "rollback", e.upgradeTimeout, func(x Service) bool { return !x.Busy() })
 	}
 	cur := s.last()
-	if cur.State == StateActive && cur.Image != s.target.Image.Ref {
+	if cur.State == StateActive && !er.ours(s, cur) {
 		if s.outcome == "" {
 			s.outcome = OutcomeUnchanged // the upgrade never took effect
 		}
 		return true
+	}
+	if !er.ours(s, cur) {
+		// Another upgrade holds it (its launch config is not this run's):
+		// rolling back would undo someone else's work.
+		why := fmt.Sprintf("not rolled back: %s, not this run's %s", holder(cur), s.target.Image.Ref)
+		s.errText = joinText(s.errText, why)
+		er.record(s, "not-ours", errors.New(why))
+		e.emit(Event{Env: env, Service: key, Step: "rollback", State: cur.State, Message: why})
+		return false
 	}
 	er.record(s, "rollback", nil)
 	e.emit(Event{Env: env, Service: key, Step: "rollback", State: cur.State})
@@ -246,6 +267,35 @@ func (er *envRun) finishOne(ctx context.Context, s *svcRun) bool {
 	return true
 }
 
+// ours reports whether x runs the launch config this run's upgrade of s
+// set: its image (and named sidekicks' images) are the target's. Only then
+// may a failure roll it back.
+func (er *envRun) ours(s *svcRun, x Service) bool {
+	return x.Image == s.target.Image.Ref && sidekicksAt(x, s.target)
+}
+
+// holder says who holds a service an upgrade was refused on, from its
+// last observed state.
+func holder(x Service) string {
+	what := fmt.Sprintf("service is %s at %s", x.State, x.Image)
+	switch {
+	case x.State == StateUpgrading || x.State == StateUpgraded:
+		what += " (another upgrade is in progress"
+		if x.PreviousImage != "" {
+			what += ", from " + x.PreviousImage
+		}
+		what += ")"
+	case x.State == StateCanceledUpgrade:
+		what += " (another upgrade was canceled and waits for rollback or continue)"
+	case x.Busy():
+		what += " (another action is in progress)"
+	}
+	if x.Transitioning == "error" && x.TransitioningMessage != "" {
+		what += "; Rancher: " + x.TransitioningMessage
+	}
+	return what
+}
+
 func isActive(x Service) bool { return x.State == StateActive && !x.Busy() }
 
 func finishedOrFinishing(image string) func(Service) bool {
@@ -269,7 +319,11 @@ func joinText(a, b string) string {
 
 // act performs a write action. After an error it re-reads the service: if
 // the action took effect anyway it is done; a rejection (4xx) is never
-// retried; anything else is retried a few times with backoff.
+// retried; anything else is retried a few times with backoff. A rejection
+// of the first attempt means nothing of ours took effect, whatever the
+// service looks like (another operator's action may look like ours); only
+// after an unconfirmed earlier attempt can a refused retry have been
+// preceded by our own effect.
 func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(context.Context, string) (Service, error), tookEffect func(Service) bool) error {
 	id := s.last().ID
 	if err := context.Cause(ctx); err != nil {
@@ -283,7 +337,7 @@ func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(con
 		}
 		if cur, rerr := er.r.Service(ctx, id); rerr == nil {
 			er.observe(s, cur, name)
-			if tookEffect(cur) {
+			if tookEffect(cur) && (attempt > 1 || !errors.Is(err, ErrRejected)) {
 				return nil
 			}
 		}
