@@ -87,7 +87,9 @@ func durationOpt(name string, min time.Duration, set func(*Engine, time.Duration
 
 var (
 	// WithGateTimeout bounds how long the gate waits for images on hosts
-	// (0 = check once). The default is 10m.
+	// (0 = check once). It bounds every presence check inside the gate too
+	// (a hung host counts as missing when it is up), each check getting at
+	// least 5s, and, when set, every pull of WithPrewarm. The default is 10m.
 	WithGateTimeout = durationOpt("WithGateTimeout", 0, func(e *Engine, d time.Duration) { e.gateTimeout = d })
 	// WithGateInterval is the pause between gate re-checks. The default is 10s.
 	WithGateInterval = durationOpt("WithGateInterval", time.Millisecond, func(e *Engine, d time.Duration) { e.gateInterval = d })
