@@ -128,6 +128,7 @@ type fakeEnv struct {
 	failAfterApply int   // Upgrade calls answering 503 after taking effect
 	rollbackErr    error // every Rollback call fails with it
 	rejectUpgrade  bool  // Upgrade answers 422 ActionNotAvailable
+	failReads      int   // Service calls answering 503
 	reads          int
 }
 
@@ -177,6 +178,10 @@ func (e *fakeEnv) Service(_ context.Context, id string) (Service, error) {
 	e.w.mu.Lock()
 	defer e.w.mu.Unlock()
 	e.reads++
+	if e.failReads > 0 {
+		e.failReads--
+		return Service{}, errUnavailable
+	}
 	s, ok := e.svcs[id]
 	if !ok {
 		return Service{}, ErrNotFound

@@ -96,8 +96,10 @@ var (
 	// WithUpgradeTimeout bounds one service's upgrade until it is upgraded and
 	// healthy; a service still upgrading then is a failure. The default is 15m.
 	WithUpgradeTimeout = durationOpt("WithUpgradeTimeout", time.Millisecond, func(e *Engine, d time.Duration) { e.upgradeTimeout = d })
-	// WithSoak is how long an upgraded service must stay healthy before it is
-	// finished (0 = healthy once). The default is 30s.
+	// WithSoak is how long an upgraded service must be seen healthy before
+	// it is finished (0 = healthy once). Only time between two healthy
+	// reads counts: while health cannot be read the soak runs on, up to
+	// twice its length, and then fails. The default is 30s.
 	WithSoak = durationOpt("WithSoak", 0, func(e *Engine, d time.Duration) { e.soak = d })
 	// WithHealthInterval is the pause between health reads during the soak.
 	// The default is 2s.

@@ -151,7 +151,12 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 }
 
 // verify waits for healthy (within budget) and then needs it to stay
-// healthy for the soak time.
+// healthy for the soak time. The soak counts only time observed healthy:
+// from one healthy read to the next. A read that fails (Rancher answering
+// 503, say) breaks the count, and the time until the next healthy read does
+// not count; the soak then runs on, up to twice its length, and fails if it
+// has not seen enough health by then. Any read that is not healthy fails it
+// at once.
 func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) error {
 	e := er.e
 	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: s.last().State, Health: s.last().HealthState, Message: fmt.Sprintf("soak %v", e.soak)})
@@ -166,20 +171,51 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 	if x.State != StateUpgraded {
 		return fmt.Errorf("verify: state changed to %s", x.State)
 	}
-	end := time.Now().Add(e.soak)
-	for time.Now().Before(end) {
-		if err := sleep(ctx, min(e.healthInterval, time.Until(end))); err != nil {
+	if e.soak <= 0 {
+		return nil
+	}
+	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: x.State, Health: x.HealthState, Message: fmt.Sprintf("healthy; soaking for %v", e.soak)})
+	start := time.Now()
+	deadline := start.Add(2 * e.soak)
+	var seen time.Duration // observed healthy
+	last := start          // the last healthy read; zero after a failed one
+	failed := 0
+	var lastErr error
+	for seen < e.soak {
+		if !time.Now().Before(deadline) {
+			msg := fmt.Sprintf("verify: healthy for only %v of the %v soak by its deadline (%v)", seen.Round(time.Millisecond), e.soak, 2*e.soak)
+			if lastErr != nil {
+				msg += fmt.Sprintf(": health could not be read (%d read(s) failed, the last: %v)", failed, lastErr)
+			}
+			return errors.New(msg)
+		}
+		next := time.Now().Add(e.healthInterval)
+		if !last.IsZero() {
+			if due := last.Add(e.soak - seen); due.Before(next) {
+				next = due
+			}
+		}
+		if deadline.Before(next) {
+			next = deadline
+		}
+		if err := sleep(ctx, time.Until(next)); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
 		x, err := er.r.Service(ctx, s.last().ID)
 		if err != nil {
-			e.log.Warn("health read failed during soak", "env", er.t.Name, "service", s.target.Service, "err", err)
+			e.log.Warn("health read failed during soak; that time does not count", "env", er.t.Name, "service", s.target.Service, "err", err)
+			failed, lastErr, last = failed+1, err, time.Time{}
 			continue
 		}
 		er.observe(s, x, "verify")
 		if x.HealthState != HealthHealthy || x.State != StateUpgraded {
 			return fmt.Errorf("verify: health %s (state %s) during the %v soak", x.HealthState, x.State, e.soak)
 		}
+		now := time.Now()
+		if !last.IsZero() {
+			seen += now.Sub(last)
+		}
+		last = now
 	}
 	return nil
 }
