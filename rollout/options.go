@@ -101,6 +101,15 @@ var (
 	// reads counts: while health cannot be read the soak runs on, up to
 	// twice its length, and then fails. The default is 30s.
 	WithSoak = durationOpt("WithSoak", 0, func(e *Engine, d time.Duration) { e.soak = d })
+	// WithErrorGrace is how long an upgrade may keep reporting
+	// transitioning: error before it fails, counted from its first error
+	// (0 = fail at the first). Cattle keeps retrying a failed pull or
+	// allocation and the error clears once a retry succeeds: a registry
+	// briefly away, a multi-GB image whose pull timed out once, a port
+	// freed a moment later. An error once the state has left the upgrade
+	// fails at once. The default is 5m: several of Cattle's retries, well
+	// inside the 15m upgrade timeout, which still bounds the whole upgrade.
+	WithErrorGrace = durationOpt("WithErrorGrace", 0, func(e *Engine, d time.Duration) { e.errorGrace = d })
 	// WithHealthInterval is the pause between health reads during the soak.
 	// The default is 2s.
 	WithHealthInterval = durationOpt("WithHealthInterval", time.Millisecond, func(e *Engine, d time.Duration) { e.healthInterval = d })

@@ -122,19 +122,14 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 		}
 	}
 	deadline := time.Now().Add(e.upgradeTimeout)
-	x, err := er.waitFor(wctx, s, "upgrade", e.upgradeTimeout, func(x Service) bool {
-		return !x.Busy() || x.Transitioning == "error"
-	})
+	x, err := er.waitUpgraded(wctx, s, deadline)
 	switch {
 	case err != nil && interrupted():
 		return false
-	case errors.Is(err, context.DeadlineExceeded):
-		er.fail(s, errors.New(upgradeTimeoutCause(x, e.upgradeTimeout, er.t.Strategy.StartFirst)))
-		return false
 	case err != nil:
-		er.fail(s, fmt.Errorf("upgrade: %s: %w", x.State, err))
+		er.fail(s, err)
 		return false
-	case x.Transitioning == "error" || x.State != StateUpgraded:
+	case x.State != StateUpgraded:
 		er.fail(s, fmt.Errorf("upgrade: ended in state %s: %s", x.State, x.TransitioningMessage))
 		return false
 	}
@@ -148,6 +143,83 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	s.verified = true
 	er.record(s, "verified", nil)
 	return true
+}
+
+// waitUpgraded waits until the upgrade rests (upgraded, or another state if
+// it left the upgrade) by deadline. transitioning: error is not final in
+// Cattle (it retries pulls and allocation and the error clears), so it is
+// tolerated for the error grace, counted from the first error this upgrade
+// shows: an error seen past it, or still there when it ends, fails the
+// upgrade, as does an error once the state has left the upgrade. The
+// failure reports Rancher's last transitioningMessage.
+func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Time) (Service, error) {
+	e, env, key := er.e, er.t.Name, s.target.Service
+	errGraceEnded := errors.New("error grace ended")
+	gctx, endGrace := context.WithCancelCause(ctx)
+	defer endGrace(nil)
+	var errSince time.Time // the first error seen; zero before
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	lastErr := ""
+	inUpgrade := func(x Service) bool { return x.State == StateUpgrading || x.State == StateUpgraded }
+	done := func(x Service) bool {
+		if x.Transitioning != "error" {
+			return !x.Busy()
+		}
+		lastErr = x.TransitioningMessage
+		if errSince.IsZero() {
+			errSince = time.Now()
+			if e.errorGrace == 0 {
+				return true
+			}
+			timer = time.AfterFunc(e.errorGrace, func() { endGrace(errGraceEnded) })
+			e.emit(Event{Env: env, Service: key, Step: "upgrade", State: x.State, Health: x.HealthState,
+				Message: fmt.Sprintf("Rancher reports an error (%s); it retries: tolerated for %v", lastErr, e.errorGrace)})
+		}
+		return !time.Now().Before(errSince.Add(e.errorGrace)) || !inUpgrade(x)
+	}
+	for {
+		wctx := gctx
+		if gctx.Err() != nil {
+			wctx = ctx // the grace is over: wait on (an error now fails at once)
+		}
+		x, err := er.waitFor(wctx, s, "upgrade", max(time.Until(deadline), time.Millisecond), done)
+		switch {
+		case err != nil && errors.Is(err, errGraceEnded):
+			// Is the error still there as the grace ends?
+			if cur, rerr := er.r.Service(ctx, s.last().ID); rerr == nil {
+				er.observe(s, cur, "upgrade")
+				x = cur
+			}
+			if x.Transitioning == "error" {
+				lastErr = x.TransitioningMessage
+				return x, fmt.Errorf("upgrade: Rancher reports transitioning: error for longer than the %v error grace (state %s; last: %s)",
+					e.errorGrace, x.State, lastErr)
+			}
+			if !x.Busy() {
+				return x, nil
+			}
+		case errors.Is(err, context.DeadlineExceeded):
+			msg := upgradeTimeoutCause(x, e.upgradeTimeout, er.t.Strategy.StartFirst)
+			if lastErr != "" && x.Transitioning != "error" {
+				msg += " (last Rancher error: " + lastErr + ")"
+			}
+			return x, errors.New(msg)
+		case err != nil:
+			return x, fmt.Errorf("upgrade: %s: %w", x.State, err)
+		case x.Transitioning != "error":
+			return x, nil
+		case !inUpgrade(x):
+			return x, fmt.Errorf("upgrade: left the upgrade: state %s, transitioning: error: %s", x.State, lastErr)
+		default:
+			return x, fmt.Errorf("upgrade: Rancher reports transitioning: error for longer than the %v error grace (state %s; last: %s)",
+				e.errorGrace, x.State, lastErr)
+		}
+	}
 }
 
 // verify waits for healthy (within budget) and then needs it to stay

@@ -16,6 +16,7 @@ import (
 // engineFlags are the engine's knobs, shared by apply and rollback.
 type engineFlags struct {
 	gateTimeout, gateInterval, upgradeTimeout, soak, drain time.Duration
+	errorGrace                                             time.Duration
 	prewarm                                                bool
 	onPending, onInterrupt, finish                         string
 	envConcurrency                                         int
@@ -44,6 +45,10 @@ func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
 		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
 	}
 	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
+	f.errorGrace = 5 * time.Minute
+	if cmd != forFinish {
+		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
+	}
 	if cmd != forFinish {
 		fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
 	}
@@ -76,7 +81,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		rollout.WithLogger(env.Logger), rollout.WithProgress(prog.Event),
 		rollout.WithGateTimeout(f.gateTimeout), rollout.WithGateInterval(f.gateInterval),
 		rollout.WithOnPending(rollout.PendingPolicy(f.onPending)), rollout.WithUpgradeTimeout(f.upgradeTimeout),
-		rollout.WithSoak(f.soak), rollout.WithFinish(rollout.FinishMode(f.finish)),
+		rollout.WithSoak(f.soak), rollout.WithErrorGrace(f.errorGrace), rollout.WithFinish(rollout.FinishMode(f.finish)),
 		rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt)), rollout.WithDrainTimeout(f.drain),
 		rollout.WithEnvConcurrency(f.envConcurrency), rollout.WithCommand(commandPrefix(env)),
 	}
