@@ -20,8 +20,11 @@ type world struct {
 	pres map[string]bool
 	// presenceErr makes Present fail for a host name.
 	presenceErr map[string]error
-	pulls       []string
-	pullDelay   time.Duration
+	// hang makes Present on a host name block until its context ends (a
+	// hung dockerd).
+	hang      map[string]bool
+	pulls     []string
+	pullDelay time.Duration
 }
 
 type action struct {
@@ -31,7 +34,7 @@ type action struct {
 }
 
 func newWorld() *world {
-	return &world{envs: map[string]*fakeEnv{}, pres: map[string]bool{}, presenceErr: map[string]error{}, pullDelay: time.Second}
+	return &world{envs: map[string]*fakeEnv{}, pres: map[string]bool{}, presenceErr: map[string]error{}, hang: map[string]bool{}, pullDelay: time.Second}
 }
 
 func (w *world) connect(_ context.Context, env string) (Rancher, error) {
@@ -71,8 +74,13 @@ func (w *world) setPresent(env, host, ref string, ok bool) {
 	w.pres[env+"/"+host+"/"+ref] = ok
 }
 
-func (w *world) Present(_ context.Context, env string, h Host, img Image) (bool, error) {
+func (w *world) Present(ctx context.Context, env string, h Host, img Image) (bool, error) {
 	w.mu.Lock()
+	if w.hang[h.Name] {
+		w.mu.Unlock()
+		<-ctx.Done()
+		return false, fmt.Errorf("inspect %s on %s: %w", img.Ref, h.Name, ctx.Err())
+	}
 	defer w.mu.Unlock()
 	if err := w.presenceErr[h.Name]; err != nil {
 		return false, err
@@ -120,6 +128,7 @@ type fakeEnv struct {
 	failAfterApply int   // Upgrade calls answering 503 after taking effect
 	rollbackErr    error // every Rollback call fails with it
 	rejectUpgrade  bool  // Upgrade answers 422 ActionNotAvailable
+	failReads      int   // Service calls answering 503
 	reads          int
 }
 
@@ -169,6 +178,10 @@ func (e *fakeEnv) Service(_ context.Context, id string) (Service, error) {
 	e.w.mu.Lock()
 	defer e.w.mu.Unlock()
 	e.reads++
+	if e.failReads > 0 {
+		e.failReads--
+		return Service{}, errUnavailable
+	}
 	s, ok := e.svcs[id]
 	if !ok {
 		return Service{}, ErrNotFound

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -84,7 +85,7 @@ func sortedKeys[V any](m map[string]V) []string {
 const presenceConcurrency = 16
 
 // checkGate checks every pair once.
-func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs []*svcRun) (GateStatus, []gatePair) {
+func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs []*svcRun, deadline time.Time) (GateStatus, []gatePair) {
 	pairs, inactive, orphans := gatePairs(hosts, svcs)
 	st := GateStatus{Checked: len(pairs), Inactive: inactive, Missing: orphans}
 	var mu sync.Mutex
@@ -93,7 +94,7 @@ func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs [
 	g.SetLimit(presenceConcurrency)
 	for _, p := range pairs {
 		g.Go(func() error {
-			ok, err := e.presence.Present(gctx, env, p.host, p.img)
+			ok, err := e.present(gctx, env, p, deadline)
 			if ok && err == nil {
 				return nil
 			}
@@ -131,22 +132,35 @@ func cmpStr(a, b string) int {
 
 const pullConcurrency = 8
 
+// minGateCheck is the least time one presence check (one inspect of one
+// image on one host) gets: with --gate-timeout 0 ("check once"), or a check
+// started just before the deadline, a host still gets that long to answer.
+const minGateCheck = 5 * time.Second
+
 // gate waits until every pair is present (pulling the missing ones with
-// --prewarm), re-checking every gateInterval up to gateTimeout. It makes no
-// Rancher call.
+// --prewarm), re-checking every gateInterval up to gateTimeout. Its
+// deadline bounds every check inside it (see minGateCheck) and, when
+// gateTimeout is set, every pull: a hung host counts as missing once the
+// gate's time is up, whatever prewarm's own timeouts. It makes no Rancher
+// call.
 func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun) GateStatus {
 	start := time.Now()
 	deadline := start.Add(e.gateTimeout)
 	for round := 1; ; round++ {
-		st, missing := e.checkGate(ctx, env, hosts, svcs)
+		st, missing := e.checkGate(ctx, env, hosts, svcs, deadline)
 		st.Waited = time.Since(start).Round(time.Millisecond).String()
 		if st.Open || ctx.Err() != nil {
 			return st
 		}
 		if e.puller != nil && len(missing) > 0 {
 			e.emit(Event{Env: env, Step: "gate", Message: fmt.Sprintf("pulling %d missing image(s) (round %d)", len(missing), round)})
-			e.pullAll(ctx, env, missing)
-			if st2, _ := e.checkGate(ctx, env, hosts, svcs); st2.Open {
+			pctx, cancel := ctx, context.CancelFunc(func() {})
+			if e.gateTimeout > 0 {
+				pctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("pull not done within the %v gate timeout", e.gateTimeout))
+			}
+			e.pullAll(pctx, env, missing)
+			cancel()
+			if st2, _ := e.checkGate(ctx, env, hosts, svcs, deadline); st2.Open {
 				st2.Waited = time.Since(start).Round(time.Millisecond).String()
 				return st2
 			}
@@ -160,6 +174,23 @@ func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svc
 			return st
 		}
 	}
+}
+
+// present is one presence check, bounded by the gate's deadline (at least
+// minGateCheck from now). A check cut off by that bound says so.
+func (e *Engine) present(ctx context.Context, env string, p gatePair, deadline time.Time) (bool, error) {
+	start := time.Now()
+	end := start.Add(minGateCheck)
+	if deadline.After(end) {
+		end = deadline
+	}
+	cctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	ok, err := e.presence.Present(cctx, env, p.host, p.img)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("host %s: no answer within %v (the gate's deadline, --gate-timeout)", p.host.Name, end.Sub(start).Round(time.Second))
+	}
+	return ok, err
 }
 
 func (e *Engine) pullAll(ctx context.Context, env string, missing []gatePair) {

@@ -123,6 +123,48 @@ func TestGate(t *testing.T) {
 	}
 }
 
+// TestGateHungHost: a host whose dockerd accepts the connection and never
+// answers counts as missing once the gate's time is up: --gate-timeout
+// bounds every presence check (it used to wait out the check's own
+// timeout, prewarm's 30 minutes per call). With --gate-timeout 0 each check
+// still gets minGateCheck.
+func TestGateHungHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		timeout, want time.Duration
+	}{
+		{2 * time.Minute, 2 * time.Minute},
+		{0, minGateCheck},
+	} {
+		t.Run(tt.timeout.String(), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld()
+				dev := w.env("dev", 3)
+				dev.add("web", "a", "reg/app:1", 2)
+				w.have("dev", "reg/app:2")
+				w.hang["dev-h2"] = true
+				e := testEngine(t, w, WithGateTimeout(tt.timeout), WithGateInterval(10*time.Second))
+				start := time.Now()
+				rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+				if took := time.Since(start); took != tt.want {
+					t.Errorf("gate took %v, want %v", took, tt.want)
+				}
+				er := rep.Envs[0]
+				if er.Status != EnvGated || len(er.Gate.Missing) != 1 || er.Gate.Missing[0].Host != "dev-h2" {
+					t.Fatalf("status %s, gate %+v: want gated on dev-h2", er.Status, er.Gate)
+				}
+				if got, want := er.Gate.Missing[0].Error, "host dev-h2: no answer within "+tt.want.String(); !strings.HasPrefix(got, want) {
+					t.Errorf("missing error %q, want it to start %q", got, want)
+				}
+				if got := w.writes("dev"); len(got) != 0 {
+					t.Errorf("gated env made write calls: %v", got)
+				}
+			})
+		})
+	}
+}
+
 func TestCanRun(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -121,7 +122,7 @@ func (e *Engine) Finish(ctx context.Context, envs []EnvTarget) (*Report, error) 
 		s.started, s.verified = true, true
 		s.from, s.target.Image.Ref = cur.PreviousImage, cur.Image
 		er.finishOne(ctx, s)
-	})
+	}, nil)
 }
 
 // Rollback puts services back: a pending upgrade (upgraded, upgrading,
@@ -172,7 +173,7 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 			s.outcome = OutcomeUnchanged
 			s.errText = "nothing to roll back (state " + cur.State + ", no previous image other than " + cur.Image + ")"
 		}
-	})
+	}, e.nothingToRollBack)
 	var again []EnvTarget
 	for _, t := range envs {
 		if bt := back[t.Name]; bt != nil {
@@ -203,9 +204,34 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 	return rep, rep.Err()
 }
 
+// nothingToRollBack is the failure of a rollback that names no service and
+// finds none pending: a finished upgrade is only ever rolled back when
+// named, so this is no success. It says what to add, with a command for the
+// services that have a previous image to go back to.
+func (e *Engine) nothingToRollBack(env string, byKey map[string]Service) error {
+	var back []string
+	for _, k := range sortedKeys(byKey) {
+		if x := byKey[k]; x.State == StateActive && x.PreviousImage != "" && x.PreviousImage != x.Image {
+			back = append(back, k)
+		}
+	}
+	msg := fmt.Sprintf("nothing to roll back: no service of %s has a pending upgrade; to upgrade finished services back to their previous image, name them: add -f release.yaml (the release's services) or --service NAME", env)
+	switch {
+	case len(back) == 0:
+		msg += " (no service of " + env + " has a previous image either)"
+	case len(back) <= 5:
+		msg += fmt.Sprintf(", e.g. `%s rollback --env %s --service %s`", e.command, env, strings.Join(back, " --service "))
+	default:
+		msg += fmt.Sprintf(" (%d services have a previous image, e.g. `%s rollback --env %s --service %s`)", len(back), e.command, env, back[0])
+	}
+	return errors.New(msg)
+}
+
 // resolve runs f on each selected service of each environment (services a
 // target names, or every pending one) under the rest context, and reports.
-func (e *Engine) resolve(ctx context.Context, envs []EnvTarget, f func(context.Context, *envRun, *svcRun)) (*Report, error) {
+// When a target names no service and none is pending, empty (if set) gives
+// that environment's failure.
+func (e *Engine) resolve(ctx context.Context, envs []EnvTarget, f func(context.Context, *envRun, *svcRun), empty func(string, map[string]Service) error) (*Report, error) {
 	rest, stop := e.restContext(ctx)
 	defer stop()
 	rep := &Report{Started: time.Now(), Envs: make([]EnvReport, len(envs))}
@@ -224,6 +250,9 @@ func (e *Engine) resolve(ctx context.Context, envs []EnvTarget, f func(context.C
 			if !ok {
 				er.fail(s, fmt.Errorf("%w: service %s not in environment %s", ErrNotFound, st.Service, er.t.Name))
 			}
+		}
+		if len(er.svcs) == 0 && empty != nil {
+			er.fail(nil, empty(er.t.Name, byKey))
 		}
 		if !er.failed() {
 			er.forEach(ctx, er.svcs, func(s *svcRun) bool { f(rest, er, s); return true })

@@ -87,16 +87,29 @@ func durationOpt(name string, min time.Duration, set func(*Engine, time.Duration
 
 var (
 	// WithGateTimeout bounds how long the gate waits for images on hosts
-	// (0 = check once). The default is 10m.
+	// (0 = check once). It bounds every presence check inside the gate too
+	// (a hung host counts as missing when it is up), each check getting at
+	// least 5s, and, when set, every pull of WithPrewarm. The default is 10m.
 	WithGateTimeout = durationOpt("WithGateTimeout", 0, func(e *Engine, d time.Duration) { e.gateTimeout = d })
 	// WithGateInterval is the pause between gate re-checks. The default is 10s.
 	WithGateInterval = durationOpt("WithGateInterval", time.Millisecond, func(e *Engine, d time.Duration) { e.gateInterval = d })
 	// WithUpgradeTimeout bounds one service's upgrade until it is upgraded and
 	// healthy; a service still upgrading then is a failure. The default is 15m.
 	WithUpgradeTimeout = durationOpt("WithUpgradeTimeout", time.Millisecond, func(e *Engine, d time.Duration) { e.upgradeTimeout = d })
-	// WithSoak is how long an upgraded service must stay healthy before it is
-	// finished (0 = healthy once). The default is 30s.
+	// WithSoak is how long an upgraded service must be seen healthy before
+	// it is finished (0 = healthy once). Only time between two healthy
+	// reads counts: while health cannot be read the soak runs on, up to
+	// twice its length, and then fails. The default is 30s.
 	WithSoak = durationOpt("WithSoak", 0, func(e *Engine, d time.Duration) { e.soak = d })
+	// WithErrorGrace is how long an upgrade may keep reporting
+	// transitioning: error before it fails, counted from its first error
+	// (0 = fail at the first). Cattle keeps retrying a failed pull or
+	// allocation and the error clears once a retry succeeds: a registry
+	// briefly away, a multi-GB image whose pull timed out once, a port
+	// freed a moment later. An error once the state has left the upgrade
+	// fails at once. The default is 5m: several of Cattle's retries, well
+	// inside the 15m upgrade timeout, which still bounds the whole upgrade.
+	WithErrorGrace = durationOpt("WithErrorGrace", 0, func(e *Engine, d time.Duration) { e.errorGrace = d })
 	// WithHealthInterval is the pause between health reads during the soak.
 	// The default is 2s.
 	WithHealthInterval = durationOpt("WithHealthInterval", time.Millisecond, func(e *Engine, d time.Duration) { e.healthInterval = d })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -113,7 +114,7 @@ func (e *Engine) planEnv(ctx context.Context, t EnvTarget) (EnvPlan, error) {
 		if err != nil {
 			return p, err
 		}
-		st, _ := e.checkGate(ctx, t.Name, hosts, gated)
+		st, _ := e.checkGate(ctx, t.Name, hosts, gated, time.Now())
 		p.Gate = &st
 	}
 	return p, nil

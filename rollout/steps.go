@@ -96,14 +96,26 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	}
 	interrupted := func() bool { return ctx.Err() != nil && er.onInterrupt == PendingRollback }
 	if !s.started {
-		s.started = true // from here on a failure must roll it back
 		er.record(s, "upgrade", nil)
 		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
 		u := Upgrade{Strategy: er.t.Strategy, Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
 		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
-		if err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
-			return x.Image == s.target.Image.Ref && (x.State == StateUpgrading || x.State == StateUpgraded)
-		}); err != nil {
+		err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
+			return er.ours(s, x) && (x.State == StateUpgrading || x.State == StateUpgraded)
+		})
+		switch {
+		case err == nil:
+			s.started = true // accepted: from here on a failure must roll it back
+		case errors.Is(err, ErrRejected):
+			// Refused (422: another upgrade in progress, or a state that
+			// allows none): the service is not ours, and stays untouched.
+			er.fail(s, fmt.Errorf("%w; %s; left untouched", err, holder(s.last())))
+			return false
+		default:
+			// Not refused, not confirmed (5xx, interrupted mid-call): it may
+			// have taken effect. rollback re-reads and touches it only if
+			// it runs this run's launch config.
+			s.started = true
 			if !interrupted() {
 				er.fail(s, err)
 			}
@@ -111,19 +123,14 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 		}
 	}
 	deadline := time.Now().Add(e.upgradeTimeout)
-	x, err := er.waitFor(wctx, s, "upgrade", e.upgradeTimeout, func(x Service) bool {
-		return !x.Busy() || x.Transitioning == "error"
-	})
+	x, err := er.waitUpgraded(wctx, s, deadline)
 	switch {
 	case err != nil && interrupted():
 		return false
-	case errors.Is(err, context.DeadlineExceeded):
-		er.fail(s, errors.New(upgradeTimeoutCause(x, e.upgradeTimeout, er.t.Strategy.StartFirst)))
-		return false
 	case err != nil:
-		er.fail(s, fmt.Errorf("upgrade: %s: %w", x.State, err))
+		er.fail(s, err)
 		return false
-	case x.Transitioning == "error" || x.State != StateUpgraded:
+	case x.State != StateUpgraded:
 		er.fail(s, fmt.Errorf("upgrade: ended in state %s: %s", x.State, x.TransitioningMessage))
 		return false
 	}
@@ -139,8 +146,90 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	return true
 }
 
+// waitUpgraded waits until the upgrade rests (upgraded, or another state if
+// it left the upgrade) by deadline. transitioning: error is not final in
+// Cattle (it retries pulls and allocation and the error clears), so it is
+// tolerated for the error grace, counted from the first error this upgrade
+// shows: an error seen past it, or still there when it ends, fails the
+// upgrade, as does an error once the state has left the upgrade. The
+// failure reports Rancher's last transitioningMessage.
+func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Time) (Service, error) {
+	e, env, key := er.e, er.t.Name, s.target.Service
+	errGraceEnded := errors.New("error grace ended")
+	gctx, endGrace := context.WithCancelCause(ctx)
+	defer endGrace(nil)
+	var errSince time.Time // the first error seen; zero before
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	lastErr := ""
+	inUpgrade := func(x Service) bool { return x.State == StateUpgrading || x.State == StateUpgraded }
+	done := func(x Service) bool {
+		if x.Transitioning != "error" {
+			return !x.Busy()
+		}
+		lastErr = x.TransitioningMessage
+		if errSince.IsZero() {
+			errSince = time.Now()
+			if e.errorGrace == 0 {
+				return true
+			}
+			timer = time.AfterFunc(e.errorGrace, func() { endGrace(errGraceEnded) })
+			e.emit(Event{Env: env, Service: key, Step: "upgrade", State: x.State, Health: x.HealthState,
+				Message: fmt.Sprintf("Rancher reports an error (%s); it retries: tolerated for %v", lastErr, e.errorGrace)})
+		}
+		return !time.Now().Before(errSince.Add(e.errorGrace)) || !inUpgrade(x)
+	}
+	for {
+		wctx := gctx
+		if gctx.Err() != nil {
+			wctx = ctx // the grace is over: wait on (an error now fails at once)
+		}
+		x, err := er.waitFor(wctx, s, "upgrade", max(time.Until(deadline), time.Millisecond), done)
+		switch {
+		case err != nil && errors.Is(err, errGraceEnded):
+			// Is the error still there as the grace ends?
+			if cur, rerr := er.r.Service(ctx, s.last().ID); rerr == nil {
+				er.observe(s, cur, "upgrade")
+				x = cur
+			}
+			if x.Transitioning == "error" {
+				lastErr = x.TransitioningMessage
+				return x, fmt.Errorf("upgrade: Rancher reports transitioning: error for longer than the %v error grace (state %s; last: %s)",
+					e.errorGrace, x.State, lastErr)
+			}
+			if !x.Busy() {
+				return x, nil
+			}
+		case errors.Is(err, context.DeadlineExceeded):
+			msg := upgradeTimeoutCause(x, e.upgradeTimeout, er.t.Strategy.StartFirst)
+			if lastErr != "" && x.Transitioning != "error" {
+				msg += " (last Rancher error: " + lastErr + ")"
+			}
+			return x, errors.New(msg)
+		case err != nil:
+			return x, fmt.Errorf("upgrade: %s: %w", x.State, err)
+		case x.Transitioning != "error":
+			return x, nil
+		case !inUpgrade(x):
+			return x, fmt.Errorf("upgrade: left the upgrade: state %s, transitioning: error: %s", x.State, lastErr)
+		default:
+			return x, fmt.Errorf("upgrade: Rancher reports transitioning: error for longer than the %v error grace (state %s; last: %s)",
+				e.errorGrace, x.State, lastErr)
+		}
+	}
+}
+
 // verify waits for healthy (within budget) and then needs it to stay
-// healthy for the soak time.
+// healthy for the soak time. The soak counts only time observed healthy:
+// from one healthy read to the next. A read that fails (Rancher answering
+// 503, say) breaks the count, and the time until the next healthy read does
+// not count; the soak then runs on, up to twice its length, and fails if it
+// has not seen enough health by then. Any read that is not healthy fails it
+// at once.
 func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) error {
 	e := er.e
 	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: s.last().State, Health: s.last().HealthState, Message: fmt.Sprintf("soak %v", e.soak)})
@@ -155,20 +244,51 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 	if x.State != StateUpgraded {
 		return fmt.Errorf("verify: state changed to %s", x.State)
 	}
-	end := time.Now().Add(e.soak)
-	for time.Now().Before(end) {
-		if err := sleep(ctx, min(e.healthInterval, time.Until(end))); err != nil {
+	if e.soak <= 0 {
+		return nil
+	}
+	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: x.State, Health: x.HealthState, Message: fmt.Sprintf("healthy; soaking for %v", e.soak)})
+	start := time.Now()
+	deadline := start.Add(2 * e.soak)
+	var seen time.Duration // observed healthy
+	last := start          // the last healthy read; zero after a failed one
+	failed := 0
+	var lastErr error
+	for seen < e.soak {
+		if !time.Now().Before(deadline) {
+			msg := fmt.Sprintf("verify: healthy for only %v of the %v soak by its deadline (%v)", seen.Round(time.Millisecond), e.soak, 2*e.soak)
+			if lastErr != nil {
+				msg += fmt.Sprintf(": health could not be read (%d read(s) failed, the last: %v)", failed, lastErr)
+			}
+			return errors.New(msg)
+		}
+		next := time.Now().Add(e.healthInterval)
+		if !last.IsZero() {
+			if due := last.Add(e.soak - seen); due.Before(next) {
+				next = due
+			}
+		}
+		if deadline.Before(next) {
+			next = deadline
+		}
+		if err := sleep(ctx, time.Until(next)); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
 		x, err := er.r.Service(ctx, s.last().ID)
 		if err != nil {
-			e.log.Warn("health read failed during soak", "env", er.t.Name, "service", s.target.Service, "err", err)
+			e.log.Warn("health read failed during soak; that time does not count", "env", er.t.Name, "service", s.target.Service, "err", err)
+			failed, lastErr, last = failed+1, err, time.Time{}
 			continue
 		}
 		er.observe(s, x, "verify")
 		if x.HealthState != HealthHealthy || x.State != StateUpgraded {
 			return fmt.Errorf("verify: health %s (state %s) during the %v soak", x.HealthState, x.State, e.soak)
 		}
+		now := time.Now()
+		if !last.IsZero() {
+			seen += now.Sub(last)
+		}
+		last = now
 	}
 	return nil
 }
@@ -186,11 +306,20 @@ func (er *envRun) rollback(ctx context.Context, s *svcRun) bool {
 		_, _ = er.waitFor(ctx, s, "rollback", e.upgradeTimeout, func(x Service) bool { return !x.Busy() })
 	}
 	cur := s.last()
-	if cur.State == StateActive && cur.Image != s.target.Image.Ref {
+	if cur.State == StateActive && !er.ours(s, cur) {
 		if s.outcome == "" {
 			s.outcome = OutcomeUnchanged // the upgrade never took effect
 		}
 		return true
+	}
+	if !er.ours(s, cur) {
+		// Another upgrade holds it (its launch config is not this run's):
+		// rolling back would undo someone else's work.
+		why := fmt.Sprintf("not rolled back: %s, not this run's %s", holder(cur), s.target.Image.Ref)
+		s.errText = joinText(s.errText, why)
+		er.record(s, "not-ours", errors.New(why))
+		e.emit(Event{Env: env, Service: key, Step: "rollback", State: cur.State, Message: why})
+		return false
 	}
 	er.record(s, "rollback", nil)
 	e.emit(Event{Env: env, Service: key, Step: "rollback", State: cur.State})
@@ -247,6 +376,35 @@ func (er *envRun) finishOne(ctx context.Context, s *svcRun) bool {
 	return true
 }
 
+// ours reports whether x runs the launch config this run's upgrade of s
+// set: its image (and named sidekicks' images) are the target's. Only then
+// may a failure roll it back.
+func (er *envRun) ours(s *svcRun, x Service) bool {
+	return x.Image == s.target.Image.Ref && sidekicksAt(x, s.target)
+}
+
+// holder says who holds a service an upgrade was refused on, from its
+// last observed state.
+func holder(x Service) string {
+	what := fmt.Sprintf("service is %s at %s", x.State, x.Image)
+	switch {
+	case x.State == StateUpgrading || x.State == StateUpgraded:
+		what += " (another upgrade is in progress"
+		if x.PreviousImage != "" {
+			what += ", from " + x.PreviousImage
+		}
+		what += ")"
+	case x.State == StateCanceledUpgrade:
+		what += " (another upgrade was canceled and waits for rollback or continue)"
+	case x.Busy():
+		what += " (another action is in progress)"
+	}
+	if x.Transitioning == "error" && x.TransitioningMessage != "" {
+		what += "; Rancher: " + x.TransitioningMessage
+	}
+	return what
+}
+
 func isActive(x Service) bool { return x.State == StateActive && !x.Busy() }
 
 func finishedOrFinishing(image string) func(Service) bool {
@@ -270,7 +428,11 @@ func joinText(a, b string) string {
 
 // act performs a write action. After an error it re-reads the service: if
 // the action took effect anyway it is done; a rejection (4xx) is never
-// retried; anything else is retried a few times with backoff.
+// retried; anything else is retried a few times with backoff. A rejection
+// of the first attempt means nothing of ours took effect, whatever the
+// service looks like (another operator's action may look like ours); only
+// after an unconfirmed earlier attempt can a refused retry have been
+// preceded by our own effect.
 func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(context.Context, string) (Service, error), tookEffect func(Service) bool) error {
 	id := s.last().ID
 	if err := context.Cause(ctx); err != nil {
@@ -284,7 +446,7 @@ func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(con
 		}
 		if cur, rerr := er.r.Service(ctx, id); rerr == nil {
 			er.observe(s, cur, name)
-			if tookEffect(cur) {
+			if tookEffect(cur) && (attempt > 1 || !errors.Is(err, ErrRejected)) {
 				return nil
 			}
 		}

@@ -16,6 +16,7 @@ import (
 // engineFlags are the engine's knobs, shared by apply and rollback.
 type engineFlags struct {
 	gateTimeout, gateInterval, upgradeTimeout, soak, drain time.Duration
+	errorGrace                                             time.Duration
 	prewarm                                                bool
 	onPending, onInterrupt, finish                         string
 	envConcurrency                                         int
@@ -48,6 +49,10 @@ func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
 		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
 	}
 	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
+	f.errorGrace = 5 * time.Minute
+	if cmd != forFinish {
+		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
+	}
 	if cmd != forFinish {
 		fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
 	}
@@ -84,7 +89,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	}{
 		{"gate-timeout", rollout.WithGateTimeout(f.gateTimeout)}, {"gate-interval", rollout.WithGateInterval(f.gateInterval)},
 		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)},
-		{"soak", rollout.WithSoak(f.soak)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
+		{"soak", rollout.WithSoak(f.soak)}, {"error-grace", rollout.WithErrorGrace(f.errorGrace)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
 		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
 		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
 	}

@@ -23,7 +23,9 @@ func rollbackCmd() *cli.Command {
 			"-f, a service whose previous image is the release's was rolled back already\n" +
 			"and is left alone. A first Ctrl-C starts nothing new and finishes the upgrades\n" +
 			"back already under way (never rolls them back); a second aborts.\n" +
-			"Exit 0 done, 1 failed, 3 needs a human.",
+			"Without -f or --service, finding no pending upgrade is a failure (exit 1): it\n" +
+			"says so and what to add, since finished upgrades go back only when named.\n" +
+			"Exit 0 done, 1 failed or nothing to roll back, 3 needs a human.",
 		Flags: func(fs *pflag.FlagSet) {
 			sf.register(fs, false)
 			ef.register(fs, forRollback)
