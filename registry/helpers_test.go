@@ -59,7 +59,9 @@ func (l *lab) seed(t *testing.T, spec registries.SeedSpec) map[string]registries
 	return out
 }
 
-func (l *lab) source() inventory.Registry { return inventory.Registry{Address: l.src.Addr(), Insecure: true} }
+func (l *lab) source() inventory.Registry {
+	return inventory.Registry{Address: l.src.Addr(), Insecure: true}
+}
 
 func (l *lab) inv() map[string]inventory.Registry {
 	m := map[string]inventory.Registry{}
@@ -186,7 +188,9 @@ func served(r *registries.Registry) int64 {
 	return r.Stats().Get(http.MethodGet, netem.ClassBlobs).BytesOut
 }
 
-func inventoryRegistry(addr string) inventory.Registry { return inventory.Registry{Address: addr, Insecure: true} }
+func inventoryRegistry(addr string) inventory.Registry {
+	return inventory.Registry{Address: addr, Insecure: true}
+}
 
 // copyImage copies src to dst inside one registry with go-containerregistry.
 func copyImage(t *testing.T, addr, src, dst string) {

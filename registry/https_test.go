@@ -66,7 +66,9 @@ func startAuthRegistry(t *testing.T, useTLS bool) *authRegistry {
 	return a
 }
 
-func (a *authRegistry) addr() string { return strings.TrimPrefix(strings.TrimPrefix(a.srv.URL, "https://"), "http://") }
+func (a *authRegistry) addr() string {
+	return strings.TrimPrefix(strings.TrimPrefix(a.srv.URL, "https://"), "http://")
+}
 
 func (a *authRegistry) seen() (plaintext []string, auth int) {
 	a.mu.Lock()
