@@ -158,7 +158,7 @@ func TestLoadErrorsAreFieldErrors(t *testing.T) {
 		{"several at once", "version: 1\nfoo: 1\nrancher: {url: [3], x: 1}\n", []FieldError{
 			{File: "x.yaml", Line: 2, Path: "foo", Msg: "unknown key (want one of: version, defaults, registries, rancher, environments)"},
 			{File: "x.yaml", Line: 3, Path: "rancher.url", Msg: "want a string, got a list"},
-			{File: "x.yaml", Line: 3, Path: "rancher.x", Msg: "unknown key (want one of: url, caCert)"},
+			{File: "x.yaml", Line: 3, Path: "rancher.x", Msg: "unknown key (want one of: url, caCert, insecure)"},
 		}},
 		{"bool is not a string", "version: 1\nrancher: {url: true}\n", []FieldError{
 			{File: "x.yaml", Line: 2, Path: "rancher.url", Msg: "want a string, got boolean true"},

@@ -200,7 +200,7 @@ func (v *validator) rancher() {
 	r := &v.inv.Rancher
 	l := loc{"rancher", "rancher"}
 	if r.URL != "" {
-		if err := checkRancherURL(r.URL); err != nil {
+		if err := r.CheckURL(r.URL); err != nil {
 			v.errorf(l.field("url"), "%v", err)
 		}
 	} else if v.cfg.rancher != nil {
