@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -13,9 +14,22 @@ import (
 )
 
 // ReadLock reads a lock file written by WriteLock. Unknown fields and a
-// version other than 1 are errors.
+// version other than 1 are errors, and so is a file larger than MaxLockBytes.
 func ReadLock(path string) (*Lock, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxLockBytes {
+		return nil, fmt.Errorf("read lock: %s is larger than %s; is this the right file?", path, sizeString(MaxLockBytes))
+	}
+	return readLock(f, path)
+}
+
+// readLock is ReadLock from a reader; name is used in messages.
+func readLock(r io.Reader, path string) (*Lock, error) {
+	b, err := readLimited(r, path, MaxLockBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read lock: %w", err)
 	}
@@ -27,7 +41,8 @@ func ReadLock(path string) (*Lock, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("read lock %s:%d: %w", path, 1+bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")), err)
 		}
-		return nil, fmt.Errorf("read lock %s: %w", path, err)
+		// Decoding errors echo field names, which come from the file.
+		return nil, fmt.Errorf("read lock %s: %s", path, clipN(err.Error(), 256))
 	}
 	if l.Version != Version {
 		return nil, fmt.Errorf("read lock %s: unsupported version %d (this Drover reads version %d)", path, l.Version, Version)
@@ -35,7 +50,7 @@ func ReadLock(path string) (*Lock, error) {
 	var errs []error
 	for i, im := range l.Images {
 		if err := im.check(); err != nil {
-			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, im.Name, err))
+			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, clip(im.Name), err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -50,13 +65,16 @@ func (im LockImage) check() error {
 	if im.Name == "" {
 		return errors.New("name is required")
 	}
+	if err := tooLong("name", im.Name); err != nil {
+		return err
+	}
 	named, err := reference.WithName(im.Repository)
 	if err != nil {
-		return fmt.Errorf("repository %q: %w", im.Repository, err)
+		return fmt.Errorf("repository %s: %w", quote(im.Repository), err)
 	}
 	if im.Tag != "" {
 		if _, err := reference.WithTag(named, im.Tag); err != nil {
-			return fmt.Errorf("tag %q: %w", im.Tag, err)
+			return fmt.Errorf("tag %s: %w", quote(im.Tag), err)
 		}
 	}
 	d, err := digest.Parse(im.Digest)
@@ -64,7 +82,7 @@ func (im LockImage) check() error {
 		err = fmt.Errorf("algorithm %s", d.Algorithm())
 	}
 	if err != nil {
-		return fmt.Errorf("digest %q is not a sha256 digest (%w)", im.Digest, err)
+		return fmt.Errorf("digest %s is not a sha256 digest (%w)", quote(im.Digest), err)
 	}
 	return nil
 }

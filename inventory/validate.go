@@ -131,7 +131,7 @@ func (v *validator) run() {
 		e := &inv.Environments[i]
 		el := envs.index(i, e.Name)
 		if first, dup := names[e.Name]; dup && e.Name != "" {
-			v.errorf(el.field("name"), "duplicate environment %q (first at %s)", e.Name, v.where(first.field("name")))
+			v.errorf(el.field("name"), "duplicate environment %s (first at %s)", quote(e.Name), v.where(first.field("name")))
 		} else {
 			names[e.Name] = el
 		}
