@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/distribution/reference"
+
+	"github.com/drover-dev/drover/internal/atomicfile"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -89,8 +90,9 @@ func (im LockImage) check() error {
 
 // WriteLock writes l to path atomically: a temporary file in the same
 // directory, synced, then renamed over path, so readers see the old lock or
-// the new one, never half of one. Version 0 is written as 1.
-func WriteLock(path string, l *Lock) (err error) {
+// the new one, never half of one. The file is 0644 less the umask. Version
+// 0 is written as 1.
+func WriteLock(path string, l *Lock) error {
 	if l.Version == 0 {
 		l.Version = Version
 	}
@@ -99,29 +101,7 @@ func WriteLock(path string, l *Lock) (err error) {
 		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	b = append(b, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write lock: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	return nil
