@@ -93,8 +93,10 @@ func TestReadLockBounded(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ReadLock(%s) = %v, want %q", path, err, want)
 		}
-		if n > 64<<20 {
-			t.Errorf("ReadLock(%s) allocated %d MiB, want at most 64", path, n>>20)
+		// Reading to the 16 MiB cap grows a buffer by doubling: about 64 MiB
+		// allocated in all, whatever the file's size.
+		if n > 96<<20 {
+			t.Errorf("ReadLock(%s) allocated %d MiB, want at most 96", path, n>>20)
 		}
 	}
 }
