@@ -42,7 +42,7 @@ func WriteFile(path string, b []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err = os.Rename(f.Name(), path); err != nil { //nolint:gosec // G703: the path is the operator's own output file
 		return err
 	}
 	return syncDir(dir)
@@ -54,7 +54,8 @@ func create(dir, prefix string) (*os.File, error) {
 	for range 100 {
 		var r [6]byte
 		_, _ = rand.Read(r[:])
-		f, err := os.OpenFile(filepath.Join(dir, prefix+hex.EncodeToString(r[:])), os.O_RDWR|os.O_CREATE|os.O_EXCL, Perm)
+		name := filepath.Join(dir, prefix+hex.EncodeToString(r[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, Perm) //nolint:gosec // G703: beside the operator's own output file
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -66,7 +67,7 @@ func create(dir, prefix string) (*os.File, error) {
 // syncDir makes a rename in dir durable. Where a directory cannot be
 // synced (Windows), the rename is as durable as the system makes it.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := os.Open(dir) //nolint:gosec // G703: the directory of the operator's own output file
 	if err != nil {
 		return err
 	}
