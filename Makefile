@@ -31,9 +31,11 @@ lint:
 
 check: vet tidy-check lint
 
-## fuzz: a short fuzz run of the inventory loader.
+## fuzz: a short fuzz run of each file reader: inventory, release, lock.
 fuzz:
-	$(GO) test ./inventory -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./inventory -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 30s
+	$(GO) test ./inventory -run '^$$' -fuzz '^FuzzReadRelease$$' -fuzztime 30s
+	$(GO) test ./inventory -run '^$$' -fuzz '^FuzzReadLock$$' -fuzztime 30s
 
 ## demo: the whole story on the built-in lab, no setup.
 demo: build

@@ -23,7 +23,7 @@ var (
 // metric labels and file names.
 func checkName(name string) error {
 	if !nameRE.MatchString(name) {
-		return fmt.Errorf("invalid name %q: use up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+		return fmt.Errorf("invalid name %s: use up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit", quote(name))
 	}
 	return nil
 }
@@ -31,26 +31,26 @@ func checkName(name string) error {
 // checkRegistryAddr accepts host[:port], as image references spell a registry.
 func checkRegistryAddr(a string) error {
 	if strings.Contains(a, "://") {
-		return fmt.Errorf("%q: want host[:port] without a scheme (insecure: true allows plain HTTP)", a)
+		return fmt.Errorf("%s: want host[:port] without a scheme (insecure: true allows plain HTTP)", quote(a))
 	}
 	if strings.ContainsAny(a, "/@?# ") {
-		return fmt.Errorf("%q: want host[:port] only, no path or credentials", a)
+		return fmt.Errorf("%s: want host[:port] only, no path or credentials", quote(a))
 	}
 	host, port := a, ""
 	if strings.Contains(a, ":") {
 		h, p, err := net.SplitHostPort(a)
 		if err != nil {
-			return fmt.Errorf("%q: want host[:port]", a)
+			return fmt.Errorf("%s: want host[:port]", quote(a))
 		}
 		host, port = h, p
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q: port must be 1-65535", a)
+			return fmt.Errorf("%s: port must be 1-65535", quote(a))
 		}
 	}
 	if net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
-		return fmt.Errorf("%q: %q is not a host name or IP address", a, host)
+		return fmt.Errorf("%s: %s is not a host name or IP address", quote(a), quote(host))
 	}
 	return nil
 }
@@ -65,13 +65,13 @@ func checkRancherURL(s string) error {
 		return errors.New("credentials in the URL: name env vars in credentials instead")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q: want http:// or https://", s)
+		return fmt.Errorf("%s: want http:// or https://", quote(s))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q: no host", s)
+		return fmt.Errorf("%s: no host", quote(s))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: no query or fragment", s)
+		return fmt.Errorf("%s: no query or fragment", quote(s))
 	}
 	return nil
 }
@@ -89,24 +89,24 @@ func parseDockerEndpoint(s string) (endpoint, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("%q is not a URL: want unix:///path or tcp://host:port", s)
+		return endpoint{}, fmt.Errorf("%s is not a URL: want unix:///path or tcp://host:port", quote(s))
 	}
 	switch u.Scheme {
 	case "unix":
 		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
-			return endpoint{}, fmt.Errorf("%q: want an absolute socket path, unix:///var/run/docker.sock", s)
+			return endpoint{}, fmt.Errorf("%s: want an absolute socket path, unix:///var/run/docker.sock", quote(s))
 		}
 		return endpoint{scheme: "unix", key: "unix://" + u.Path}, nil
 	case "tcp":
 		host, port, err := net.SplitHostPort(u.Host)
 		if err != nil || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return endpoint{}, fmt.Errorf("%q: want tcp://host:port", s)
+			return endpoint{}, fmt.Errorf("%s: want tcp://host:port", quote(s))
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return endpoint{}, fmt.Errorf("%q: port must be 1-65535", s)
+			return endpoint{}, fmt.Errorf("%s: port must be 1-65535", quote(s))
 		}
 		if net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
-			return endpoint{}, fmt.Errorf("%q: %q is not a host name or IP address", s, host)
+			return endpoint{}, fmt.Errorf("%s: %s is not a host name or IP address", quote(s), quote(host))
 		}
 		ip := net.ParseIP(host)
 		lb := strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())

@@ -14,13 +14,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Limits on one document. maxNodes bounds the work decoding may do
-// (aliases can multiply it): an inventory of 10,000 hosts is about 50,000
-// nodes. maxBytes bounds what is read at all.
-const (
-	maxNodes = 200_000
-	maxBytes = 16 << 20
-)
+// maxNodes bounds the work decoding one document may do (aliases can
+// multiply it): an inventory of 10,000 hosts is about 50,000 nodes.
+// MaxFileBytes bounds what is read at all.
+const maxNodes = 200_000
 
 // positions maps a key path written with indices ("environments[3].hosts[0].docker")
 // to the line it was read from. A path is present only if the file set it
@@ -68,6 +65,7 @@ func (l loc) field(name string) loc {
 }
 
 func (l loc) index(i int, label string) loc {
+	label = clip(label) // a name is repeated in every path below it
 	if label == "" {
 		label = strconv.Itoa(i)
 	}
@@ -101,12 +99,9 @@ func (d *decoder) errorf(line int, l loc, format string, args ...any) {
 
 // parseDocument reads exactly one YAML document and returns its root node.
 func parseDocument(r io.Reader, file string) (*yaml.Node, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	data, err := readLimited(r, file, MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", file, err)
-	}
-	if len(data) > maxBytes {
-		return nil, &FieldError{File: file, Msg: fmt.Sprintf("file too large (over %d MiB)", maxBytes>>20)}
+		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -142,7 +137,7 @@ func syntaxError(file string, err error) error {
 			}
 		}
 	}
-	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
+	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + clipN(msg, 256)}
 }
 
 // checkVersion reads the root's version key first: a file of another
@@ -232,7 +227,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, l loc) {
 	}
 	dur, err := time.ParseDuration(n.Value)
 	if err != nil {
-		d.errorf(n.Line, l, "want a duration such as 90s or 30m, got %q", n.Value)
+		d.errorf(n.Line, l, "want a duration such as 90s or 30m, got %s", quote(n.Value))
 		return
 	}
 	v.SetInt(int64(dur))
@@ -253,6 +248,12 @@ func (d *decoder) pairs(n *yaml.Node, l loc, fn func(k, v *yaml.Node)) {
 		}
 		if k.ShortTag() == "!!merge" {
 			d.errorf(k.Line, l, "merge keys (<<) are not supported: use the defaults block")
+			continue
+		}
+		if len(k.Value) > MaxKeyBytes {
+			// Every path below a key repeats it: a huge key is refused
+			// before it is copied.
+			d.errorf(k.Line, l, "key %s is %d bytes long: at most %d", quote(k.Value), len(k.Value), MaxKeyBytes)
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -371,13 +372,7 @@ func describe(n *yaml.Node) string {
 }
 
 // short truncates a scalar for messages.
-func short(n *yaml.Node) string {
-	s := n.Value
-	if len(s) > 40 {
-		s = s[:37] + "..."
-	}
-	return s
-}
+func short(n *yaml.Node) string { return clip(n.Value) }
 
 type structFields struct {
 	byName map[string]int

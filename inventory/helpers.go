@@ -65,6 +65,11 @@ func (e *Environment) RancherKeys(getenv func(string) string) (access, secret st
 	if c == nil || c.AccessKeyEnv == "" || c.SecretKeyEnv == "" {
 		return "", "", fmt.Errorf("environment %s: no Rancher credentials configured (credentials.accessKeyEnv, secretKeyEnv)", e.Name)
 	}
+	for _, x := range [][2]string{{"accessKeyEnv", c.AccessKeyEnv}, {"secretKeyEnv", c.SecretKeyEnv}} {
+		if err := checkEnvName(x[0], x[1]); err != nil {
+			return "", "", fmt.Errorf("environment %s: credentials: %w", e.Name, err)
+		}
+	}
 	access, secret = getenv(c.AccessKeyEnv), getenv(c.SecretKeyEnv)
 	switch {
 	case access == "":
@@ -103,6 +108,11 @@ func (r Registry) Auth(getenv func(string) string) (*RegistryAuth, error) {
 	c := r.Credentials
 	if c == nil || (c.UsernameEnv == "" && c.PasswordEnv == "") {
 		return nil, nil //nolint:nilnil // no env credentials is not an error: docker config or anonymous
+	}
+	for _, x := range [][2]string{{"usernameEnv", c.UsernameEnv}, {"passwordEnv", c.PasswordEnv}} {
+		if err := checkEnvName(x[0], x[1]); err != nil {
+			return nil, fmt.Errorf("registry %s: credentials: %w", r.Address, err)
+		}
 	}
 	a := &RegistryAuth{Username: getenv(c.UsernameEnv), Password: getenv(c.PasswordEnv)}
 	switch {

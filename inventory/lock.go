@@ -5,19 +5,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/drover-dev/drover/internal/atomicfile"
 	"github.com/opencontainers/go-digest"
 )
 
 // ReadLock reads a lock file written by WriteLock. Unknown fields and a
-// version other than 1 are errors.
+// version other than 1 are errors, and so is a file larger than MaxLockBytes.
 func ReadLock(path string) (*Lock, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxLockBytes {
+		return nil, fmt.Errorf("read lock: %s is larger than %s; is this the right file?", path, sizeString(MaxLockBytes))
+	}
+	return readLock(f, path)
+}
+
+// readLock is ReadLock from a reader; name is used in messages.
+func readLock(r io.Reader, path string) (*Lock, error) {
+	b, err := readLimited(r, path, MaxLockBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read lock: %w", err)
 	}
@@ -29,7 +44,8 @@ func ReadLock(path string) (*Lock, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("read lock %s:%d: %w", path, 1+bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")), err)
 		}
-		return nil, fmt.Errorf("read lock %s: %w", path, err)
+		// Decoding errors echo field names, which come from the file.
+		return nil, fmt.Errorf("read lock %s: %s", path, clipN(err.Error(), 256))
 	}
 	if l.Version != Version {
 		return nil, fmt.Errorf("read lock %s: unsupported version %d (this Drover reads version %d)", path, l.Version, Version)
@@ -38,7 +54,7 @@ func ReadLock(path string) (*Lock, error) {
 	seen := map[string]bool{}
 	for i, im := range l.Images {
 		if err := im.check(); err != nil {
-			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, im.Name, err))
+			errs = append(errs, fmt.Errorf("images[%d] (%s): %w", i, clip(im.Name), err))
 		}
 		if seen[im.Name] && im.Name != "" {
 			errs = append(errs, fmt.Errorf("images[%d] (%s): listed twice", i, im.Name))
@@ -57,13 +73,16 @@ func (im LockImage) check() error {
 	if im.Name == "" {
 		return errors.New("name is required")
 	}
+	if err := tooLong("name", im.Name); err != nil {
+		return err
+	}
 	named, err := reference.WithName(im.Repository)
 	if err != nil {
-		return fmt.Errorf("repository %q: %w", im.Repository, err)
+		return fmt.Errorf("repository %s: %w", quote(im.Repository), err)
 	}
 	if im.Tag != "" {
 		if _, err := reference.WithTag(named, im.Tag); err != nil {
-			return fmt.Errorf("tag %q: %w", im.Tag, err)
+			return fmt.Errorf("tag %s: %w", quote(im.Tag), err)
 		}
 	}
 	d, err := digest.Parse(im.Digest)
@@ -71,15 +90,16 @@ func (im LockImage) check() error {
 		err = fmt.Errorf("algorithm %s", d.Algorithm())
 	}
 	if err != nil {
-		return fmt.Errorf("digest %q is not a sha256 digest (%w)", im.Digest, err)
+		return fmt.Errorf("digest %s is not a sha256 digest (%w)", quote(im.Digest), err)
 	}
 	return nil
 }
 
 // WriteLock writes l to path atomically: a temporary file in the same
 // directory, synced, then renamed over path, so readers see the old lock or
-// the new one, never half of one. Version 0 is written as 1.
-func WriteLock(path string, l *Lock) (err error) {
+// the new one, never half of one. The file is 0644 less the umask. Version
+// 0 is written as 1.
+func WriteLock(path string, l *Lock) error {
 	if l.Version == 0 {
 		l.Version = Version
 	}
@@ -88,29 +108,7 @@ func WriteLock(path string, l *Lock) (err error) {
 		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	b = append(b, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write lock: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write lock %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("write lock %s: %w", path, err)
 	}
 	return nil

@@ -26,7 +26,7 @@ func LoadRelease(path string) (*Release, error) {
 
 // ReadRelease is LoadRelease from a reader; name is used in messages.
 func ReadRelease(r io.Reader, name string) (*Release, error) {
-	root, err := parseDocument(r, name)
+	root, err := parseDocument(r, name) // at most MaxFileBytes
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +70,10 @@ func (rel *Release) Validate(inv *Inventory) error {
 		switch {
 		case im.Name == "":
 			errorf(l.field("name"), "required")
+		case len(im.Name) > MaxNameBytes:
+			errorf(l.field("name"), "%v", tooLong("image name", im.Name))
 		case names[im.Name]:
-			errorf(l.field("name"), "duplicate image %q", im.Name)
+			errorf(l.field("name"), "duplicate image %s", quote(im.Name))
 		}
 		if im.Name != "" {
 			names[im.Name] = true
@@ -80,7 +82,7 @@ func (rel *Release) Validate(inv *Inventory) error {
 		case err != nil:
 			errorf(l.field("ref"), "%v", err)
 		case refs[im.Ref]:
-			errorf(l.field("ref"), "duplicate reference %s", im.Ref)
+			errorf(l.field("ref"), "duplicate reference %s", clip(im.Ref))
 		}
 		refs[im.Ref] = true
 	}
@@ -90,18 +92,20 @@ func (rel *Release) Validate(inv *Inventory) error {
 		l := services.index(i, s.Service)
 		stack, svc, ok := strings.Cut(s.Service, "/")
 		switch {
+		case len(s.Service) > 2*MaxNameBytes+1:
+			errorf(l.field("service"), "%v", tooLong("service", s.Service))
 		case !ok || stack == "" || svc == "" || strings.Contains(svc, "/"):
-			errorf(l.field("service"), "want stack/service, got %q", s.Service)
+			errorf(l.field("service"), "want stack/service, got %s", quote(s.Service))
 		case seen[s.Service]:
-			errorf(l.field("service"), "duplicate service %q", s.Service)
+			errorf(l.field("service"), "duplicate service %s", quote(s.Service))
 		}
 		seen[s.Service] = true
 		if !names[s.Image] {
-			errorf(l.field("image"), "unknown image %q (images has: %s)", s.Image, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
+			errorf(l.field("image"), "unknown image %s (images has: %s)", quote(s.Image), someOf(slices.Sorted(maps.Keys(names))))
 		}
 		for _, sk := range slices.Sorted(maps.Keys(s.Sidekicks)) {
 			if !names[s.Sidekicks[sk]] {
-				errorf(l.field("sidekicks").field(sk), "unknown image %q", s.Sidekicks[sk])
+				errorf(l.field("sidekicks").field(sk), "unknown image %s", quote(s.Sidekicks[sk]))
 			}
 		}
 		envs := map[string]bool{}
@@ -109,9 +113,9 @@ func (rel *Release) Validate(inv *Inventory) error {
 			el := l.field("environments").index(j, "")
 			switch {
 			case envs[e]:
-				errorf(el, "duplicate environment %q", e)
+				errorf(el, "duplicate environment %s", quote(e))
 			case inv != nil && inv.Env(e) == nil:
-				errorf(el, "unknown environment %q (the inventory has: %s)", e, strings.Join(inv.EnvNames(), ", "))
+				errorf(el, "unknown environment %s (the inventory has: %s)", quote(e), someOf(inv.EnvNames()))
 			}
 			envs[e] = true
 		}
@@ -158,12 +162,12 @@ func checkImageRef(ref string) error {
 	}
 	r, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		return fmt.Errorf("%q: %w", ref, err)
+		return fmt.Errorf("%s: %s", quote(ref), clipN(err.Error(), 128)) // the parser's message may quote the reference
 	}
 	_, tagged := r.(reference.Tagged)
 	_, digested := r.(reference.Digested)
 	if !tagged && !digested {
-		return fmt.Errorf("%q: needs a tag or digest (never an implicit :latest)", ref)
+		return fmt.Errorf("%s: needs a tag or digest (never an implicit :latest)", quote(ref))
 	}
 	return nil
 }

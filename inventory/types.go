@@ -1,6 +1,10 @@
 package inventory
 
-import "time"
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
 
 // Inventory is one hosts.yaml: the fleet as both tools see it.
 //
@@ -68,6 +72,22 @@ type Rancher struct {
 	URL string `yaml:"url" json:"url"`
 	// CACert optionally names a PEM file to verify the server with.
 	CACert string `yaml:"caCert,omitempty" json:"caCert,omitempty"`
+	// Insecure allows an http:// URL: the API keys then cross the network
+	// in clear. Without it an http:// URL (here or in $RANCHER_URL) is refused.
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
+}
+
+// CheckURL checks a Rancher URL (rancher.url, or $RANCHER_URL when the
+// inventory names none): http:// or https://, a host, no credentials, and
+// http:// only when r.Insecure.
+func (r Rancher) CheckURL(s string) error {
+	if err := checkRancherURL(s); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(s); u.Scheme == "http" && !r.Insecure {
+		return fmt.Errorf("%s is plain HTTP, which would send the API keys in clear: use https://, or set rancher.insecure: true to allow it", u.Redacted())
+	}
+	return nil
 }
 
 // Credentials names the env vars holding a Rancher API key pair.

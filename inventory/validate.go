@@ -131,7 +131,7 @@ func (v *validator) run() {
 		e := &inv.Environments[i]
 		el := envs.index(i, e.Name)
 		if first, dup := names[e.Name]; dup && e.Name != "" {
-			v.errorf(el.field("name"), "duplicate environment %q (first at %s)", e.Name, v.where(first.field("name")))
+			v.errorf(el.field("name"), "duplicate environment %s (first at %s)", quote(e.Name), v.where(first.field("name")))
 		} else {
 			names[e.Name] = el
 		}
@@ -201,7 +201,7 @@ func (v *validator) rancher() {
 	r := &v.inv.Rancher
 	l := loc{"rancher", "rancher"}
 	if r.URL != "" {
-		if err := checkRancherURL(r.URL); err != nil {
+		if err := r.CheckURL(r.URL); err != nil {
 			v.errorf(l.field("url"), "%v", err)
 		}
 	} else if v.cfg.rancher != nil {

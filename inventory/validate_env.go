@@ -17,7 +17,7 @@ func (v *validator) environment(l loc, e *Environment) {
 	case e.Region == "":
 		v.errorf(l.field("region"), "required: one of registries.regions (%s)", strings.Join(v.regionNames(), ", "))
 	case !known:
-		v.errorf(l.field("region"), "unknown region %q (registries.regions has: %s)", e.Region, strings.Join(v.regionNames(), ", "))
+		v.errorf(l.field("region"), "unknown region %s (registries.regions has: %s)", quote(e.Region), strings.Join(v.regionNames(), ", "))
 	}
 	if e.Wave < 0 {
 		v.errorf(l.field("wave"), "must be 0 or more, got %d", e.Wave)
@@ -56,10 +56,12 @@ func (v *validator) host(l loc, h *Host) {
 	switch first, dup := v.hostNames[h.Name]; {
 	case h.Name == "":
 		v.errorf(l.field("name"), "required")
+	case len(h.Name) > MaxNameBytes:
+		v.errorf(l.field("name"), "%v", tooLong("host name", h.Name))
 	case strings.ContainsAny(h.Name, " \t\n"):
-		v.errorf(l.field("name"), "%q: no spaces", h.Name)
+		v.errorf(l.field("name"), "%s: no spaces", quote(h.Name))
 	case dup:
-		v.errorf(l.field("name"), "duplicate host %q (first at %s)", h.Name, v.where(first.field("name")))
+		v.errorf(l.field("name"), "duplicate host %s (first at %s)", quote(h.Name), v.where(first.field("name")))
 	default:
 		v.hostNames[h.Name] = l
 	}
@@ -69,7 +71,7 @@ func (v *validator) host(l loc, h *Host) {
 		v.errorf(dl, "%v", err)
 	} else {
 		if first, dup := v.endpoints[ep.key]; dup {
-			v.errorf(dl, "endpoint %s already used (first at %s)", h.Docker, v.where(first.field("docker")))
+			v.errorf(dl, "endpoint %s already used (first at %s)", clip(h.Docker), v.where(first.field("docker")))
 		} else {
 			v.endpoints[ep.key] = l
 		}
@@ -97,7 +99,7 @@ func (v *validator) transport(l loc, ep endpoint, t *TLS, insecure bool) {
 
 func (v *validator) discover(l loc, d *Discover) {
 	if d.From != "rancher" {
-		v.errorf(l.field("from"), "want rancher, got %q", d.From)
+		v.errorf(l.field("from"), "want rancher, got %s", quote(d.From))
 	}
 	if v.inv.Rancher.URL == "" && v.cfg.rancher == nil {
 		v.errorf(l, "discover needs rancher.url")
@@ -170,7 +172,8 @@ func (v *validator) requireCredentials() {
 }
 
 func (v *validator) unset(name string, l loc) {
-	if v.once("env:" + name) {
+	// A malformed name is reported (never echoed) by envVar.
+	if envVarRE.MatchString(name) && v.once("env:"+name) {
 		v.errorf(l, "$%s is not set", name)
 	}
 }

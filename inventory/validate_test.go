@@ -57,7 +57,7 @@ registries:
   source: {address: "127.0.0.1:5000", credentials: {usernameEnv: SRC_USER, passwordEnv: SRC_PASS}}
   regions:
     eu: {address: "127.0.0.1:5001", credentials: {dockerConfig: DOCKERCONFIG}}
-rancher: {url: "http://127.0.0.1:8080", caCert: RANCHERCA}
+rancher: {url: "http://127.0.0.1:8080", caCert: RANCHERCA, insecure: true}
 defaults:
   credentials: {accessKeyEnv: R_ACCESS, secretKeyEnv: R_SECRET}
   tls: {ca: CA, cert: CERT, key: KEY}

@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/drover-dev/drover/internal/atomicfile"
 	"github.com/drover-dev/drover/inventory"
 )
 
@@ -155,34 +154,9 @@ func (g *gates) wait(ctx context.Context, region string) error {
 
 // WriteFileAtomic writes b to path through a temporary file in the same
 // directory, renamed over path: readers (node_exporter's textfile
-// collector, a CI job) see the old file or the new one, never half.
-func WriteFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// collector, a CI job) see the old file or the new one, never half. The
+// file is 0644 less the umask, and the rename is synced to disk.
+func WriteFileAtomic(path string, b []byte) error { return atomicfile.WriteFile(path, b) }
 
 // WriteJSON writes v as indented JSON to path atomically.
 func WriteJSON(path string, v any) error {

@@ -42,9 +42,9 @@ func TestMirrorHelperProcess(t *testing.T) {
 	}
 	regions := map[string]inventory.Registry{}
 	for name, addr := range job.Regions {
-		regions[name] = inventory.Registry{Address: addr}
+		regions[name] = inventory.Registry{Address: addr, Insecure: true}
 	}
-	rep, err := Mirror(t.Context(), lock, inventory.Registry{Address: job.Source}, regions)
+	rep, err := Mirror(t.Context(), lock, inventory.Registry{Address: job.Source, Insecure: true}, regions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func BenchmarkMirror1GiB3Regions(b *testing.B) {
 	if _, err := registries.Seed(ctx, src.Addr(), registries.SeedSpec{Images: []string{"bench/app:1.0"}, Size: size, Layers: 8, Base: -1}); err != nil {
 		b.Fatalf("seed: %v", err)
 	}
-	lock, err := Resolve(ctx, inventory.Registry{Address: src.Addr()}, &inventory.Release{Version: 1,
+	lock, err := Resolve(ctx, inventory.Registry{Address: src.Addr(), Insecure: true}, &inventory.Release{Version: 1,
 		Images: []inventory.ReleaseImage{{Name: "app", Ref: "bench/app:1.0"}}})
 	if err != nil {
 		b.Fatal(err)

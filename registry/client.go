@@ -64,18 +64,31 @@ func newClient(ctx context.Context, label string, r inventory.Registry, scopes [
 		t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the inventory marks this registry insecure
 		base = t
 	}
+	// go-containerregistry tries plain HTTP when TLS fails for a loopback or
+	// private address; the guard refuses that unless the inventory allows it.
+	scheme := reg.Scheme()
+	var guard *httpsOnly
+	if !r.Insecure {
+		scheme = "https"
+		guard = &httpsOnly{next: base}
+		base = guard
+	}
 	var rt http.RoundTripper
 	for attempt := 1; ; attempt++ {
 		// The ping (and token fetch) is bounded like every other request:
 		// a registry that never answers fails here, not in an endless wait.
 		pctx, cancel := context.WithTimeout(ctx, o.stall)
+		guard.reset()
 		rt, err = transport.NewWithContext(pctx, reg, auth, base, scopes)
 		stalled := errors.Is(pctx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err != nil && ctx.Err() == nil && stalled {
 			err = fmt.Errorf("no answer within %v: %w", o.stall, err)
 		}
-		if err == nil || ctx.Err() != nil || attempt >= o.attempts || errors.Is(err, ErrAuth) {
+		if terr := guard.tlsFailure(); err != nil && terr != nil {
+			err = fmt.Errorf("%w: %w; Drover speaks only HTTPS to a registry that is not marked insecure (insecure: true on it in the inventory allows plain HTTP and unverified TLS)", ErrTLS, terr)
+		}
+		if err == nil || ctx.Err() != nil || attempt >= o.attempts || errors.Is(err, ErrAuth) || errors.Is(err, ErrTLS) {
 			break
 		}
 		o.logger.Debug("registry ping failed, retrying", "registry", r.Address, "attempt", attempt, "err", err)
@@ -93,7 +106,7 @@ func newClient(ctx context.Context, label string, r inventory.Registry, scopes [
 	return &client{
 		label:  label,
 		addr:   r.Address,
-		scheme: reg.Scheme(),
+		scheme: scheme,
 		http:   &http.Client{Transport: rt},
 		slots:  semaphore.NewWeighted(int64(limit)),
 		reqs:   semaphore.NewWeighted(int64(limit)),

@@ -13,6 +13,11 @@ import (
 // (401) or the access (403). Such requests are never retried.
 var ErrAuth = errors.New("authentication failed")
 
+// ErrTLS is wrapped by errors from a registry not marked insecure whose TLS
+// failed (an untrusted or wrong certificate, or a server that speaks plain
+// HTTP). Drover then never falls back to plain HTTP, and does not retry.
+var ErrTLS = errors.New("TLS failed")
+
 // ErrInvalidOption is wrapped by errors from options given invalid values.
 var ErrInvalidOption = errors.New("invalid option")
 

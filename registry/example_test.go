@@ -28,8 +28,8 @@ func ExampleMirror() {
 		log.Fatal(err)
 	}
 
-	source := inventory.Registry{Address: src.Addr()}
-	regions := map[string]inventory.Registry{"eu": {Address: eu.Addr()}}
+	source := inventory.Registry{Address: src.Addr(), Insecure: true} // the lab speaks plain HTTP
+	regions := map[string]inventory.Registry{"eu": {Address: eu.Addr(), Insecure: true}}
 	rel := &inventory.Release{Version: 1, Images: []inventory.ReleaseImage{{Name: "app", Ref: "team/app:1.4"}}}
 	lock, err := registry.Resolve(ctx, source, rel)
 	if err != nil {

@@ -59,12 +59,14 @@ func (l *lab) seed(t *testing.T, spec registries.SeedSpec) map[string]registries
 	return out
 }
 
-func (l *lab) source() inventory.Registry { return inventory.Registry{Address: l.src.Addr()} }
+func (l *lab) source() inventory.Registry {
+	return inventory.Registry{Address: l.src.Addr(), Insecure: true}
+}
 
 func (l *lab) inv() map[string]inventory.Registry {
 	m := map[string]inventory.Registry{}
 	for name, r := range l.regions {
-		m[name] = inventory.Registry{Address: r.Addr()}
+		m[name] = inventory.Registry{Address: r.Addr(), Insecure: true}
 	}
 	return m
 }
@@ -186,7 +188,9 @@ func served(r *registries.Registry) int64 {
 	return r.Stats().Get(http.MethodGet, netem.ClassBlobs).BytesOut
 }
 
-func inventoryRegistry(addr string) inventory.Registry { return inventory.Registry{Address: addr} }
+func inventoryRegistry(addr string) inventory.Registry {
+	return inventory.Registry{Address: addr, Insecure: true}
+}
 
 // copyImage copies src to dst inside one registry with go-containerregistry.
 func copyImage(t *testing.T, addr, src, dst string) {

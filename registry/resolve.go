@@ -130,7 +130,7 @@ func parseSourceRef(source, ref string) (sourceRef, error) {
 		}
 		rest = after
 	}
-	parsed, err := name.ParseReference(source+"/"+rest, name.StrictValidation, name.Insecure)
+	parsed, err := name.ParseReference(source+"/"+rest, name.StrictValidation)
 	if err != nil {
 		return sourceRef{}, fmt.Errorf("reference %q: %w", ref, err)
 	}

@@ -35,13 +35,36 @@ type Journal struct {
 	now func() time.Time
 }
 
-// OpenJournal opens (creating or appending to) a journal file.
+// ErrJournalInUse is wrapped by OpenJournal's error when another run holds
+// the journal.
+var ErrJournalInUse = errors.New("journal in use by another run")
+
+// OpenJournal opens (creating or appending to) a journal file and takes an
+// exclusive lock on it, held until Close, so two runs never interleave
+// their entries: a second run's OpenJournal fails at once with
+// ErrJournalInUse. A symbolic link at path is refused, not followed. The
+// file is 0644 less the umask.
 func OpenJournal(path string) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|oNoFollow, 0o644)
 	if err != nil {
+		if isSymlink(path) {
+			return nil, fmt.Errorf("open journal: %s is a symbolic link: name the file itself", path)
+		}
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, ErrJournalInUse) {
+			return nil, fmt.Errorf("open journal %s: %w: wait for that run to end, or give this one another --journal", path, err)
+		}
+		return nil, fmt.Errorf("open journal %s: lock: %w", path, err)
+	}
 	return &Journal{f: f, now: time.Now}, nil
+}
+
+func isSymlink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
 // Record appends one entry (Time is set when zero).
@@ -61,7 +84,7 @@ func (j *Journal) Record(e Entry) error {
 	return j.f.Sync()
 }
 
-// Close closes the file.
+// Close closes the file, releasing its lock.
 func (j *Journal) Close() error { return j.f.Close() }
 
 // ReadJournal reads every entry of a journal file; a missing file is no

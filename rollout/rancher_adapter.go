@@ -233,6 +233,9 @@ func (cs *Connections) settings(env string) (url, access, secret string, err err
 		if url = cs.getenv("RANCHER_URL"); url == "" {
 			return "", "", "", fmt.Errorf("environment %s: no Rancher URL: set rancher.url in %s (or $RANCHER_URL)", env, cs.inv.File)
 		}
+		if err := cs.inv.Rancher.CheckURL(url); err != nil {
+			return "", "", "", fmt.Errorf("environment %s: $RANCHER_URL: %w", env, err)
+		}
 	}
 	if e.Credentials == nil {
 		// None named: the conventional variables, else none (a Rancher

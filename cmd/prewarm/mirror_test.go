@@ -40,7 +40,7 @@ func newMirrorLab(t *testing.T) *mirrorLab {
 		t.Fatalf("seed: %v", err)
 	}
 	l.hosts = filepath.Join(l.dir, "hosts.yaml")
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n    us:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n    us:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
 		l.src.Addr(), l.regions[0].Addr(), l.regions[1].Addr()))
 	l.release = filepath.Join(l.dir, "release.yaml")
@@ -146,7 +146,7 @@ func TestMirrorCommandUsage(t *testing.T) {
 func TestResolveExitCodes(t *testing.T) {
 	t.Parallel()
 	l := newMirrorLab(t)
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
 		l.src.Addr(), l.regions[0].Addr()))
 	if code, _, errOut := l.run(t, "mirror", "-f", l.release); code != cli.ExitOK {
@@ -179,7 +179,7 @@ func TestResolveExitCodes(t *testing.T) {
 func TestRunFailedEarlyWritesMetrics(t *testing.T) {
 	t.Parallel()
 	l := newMirrorLab(t)
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
 		l.src.Addr(), l.regions[0].Addr()))
 	metrics, report := filepath.Join(l.dir, "drover.prom"), filepath.Join(l.dir, "report.json")

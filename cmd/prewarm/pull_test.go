@@ -91,9 +91,9 @@ func TestCommandsRealDocker(t *testing.T) {
 	inv := filepath.Join(dir, "hosts.yaml")
 	writeFile(t, inv, fmt.Sprintf(`version: 1
 registries:
-  source: {address: "%s"}
+  source: {address: "%s", insecure: true}
   regions:
-    r1: {address: "%s"}
+    r1: {address: "%s", insecure: true}
 environments:
   - name: test
     region: r1
@@ -218,9 +218,9 @@ func TestPruneKeepFromInventory(t *testing.T) {
 	inv := filepath.Join(dir, "hosts.yaml")
 	writeFile(t, inv, fmt.Sprintf(`version: 1
 registries:
-  source: {address: "%s"}
+  source: {address: "%s", insecure: true}
   regions:
-    r1: {address: "%s"}
+    r1: {address: "%s", insecure: true}
 environments:
   - name: test
     region: r1

@@ -24,6 +24,7 @@ registries:
     eu: {address: "127.0.0.1:2", insecure: true}
 rancher:
   url: http://127.0.0.1:1
+  insecure: true
 environments:
   - name: dev
     region: eu

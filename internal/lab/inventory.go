@@ -45,7 +45,8 @@ type (
 		PasswordEnv string `yaml:"passwordEnv"`
 	}
 	yRancher struct {
-		URL string `yaml:"url"`
+		URL      string `yaml:"url,omitempty"`
+		Insecure bool   `yaml:"insecure,omitempty"`
 	}
 	yEnvironment struct {
 		Name        string       `yaml:"name"`
@@ -78,7 +79,7 @@ const DiscoverTemplate = `tcp://{{.AgentIP}}:{{or (index .Labels "docker-port") 
 
 const inventoryHeader = `# hosts.yaml for a Drover lab: every registry, Docker host and the Rancher
 # server below is a simulator on 127.0.0.1 that lives as long as the lab.
-# Registries speak plain HTTP (insecure: true). The Rancher API keys (and
+# Registries and the Rancher simulator speak plain HTTP (insecure: true). The Rancher API keys (and
 # source registry password, if any) are lab secrets: the environment
 # variables named under credentials are set by sourcing the lab's env file
 # (lab up --env-file).
@@ -106,7 +107,7 @@ func (l *Lab) InventoryYAML() []byte {
 		y.Registries.Regions[n] = yRegistry{Address: l.regions[n].Addr(), Insecure: true}
 	}
 	if l.Rancher != nil {
-		y.Rancher.URL = l.Rancher.URL()
+		y.Rancher = yRancher{URL: l.Rancher.URL(), Insecure: true} // the simulator speaks plain HTTP
 	}
 	for _, e := range l.envs {
 		ye := yEnvironment{Name: e.Name, Region: e.Region, Wave: e.Wave,

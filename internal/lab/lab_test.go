@@ -39,8 +39,8 @@ func TestInventoryLoadsAndMatches(t *testing.T) {
 			t.Errorf("region %s = %+v", name, got)
 		}
 	}
-	if inv.Rancher.URL != l.Rancher.URL() {
-		t.Errorf("rancher = %q, want %q", inv.Rancher.URL, l.Rancher.URL())
+	if inv.Rancher.URL != l.Rancher.URL() || !inv.Rancher.Insecure {
+		t.Errorf("rancher = %q insecure %v, want %q insecure (the simulator speaks plain HTTP)", inv.Rancher.URL, inv.Rancher.Insecure, l.Rancher.URL())
 	}
 	var names, hosts []string
 	for _, e := range inv.Environments {

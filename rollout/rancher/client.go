@@ -76,9 +76,21 @@ func New(baseURL, accessKey, secretKey string, opts ...Option) (*Client, error) 
 			}
 			tr.TLSClientConfig.RootCAs = pool
 		}
-		c.hc, c.ownHC = &http.Client{Transport: tr}, true
+		c.hc, c.ownHC = &http.Client{Transport: tr, CheckRedirect: noDowngrade}, true
 	}
 	return c, nil
+}
+
+// noDowngrade refuses a redirect from https:// to http://: the API keys
+// would follow it in clear.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+		return fmt.Errorf("redirect from https:// to %s://%s refused: the API keys would cross in clear", req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // FromEnv returns a client configured the way the rancher CLI is:
