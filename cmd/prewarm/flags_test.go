@@ -17,7 +17,7 @@ import (
 func TestFlagValues(t *testing.T) {
 	t.Parallel()
 	l := newMirrorLab(t)
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n      - {name: dev-02, docker: \"tcp://127.0.0.1:2\"}\n",
 		l.src.Addr(), l.regions[0].Addr()))
 	tests := []struct {
@@ -49,7 +49,7 @@ func TestFlagValues(t *testing.T) {
 func TestMirrorValidatesInventory(t *testing.T) {
 	t.Parallel()
 	l := newMirrorLab(t)
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: nowhere\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
 		l.src.Addr(), l.regions[0].Addr()))
 	for _, cmd := range []string{"mirror", "plan"} {

@@ -20,7 +20,7 @@ import (
 func TestStaleLock(t *testing.T) {
 	t.Parallel()
 	l := newMirrorLab(t)
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n  regions:\n    eu:\n      address: %s\n"+
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source:\n    address: %s\n    insecure: true\n  regions:\n    eu:\n      address: %s\n      insecure: true\n"+
 		"environments:\n  - name: dev\n    region: eu\n    hosts:\n      - {name: dev-01, docker: \"tcp://127.0.0.1:1\"}\n",
 		l.src.Addr(), l.regions[0].Addr()))
 	if code, _, errOut := l.run(t, "mirror", "-f", l.release); code != cli.ExitOK {
