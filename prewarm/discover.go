@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // RancherHosts is the part of *rancher.Client that Discover uses.

@@ -10,7 +10,7 @@ import (
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // TestDiscoverLab: one environment lists its hosts, one leaves them to

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // RancherClient is the part of *rancher.Client that RancherImages uses.

@@ -6,7 +6,7 @@
 // [Rancher] (one environment's services, hosts and the upgrade actions),
 // [Presence] (does a host hold an image digest: the check prewarm status
 // makes) and [Puller] (pull a missing image, for --prewarm). Adapters over
-// the typed client in rollout/rancher and over prewarm live outside the
+// the typed client in rancher and over prewarm live outside the
 // engine's logic, so the engine is tested against in-process fakes in fake
 // time and against the lab's Rancher simulator over real HTTP.
 //

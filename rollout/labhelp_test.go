@@ -17,7 +17,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // fleet is a lab with services web/svcNN in every environment running

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // RancherProject adapts a typed client bound to one project (environment)

@@ -12,7 +12,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/prewarm/display"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 func seedCmd() *cli.Command {

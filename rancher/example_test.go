@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
-	"github.com/drover-dev/drover/rollout/rancher"
+	"github.com/drover-dev/drover/rancher"
 )
 
 type noopEngine struct{ n int }

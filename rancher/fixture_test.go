@@ -17,7 +17,7 @@ import (
 
 // fixtureDir holds real captured Rancher payloads (testdata/rancher, with
 // their sources in SOURCES.md). Missing fixtures fail the tests.
-const fixtureDir = "../../testdata/rancher"
+const fixtureDir = "../testdata/rancher"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()

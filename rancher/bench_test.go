@@ -19,7 +19,7 @@ import (
 // Rancher), the same with 100 ms merging (the client's own overhead), and
 // the 1 s polling baseline (WithEventStream(false)). Run once:
 //
-//	go test -run '^$' -bench UpgradeCycle -benchtime 6x ./rollout/rancher/
+//	go test -run '^$' -bench UpgradeCycle -benchtime 6x ./rancher/
 func BenchmarkUpgradeCycle(b *testing.B) {
 	for _, v := range []struct {
 		name    string
