@@ -92,10 +92,12 @@ func (c *conn) readErr(ctx context.Context, err error) error {
 		}
 		return fmt.Errorf("dockersocket: %w before dockerd answered (is the host's agent connected?)", ErrRelayClosed)
 	}
+	// The library's error may wrap io.EOF, which readers such as the moby
+	// client's JSON stream take for a clean end: keep only its text.
 	if c.got {
-		return fmt.Errorf("dockersocket: %w mid-stream: %w", ErrRelayClosed, err)
+		return fmt.Errorf("dockersocket: %w mid-stream: %v", ErrRelayClosed, err)
 	}
-	return fmt.Errorf("dockersocket: %w before dockerd answered: %w", ErrRelayClosed, err)
+	return fmt.Errorf("dockersocket: %w before dockerd answered: %v", ErrRelayClosed, err)
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -115,7 +117,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("dockersocket: write: %w", os.ErrDeadlineExceeded)
 			}
-			return n, fmt.Errorf("dockersocket: %w: write: %w", ErrRelayClosed, err)
+			return n, fmt.Errorf("dockersocket: %w: write: %v", ErrRelayClosed, err)
 		}
 		n += len(chunk)
 	}
