@@ -84,8 +84,7 @@ func (c *conn) readErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("dockersocket: read: %w", os.ErrDeadlineExceeded)
 	}
-	switch websocket.CloseStatus(err) {
-	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
+	if st := websocket.CloseStatus(err); st == websocket.StatusNormalClosure || st == websocket.StatusGoingAway {
 		if c.got {
 			c.eof = true
 			return io.EOF
@@ -95,9 +94,9 @@ func (c *conn) readErr(ctx context.Context, err error) error {
 	// The library's error may wrap io.EOF, which readers such as the moby
 	// client's JSON stream take for a clean end: keep only its text.
 	if c.got {
-		return fmt.Errorf("dockersocket: %w mid-stream: %v", ErrRelayClosed, err)
+		return fmt.Errorf("dockersocket: %w mid-stream: %s", ErrRelayClosed, err.Error())
 	}
-	return fmt.Errorf("dockersocket: %w before dockerd answered: %v", ErrRelayClosed, err)
+	return fmt.Errorf("dockersocket: %w before dockerd answered: %s", ErrRelayClosed, err.Error())
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -117,7 +116,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("dockersocket: write: %w", os.ErrDeadlineExceeded)
 			}
-			return n, fmt.Errorf("dockersocket: %w: write: %v", ErrRelayClosed, err)
+			return n, fmt.Errorf("dockersocket: %w: write: %s", ErrRelayClosed, err.Error())
 		}
 		n += len(chunk)
 	}

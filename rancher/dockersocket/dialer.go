@@ -70,7 +70,8 @@ func (d *Dialer) DialContext(ctx context.Context, network, _ string) (net.Conn, 
 	q.Set("token", token)
 	u.RawQuery = q.Encode()
 	d.once.Do(d.init)
-	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPClient: d.hc})
+	// coder/websocket: the handshake response's body never needs closing.
+	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPClient: d.hc}) //nolint:bodyclose
 	if err != nil {
 		where := stripQuery(raw)
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {

@@ -67,7 +67,7 @@ func TestDockerSocketRelayFraming(t *testing.T) {
 		t.Fatalf("dockersocket: %d %v", code, ha)
 	}
 	ctx := t.Context()
-	c, _, err := websocket.Dial(ctx, url+"?token="+token, nil)
+	c, _, err := websocket.Dial(ctx, url+"?token="+token, nil) //nolint:bodyclose // coder/websocket: never needs closing
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDockerSocketRelayFraming(t *testing.T) {
 		t.Errorf("relayed %d frames: %.40q; want dockerd's /info", frames, got.String())
 	}
 	for _, tok := range []string{token, "not-a-token"} {
-		_, resp, err := websocket.Dial(ctx, url+"?token="+tok, nil)
+		_, resp, err := websocket.Dial(ctx, url+"?token="+tok, nil) //nolint:bodyclose // coder/websocket: never needs closing
 		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("token %.8s...: %v, want 401 (used or unknown token)", tok, err)
 		}
@@ -149,7 +149,7 @@ func TestDockerSocketAgentDisconnected(t *testing.T) {
 	env := ranchersim.Keys{Access: "a", Secret: "s"}
 	open := func() *websocket.Conn {
 		_, ha := postAction(t, s, p, h, env, "dockersocket")
-		c, _, err := websocket.Dial(t.Context(), ha["url"].(string)+"?token="+ha["token"].(string), nil)
+		c, _, err := websocket.Dial(t.Context(), ha["url"].(string)+"?token="+ha["token"].(string), nil) //nolint:bodyclose // coder/websocket: never needs closing
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestDockerSocketRelayChunks(t *testing.T) {
 		return a, nil
 	})
 	_, ha := postAction(t, s, p, h, ranchersim.Keys{Access: "a", Secret: "s"}, "dockersocket")
-	c, _, err := websocket.Dial(t.Context(), ha["url"].(string)+"?token="+ha["token"].(string), nil)
+	c, _, err := websocket.Dial(t.Context(), ha["url"].(string)+"?token="+ha["token"].(string), nil) //nolint:bodyclose // coder/websocket: never needs closing
 	if err != nil {
 		t.Fatal(err)
 	}
