@@ -27,15 +27,25 @@ import (
 //	                          never-healthy-image=GLOB (the same for new
 //	                          containers whose image reference matches),
 //	                          restart (stop and serve again on the same
-//	                          port, state kept) or drop-ws (close every
-//	                          subscribe websocket)
+//	                          port, state kept), drop-ws (close every
+//	                          subscribe websocket), dockersocket=STATUS
+//	                          (every dockersocket host action answers
+//	                          STATUS, 403 Forbidden or 422
+//	                          ActionNotAvailable as Cattle does; 0 clears),
+//	                          agent-down=HOST (the host's agent
+//	                          disconnects: it reports reconnecting and
+//	                          its dockersocket websockets close at once),
+//	                          agent-up=HOST (it comes back) or
+//	                          relay-drop=BYTES (the next dockersocket
+//	                          websocket is cut after BYTES from dockerd)
 type Fault struct {
 	Target string // registry, host or rancher
 	Name   string // registry or host name; "" for rancher
-	Action string // status, reset, down, hang, fail-pull, action, never-healthy, never-healthy-image, restart, drop-ws
+	Action string // status, reset, down, hang, fail-pull, action, never-healthy, never-healthy-image, restart, drop-ws, dockersocket, agent-down, agent-up, relay-drop
 	Status int
 	N      int
-	Arg    string // never-healthy glob (service or image)
+	Arg    string // never-healthy glob (service or image); agent-down/agent-up host
+	Bytes  int64  // relay-drop
 }
 
 // ParseFault reads one --fault value.
@@ -76,6 +86,26 @@ func ParseFault(s string) (Fault, error) {
 				return bad("never-healthy-image needs an image glob, e.g. */app:1.2")
 			}
 			f.Action, f.Arg = "never-healthy-image", v
+		case "dockersocket":
+			st := 0
+			if v != "0" {
+				var err error
+				if st, err = parseStatus(v); err != nil {
+					return bad(err.Error() + " (dockersocket=403 or 422; 0 clears)")
+				}
+			}
+			f.Action, f.Status = "dockersocket", st
+		case "agent-down", "agent-up":
+			if v == "" {
+				return bad(k + " needs a host name, e.g. " + k + "=dmz-eu-01")
+			}
+			f.Action, f.Arg = k, v
+		case "relay-drop":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return bad("relay-drop needs a positive byte count, e.g. relay-drop=4096")
+			}
+			f.Action, f.Bytes = "relay-drop", n
 		default:
 			return bad("unknown rancher fault " + k)
 		}
@@ -183,6 +213,12 @@ func (l *Lab) Inject(f Fault) error {
 			return l.Rancher.Restart()
 		case "drop-ws":
 			l.Rancher.DropWebsockets()
+		case "dockersocket":
+			l.Rancher.RefuseDockerSocket(f.Status)
+		case "agent-down", "agent-up":
+			return l.Rancher.DisconnectAgent(f.Arg, f.Action == "agent-down")
+		case "relay-drop":
+			l.Rancher.DropRelayAfter(f.Bytes)
 		}
 		return nil
 	}

@@ -134,3 +134,35 @@ func TestNeverHealthyMatchesServices(t *testing.T) {
 		t.Errorf("never-healthy-image: %+v, want initializing", st)
 	}
 }
+
+// TestDockerSocketFaults: the dockersocket knobs act over HTTP on the lab's
+// Rancher: the action refused as Cattle answers, then the agent away (the host
+// reports reconnecting) and back.
+func TestDockerSocketFaults(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{ImageSize: 32 << 10, Services: 1, HealthDelay: time.Millisecond})
+	h := l.Hosts()[0]
+	_, hosts := rancherDo(t, l, h.Env, http.MethodGet, "/hosts?hostname="+h.Name, "")
+	data, _ := hosts["data"].([]any)
+	if len(data) != 1 {
+		t.Fatalf("host %s in Rancher: %v", h.Name, hosts)
+	}
+	id := data[0].(map[string]any)["id"].(string)
+	inject(t, l, "rancher:dockersocket=403")
+	if code, body := rancherDo(t, l, h.Env, http.MethodPost, "/hosts/"+id+"/?action=dockersocket", ""); code != 403 || body["code"] != "Forbidden" {
+		t.Errorf("dockersocket=403: %d %v", code, body)
+	}
+	inject(t, l, "rancher:dockersocket=0")
+	if code, body := rancherDo(t, l, h.Env, http.MethodPost, "/hosts/"+id+"/?action=dockersocket", ""); code != 200 || body["type"] != "hostAccess" {
+		t.Errorf("dockersocket=0: %d %v, want a hostAccess", code, body)
+	}
+	inject(t, l, "rancher:agent-down="+h.Name)
+	if _, body := rancherDo(t, l, h.Env, http.MethodGet, "/hosts/"+id, ""); body["state"] != "reconnecting" {
+		t.Errorf("agent-down: host state %v, want reconnecting", body["state"])
+	}
+	inject(t, l, "rancher:agent-up="+h.Name)
+	if _, body := rancherDo(t, l, h.Env, http.MethodGet, "/hosts/"+id, ""); body["state"] != "active" {
+		t.Errorf("agent-up: host state %v, want active", body["state"])
+	}
+	inject(t, l, "rancher:relay-drop=100")
+}

@@ -12,6 +12,7 @@ import (
 type principal struct {
 	project *Project
 	account bool
+	noInfra bool // the key's role lacks modifyInfra
 }
 
 func (s *Server) authenticate(r *http.Request) (principal, bool) {
@@ -31,7 +32,7 @@ func (s *Server) authenticate(r *http.Request) (principal, bool) {
 			return principal{project: p}, true
 		}
 	}
-	return principal{}, false
+	return s.roleKeyLocked(user, pass)
 }
 
 func (pr principal) reaches(p *Project) bool { return pr.account || pr.project == p }
@@ -53,6 +54,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.root(w, r)
 		return
 	}
+	if len(segs) == 2 && segs[0] == "v1" && segs[1] == "dockersocket" {
+		s.dockerSocket(w, r)
+		return
+	}
 	if segs[0] != "v2-beta" && segs[0] != "v1" {
 		writeErr(w, errNotFound())
 		return
@@ -65,6 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &apiError{status: http.StatusUnauthorized, code: "Unauthorized", message: strPtr("Unauthorized")})
 		return
 	}
+	rc.noInfra = pr.noInfra
 	rest := segs[1:]
 	if len(rest) > 0 && rest[0] == "projects" {
 		if len(rest) == 1 {
@@ -312,7 +318,7 @@ func (s *Server) hostAction(w http.ResponseWriter, rc *rctx, h *Host, action str
 	res := rc.host(h)
 	acts, _ := res["actions"].(map[string]any)
 	if _, ok := acts[action]; !ok {
-		if slices.Contains([]string{"activate", "deactivate", "update", "remove", "evacuate", "dockersocket", "purge", "restore", "provision", "error", "create"}, action) {
+		if !rc.noInfra && slices.Contains([]string{"activate", "deactivate", "update", "remove", "evacuate", "dockersocket", "purge", "restore", "provision", "error", "create"}, action) {
 			writeErr(w, errActionNotAvailable())
 		} else {
 			writeErr(w, errInvalidAction())
@@ -320,6 +326,9 @@ func (s *Server) hostAction(w http.ResponseWriter, rc *rctx, h *Host, action str
 		return
 	}
 	switch action {
+	case "dockersocket":
+		s.dockerSocketAction(w, rc, h)
+		return
 	case "activate":
 		h.state = "active"
 	case "deactivate":

@@ -40,7 +40,8 @@
 //   - Services are created with [Project.AddService], not through the API; POST on a
 //     collection answers 405. toServiceStrategy upgrades answer 422 InvalidOption.
 //   - Stacks, hosts and containers offer few or no actions: stacks and containers list
-//     none, hosts only activate/deactivate (plus no-op update/evacuate/dockersocket).
+//     none, hosts only activate/deactivate and dockersocket (plus no-op update/evacuate).
+//     dockersocket tokens are single-use opaque strings, not Cattle's JWTs (valid until expiry).
 //     The service link actions (addservicelink, ...) are accepted and do nothing;
 //     update (or PUT) acts on scale only.
 //   - A 409 Conflict happens only through [Server.FailNextAction] or a PUT on a busy

@@ -22,6 +22,8 @@ type options struct {
 	retryDelay    time.Duration
 	healthDelay   time.Duration
 	accountKeys   []Keys
+	tokenTTL      time.Duration
+	dockerAt      func(hostName string) DockerDialFunc
 }
 
 func defaultOptions() options {

@@ -7,8 +7,9 @@ import (
 // rctx renders resources for one request: URLs are absolute, built from the request's
 // Host and API version, like Cattle's.
 type rctx struct {
-	root string // "http://127.0.0.1:port"
-	ver  string // "v2-beta" or "v1"
+	root    string // "http://127.0.0.1:port"
+	ver     string // "v2-beta" or "v1"
+	noInfra bool   // the key lacks modifyInfra: hosts show no actions
 }
 
 func (rc *rctx) base() string              { return rc.root + "/" + rc.ver }
@@ -180,8 +181,13 @@ func (rc *rctx) host(h *Host) map[string]any {
 		acts = []string{"update", "deactivate", "evacuate", "dockersocket"}
 	case "inactive":
 		acts = []string{"update", "activate", "evacuate", "dockersocket"}
+	case "activating", "deactivating":
+		acts = []string{"update", "dockersocket"}
 	default:
 		acts = []string{"update"}
+	}
+	if rc.noInfra {
+		acts = nil
 	}
 	return map[string]any{
 		"id": h.id, "type": "host", "baseType": "host",

@@ -36,6 +36,7 @@ type Server struct {
 	failAction   int
 	neverHealthy []string // image reference globs
 	neverSvcs    []string // service name globs
+	ha           hostAccess
 
 	srvMu   sync.Mutex // guards the HTTP server and listener across Restart
 	httpSrv *http.Server
@@ -104,6 +105,7 @@ func (s *Server) Close() error {
 	err := s.httpSrv.Close()
 	s.srvMu.Unlock()
 	s.DropWebsockets()
+	s.closeRelays()
 	s.wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -128,6 +130,7 @@ func (s *Server) Restart() error {
 	}
 	_ = s.httpSrv.Close()
 	s.DropWebsockets()
+	s.closeRelays()
 	var lc net.ListenConfig
 	ln, err := lc.Listen(s.ctx, "tcp", s.addr)
 	if err != nil {

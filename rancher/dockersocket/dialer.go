@@ -1,0 +1,124 @@
+package dockersocket
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// AccessFunc asks Rancher for a fresh dockersocket access to one host: it POSTs the
+// host's dockersocket action and returns the hostAccess url and token (see
+// [RequestAccess]). It is called once per connection.
+type AccessFunc func(ctx context.Context) (url, token string, err error)
+
+// Dialer opens Docker API connections to one host through Rancher. Its DialContext
+// fits the moby client's WithDialContext, so the client runs over it unchanged.
+// A Dialer is safe for concurrent use; set its fields before the first dial.
+type Dialer struct {
+	// Access asks for the websocket URL and token; required.
+	Access AccessFunc
+	// TLS verifies wss:// URLs: give it the settings of the Rancher URL (its CA).
+	// nil means the system roots.
+	TLS *tls.Config
+	// RequireTLS refuses ws:// URLs ([ErrInsecureURL]). Set it when the Rancher
+	// URL is https, so a misconfigured server cannot downgrade the Docker API.
+	RequireTLS bool
+	// Logger gets debug records of each connection (never the token). nil discards.
+	Logger *slog.Logger
+
+	once sync.Once
+	hc   *http.Client
+}
+
+// maxMessage bounds one incoming websocket message (the agent sends at most 1024
+// bytes, 1368 in base64; other relays may send more).
+const maxMessage = 8 << 20
+
+// DialContext opens one websocket, carrying one Docker API connection, to the host.
+// network must be a TCP network ("tcp", as the moby client asks for tcp:// hosts);
+// addr is ignored, since Rancher picks the host. Every call asks Access for a fresh
+// token. Errors never hold the token.
+func (d *Dialer) DialContext(ctx context.Context, network, _ string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return nil, fmt.Errorf("dockersocket: network %q: only tcp is relayed through Rancher", network)
+	}
+	if d.Access == nil {
+		return nil, errors.New("dockersocket: Dialer.Access is not set")
+	}
+	raw, token, err := d.Access(ctx)
+	if err != nil {
+		return nil, &redacted{msg: "dockersocket: " + redact(err.Error(), token), errs: unwrapSafe(err)}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, &redacted{msg: fmt.Sprintf("dockersocket: rancher answered an unusable websocket URL %q", stripQuery(raw))}
+	}
+	if d.RequireTLS && u.Scheme != "wss" {
+		return nil, fmt.Errorf("dockersocket: %s: %w", stripQuery(raw), ErrInsecureURL)
+	}
+	q := u.Query()
+	q.Set("token", token)
+	u.RawQuery = q.Encode()
+	d.once.Do(d.init)
+	// coder/websocket: the handshake response's body never needs closing.
+	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPClient: d.hc}) //nolint:bodyclose
+	if err != nil {
+		where := stripQuery(raw)
+		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			return nil, &redacted{msg: fmt.Sprintf("dockersocket: open %s: %d: %v", where, resp.StatusCode, ErrTokenRefused),
+				errs: []error{ErrTokenRefused}}
+		}
+		var errs []error
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+		}
+		return nil, &redacted{msg: "dockersocket: open " + where + ": " + redact(err.Error(), token), errs: errs}
+	}
+	c.SetReadLimit(maxMessage)
+	d.logger().Debug("dockersocket: websocket open", "url", stripQuery(raw))
+	return newConn(c, u.Host), nil
+}
+
+func (d *Dialer) init() {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if d.TLS != nil {
+		tr.TLSClientConfig = d.TLS.Clone()
+	}
+	// A websocket handshake is HTTP/1.1.
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	d.hc = &http.Client{Transport: tr}
+}
+
+func (d *Dialer) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}
+
+// unwrapSafe keeps what a caller branches on from an Access error (the package's
+// sentinels, context errors, *APIError) and drops the rest, which may hold a token.
+func unwrapSafe(err error) []error {
+	var out []error
+	for _, s := range []error{ErrActionMissing, ErrHostNotActive, ErrTokenRefused, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, s) {
+			out = append(out, s)
+		}
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		out = append(out, ae)
+	}
+	return out
+}
