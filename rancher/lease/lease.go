@@ -316,7 +316,7 @@ func (l *Lease) renew() bool {
 		expires := l.rec.ExpiresAt
 		l.mu.Unlock()
 		if !l.m.o.now().Before(expires) {
-			return l.lose(fmt.Errorf("lease %s: renewals failed until it expired at %s, last: %v: %w",
+			return l.lose(fmt.Errorf("lease %s: renewals failed until it expired at %s, last: %w: %w",
 				l.env, expires.UTC().Format(time.RFC3339), err, ErrLost))
 		}
 		l.m.o.logger.Warn("lease renewal failed; retrying", "env", l.env, "lease", l.id,

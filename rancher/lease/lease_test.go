@@ -140,7 +140,7 @@ func TestExpiredHolderTakenOver(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer other.Release(t.Context())
+		defer func() { _ = other.Release(t.Context()) }()
 		time.Sleep(2 * time.Minute)
 
 		m := l.manager(t, lease.WithLogger(logger))
@@ -219,7 +219,7 @@ func TestSettle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer first.Release(t.Context())
+		defer func() { _ = first.Release(t.Context()) }()
 		for _, settle := range []time.Duration{0, time.Second} {
 			fs := &faultyStore{Store: l.store, hide: first.ID()}
 			m, err := lease.New(fs, lease.WithSettle(settle))
@@ -375,7 +375,7 @@ func TestResourceData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer held.Release(t.Context())
+		defer func() { _ = held.Release(t.Context()) }()
 		objs := l.leaseObjects()
 		if len(objs) != 1 || objs[0].Key != "dev" {
 			t.Fatalf("objects %+v", objs)
