@@ -194,6 +194,10 @@ func (s *Server) scoped(w http.ResponseWriter, r *http.Request, rc *rctx, scope 
 		return
 	}
 	if len(rest) == 1 {
+		if r.Method == http.MethodPost && k == genericObjectsKind {
+			s.createGenericObject(w, r, rc, scope)
+			return
+		}
 		if r.Method != http.MethodGet {
 			writeErr(w, errStatus(http.StatusMethodNotAllowed))
 			return
@@ -223,6 +227,10 @@ func (s *Server) scoped(w http.ResponseWriter, r *http.Request, rc *rctx, scope 
 }
 
 func (s *Server) resource(w http.ResponseWriter, r *http.Request, rc *rctx, obj any) {
+	if g, ok := obj.(*genericObject); ok {
+		s.genericObjectResource(w, r, rc, g)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet:
 		s.mu.Lock()

@@ -30,7 +30,7 @@ func TestAuthAndDiscovery(t *testing.T) {
 		{"env key on other project", u + "/v2-beta/projects/" + other.ID() + "/services", testKeys, 403, "/v2-beta/schemas", -1},
 		{"env key unscoped services", u + "/v2-beta/services", testKeys, 200, "/v2-beta/schemas", 1},
 		{"project base", u + "/v2-beta/projects/" + f.p.ID(), testKeys, 200, "/v2-beta/projects/" + f.p.ID() + "/schemas", -1},
-		{"project schemas", u + "/v2-beta/projects/" + f.p.ID() + "/schemas", testKeys, 200, "/v2-beta/projects/" + f.p.ID() + "/schemas", 9},
+		{"project schemas", u + "/v2-beta/projects/" + f.p.ID() + "/schemas", testKeys, 200, "/v2-beta/projects/" + f.p.ID() + "/schemas", 10}, // 9 types plus genericObject
 		{"api base", u + "/v2-beta", testKeys, 200, "/v2-beta/schemas", -1},
 		{"v1 base", u + "/v1/projects/" + f.p.ID() + "/services/" + svc.ID(), testKeys, 200, "/v1/projects/" + f.p.ID() + "/schemas", -1},
 		{"v1 environments", u + "/v1/projects/" + f.p.ID() + "/environments", testKeys, 200, "/v1/projects/" + f.p.ID() + "/schemas", 1},

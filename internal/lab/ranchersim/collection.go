@@ -25,11 +25,15 @@ type kind struct {
 	prefix       string
 	filters      map[string]string
 	list         func(scope []*Project) []any
+	get          func(scope []*Project, id string) any // optional: finds what list hides
 }
 
 func (k *kind) find(scope []*Project, id string) any {
 	if !strings.HasPrefix(id, k.prefix) {
 		return nil
+	}
+	if k.get != nil {
+		return k.get(scope, id)
 	}
 	for _, o := range k.list(scope) {
 		if objID(o) == id {
@@ -50,6 +54,8 @@ func objID(o any) string {
 	case *Host:
 		return x.id
 	case *container:
+		return x.id
+	case *genericObject:
 		return x.id
 	}
 	return ""
@@ -106,8 +112,9 @@ var kinds = map[string]*kind{
 			}
 			return out
 		}},
-	"instances":  instancesKind("instance"),
-	"containers": instancesKind("container"),
+	"instances":      instancesKind("instance"),
+	"containers":     instancesKind("container"),
+	"genericobjects": genericObjectsKind,
 }
 
 func instancesKind(rt string) *kind {

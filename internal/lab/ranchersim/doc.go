@@ -9,8 +9,9 @@
 // full in-service upgrade state machine (batches of deployment units, intervalMillis,
 // startFirst, old containers stopped and kept, finishupgrade, rollback, cancelupgrade,
 // continueupgrade; health waited for only on new-version containers, 45 s each),
-// published host ports held per host, healthState (started-once included), and the subscribe websocket with resource.change and
-// ping events. Launch configs are kept as the raw JSON a client sent, so fields the
+// published host ports held per host, healthState (started-once included), generic objects
+// (create, list by kind and key, update resourceData, delete; removed ones leave lists at
+// once), and the subscribe websocket with resource.change and ping events. Launch configs are kept as the raw JSON a client sent, so fields the
 // simulator does not model round-trip unchanged.
 //
 // The simulator acts as the Rancher agent as well: starting a container calls the host's
@@ -61,6 +62,9 @@
 //   - The v1 API is the v2-beta one under /v1 (links keep /v1, stacks also answer as
 //     environments); it does not reproduce v1's field names.
 //   - Schemas are generated for the served types only. There is no pullTask resource.
+//   - Generic objects list no actions, and an account key can create them only below
+//     /projects/<id> (Cattle would put one made at the account level in the admin's
+//     own account); the _removed list option is not modelled.
 //   - Events are only sent for changes made after the subscription; resourceType is
 //     the resource's baseType (service, instance, host, stack). A subscriber that
 //     falls 4096 events behind is disconnected.

@@ -192,6 +192,8 @@ func projectOf(o any) *Project {
 		return x.p
 	case *container:
 		return x.p
+	case *genericObject:
+		return x.p
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ type Project struct {
 	services   []*Service
 	hosts      []*Host
 	containers []*container
+	generics   []*genericObject
 }
 
 // ID returns the project id, such as "1a5".

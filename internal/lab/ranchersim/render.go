@@ -70,6 +70,8 @@ func (rc *rctx) render(o any) map[string]any {
 		return rc.host(x)
 	case *container:
 		return rc.container(x)
+	case *genericObject:
+		return rc.genericObject(x)
 	}
 	return nil
 }

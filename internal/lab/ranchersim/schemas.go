@@ -3,6 +3,7 @@ package ranchersim
 import (
 	"net/http"
 	"sort"
+	"strings"
 )
 
 // schemas serves a generated schemas collection for the types the simulator serves:
@@ -15,10 +16,7 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request, rc *rctx, self 
 			"resourceMethods": []any{"GET"}, "collectionMethods": []any{"GET"},
 			"resourceFields": map[string]any{}, "resourceActions": map[string]any{},
 			"collectionFilters": map[string]any{}, "pluralName": id + "s"}
-		coll := id + "s"
-		if id == "instance" || id == "container" {
-			coll = id + "s"
-		}
+		coll := strings.ToLower(id) + "s"
 		if k, ok := kinds[coll]; ok {
 			sc["links"].(map[string]any)["collection"] = self + "/" + coll
 			for f, typ := range k.filters {
@@ -39,6 +37,10 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request, rc *rctx, self 
 				acts[a] = map[string]any{"input": in, "output": "service"}
 			}
 		}
+		if id == "genericObject" {
+			sc["resourceMethods"] = []any{"GET", "PUT", "DELETE"}
+			sc["collectionMethods"] = []any{"GET", "POST"}
+		}
 		if id == "subscribe" {
 			sc["collectionFilters"] = map[string]any{"eventNames": map[string]any{"modifiers": []any{"eq"}}}
 			sc["links"].(map[string]any)["collection"] = self + "/subscribe"
@@ -46,7 +48,7 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request, rc *rctx, self 
 		return sc
 	}
 	ids := []string{"project", "stack", "service", "host", "instance", "container", "serviceUpgrade",
-		"inServiceUpgradeStrategy", "subscribe"}
+		"inServiceUpgradeStrategy", "subscribe", "genericObject"}
 	sort.Strings(ids)
 	if len(rest) == 1 {
 		for _, id := range ids {

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package filelock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+func flock(*os.File) error {
+	return fmt.Errorf("file locks: %w", errors.ErrUnsupported)
+}

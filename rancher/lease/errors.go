@@ -1,0 +1,46 @@
+package lease
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrHeld is matched (errors.Is) by a [*HeldError].
+var ErrHeld = errors.New("lease held by another run")
+
+// ErrLost means a lease stopped being ours while we held it: it was removed (a human
+// ran an unlock, or another run took it over after renewals had failed past its expiry).
+var ErrLost = errors.New("lease lost")
+
+// HeldError is returned by [Manager.Acquire] when another run holds the environment.
+type HeldError struct {
+	Env    string
+	Holder Holder
+}
+
+func (e *HeldError) Error() string {
+	h := e.Holder
+	return fmt.Sprintf("environment %s is held by %s on %s running %q since %s (lease %s, expires %s unless renewed)",
+		e.Env, h.Who, h.Where, h.Command, h.Since.UTC().Format(time.RFC3339), h.ID,
+		h.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// Is reports whether target is [ErrHeld].
+func (e *HeldError) Is(target error) bool { return target == ErrHeld }
+
+// APIError is an error answer from the Rancher API.
+type APIError struct {
+	Method, URL string
+	Status      int
+	Code        string
+	Message     string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Code
+	if e.Message != "" && e.Message != e.Code {
+		msg += ": " + e.Message
+	}
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, msg)
+}
