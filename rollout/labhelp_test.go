@@ -16,8 +16,8 @@ import (
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/rollout"
 )
 
 // fleet is a lab with services web/svcNN in every environment running
