@@ -23,7 +23,7 @@ type RancherHosts interface {
 // template expanded with its agent IP, hostname and labels. Inactive hosts
 // (disconnected, deactivated) are left out: Rancher schedules nothing on
 // them. Listed environments cost no Rancher call.
-func Discover(ctx context.Context, inv *inventory.Inventory, sel Selection, clientFor func(env *inventory.Environment) (RancherHosts, error)) ([]Target, error) {
+func Discover(ctx context.Context, inv *inventory.Inventory, sel Selection, clientFor func(env *inventory.Environment) (RancherHosts, string, error)) ([]Target, error) {
 	discovered := map[string][]inventory.Host{}
 	var errs []error
 	for i := range inv.Environments {
@@ -44,14 +44,10 @@ func Discover(ctx context.Context, inv *inventory.Inventory, sel Selection, clie
 	return targets(inv, sel, discovered)
 }
 
-func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, error)) ([]inventory.Host, error) {
-	c, err := clientFor(env)
+func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, string, error)) ([]inventory.Host, error) {
+	c, project, err := clientFor(env)
 	if err != nil {
 		return nil, err
-	}
-	project := env.Project
-	if project == "" {
-		project = env.Name
 	}
 	p, err := c.Project(ctx, project)
 	if err != nil {

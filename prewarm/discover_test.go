@@ -23,12 +23,8 @@ func TestDiscoverLab(t *testing.T) {
 	if _, err := Targets(inv, Selection{}); err == nil {
 		t.Fatal("Targets with a discover environment: no error")
 	}
-	clientFor := func(env *inventory.Environment) (RancherHosts, error) {
-		access, secret, err := env.RancherKeys(l.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		return rancher.New(inv.Rancher.URL, access, secret)
+	clientFor := func(env *inventory.Environment) (RancherHosts, string, error) {
+		return rancher.Connect(inv, env.Name, l.Getenv)
 	}
 	hosts, err := Discover(t.Context(), inv, Selection{}, clientFor)
 	if err != nil {

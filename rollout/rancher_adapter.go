@@ -202,9 +202,6 @@ type Connections struct {
 // environment names no credentials, RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY
 // are used; when the inventory names no URL, RANCHER_URL.
 func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts ...rancher.Option) *Connections {
-	if inv.Rancher.CACert != "" {
-		opts = append([]rancher.Option{rancher.WithCAFile(inv.Rancher.CACert)}, opts...)
-	}
 	return &Connections{inv: inv, getenv: getenv, opts: opts}
 }
 
@@ -216,58 +213,32 @@ func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts .
 func (cs *Connections) Check(envs []string) error {
 	var errs []error
 	for _, env := range envs {
-		if _, _, _, err := cs.settings(env); err != nil {
+		if _, err := cs.settings(env); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// settings is an environment's Rancher URL and key pair.
-func (cs *Connections) settings(env string) (url, access, secret string, err error) {
-	e := cs.inv.Env(env)
-	if e == nil {
-		return "", "", "", fmt.Errorf("environment %s: not in the inventory", env)
-	}
-	if url = cs.inv.Rancher.URL; url == "" {
-		if url = cs.getenv("RANCHER_URL"); url == "" {
-			return "", "", "", fmt.Errorf("environment %s: no Rancher URL: set rancher.url in %s (or $RANCHER_URL)", env, cs.inv.File)
-		}
-		if err := cs.inv.Rancher.CheckURL(url); err != nil {
-			return "", "", "", fmt.Errorf("environment %s: $RANCHER_URL: %w", env, err)
-		}
-	}
-	if e.Credentials == nil {
-		// None named: the conventional variables, else none (a Rancher
-		// without access control answers anonymous requests).
-		return url, cs.getenv("RANCHER_ACCESS_KEY"), cs.getenv("RANCHER_SECRET_KEY"), nil
-	}
-	access, secret, err = e.RancherKeys(cs.getenv)
-	return url, access, secret, err
+// settings is an environment's Rancher connection (rancher.Resolve).
+func (cs *Connections) settings(env string) (rancher.Settings, error) {
+	return rancher.Resolve(cs.inv, env, cs.getenv)
 }
 
 // Connect is a Connector.
 func (cs *Connections) Connect(ctx context.Context, env string) (Rancher, error) {
-	url, access, secret, err := cs.settings(env)
+	st, err := cs.settings(env)
 	if err != nil {
 		return nil, err
 	}
-	e := cs.inv.Env(env)
-	c, err := rancher.New(url, access, secret, cs.opts...)
+	c, err := st.Client(cs.opts...)
 	if err != nil {
 		return nil, err
 	}
 	cs.mu.Lock()
 	cs.clients = append(cs.clients, c)
 	cs.mu.Unlock()
-	project := e.Project
-	if project == "" {
-		project = c.DefaultProject()
-	}
-	if project == "" {
-		project = e.Name
-	}
-	return NewRancherProject(ctx, c, project)
+	return NewRancherProject(ctx, c, st.ProjectFor(c))
 }
 
 // Close closes every client (their event subscriptions).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/rancher"
 )
 
 func pruneCmd() *cli.Command {
@@ -116,13 +117,9 @@ func deployedByEnv(ctx context.Context, env *cli.Env, fl *fleet) (map[string]*pr
 		if _, done := out[t.Env]; done || e == nil {
 			continue
 		}
-		c, err := rancherClient(fl.inv, e, env.Getenv)
+		c, project, err := rancher.Connect(fl.inv, e.Name, env.Getenv)
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
-		}
-		project := e.Project
-		if project == "" {
-			project = e.Name
 		}
 		d, err := prewarm.RancherDeployed(ctx, c, project)
 		if err != nil {

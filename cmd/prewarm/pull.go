@@ -20,6 +20,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/prewarm/display"
+	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -169,7 +170,9 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		}
 	}
 	if !f.noTargets {
-		clientFor := func(e *inventory.Environment) (prewarm.RancherHosts, error) { return rancherClient(inv, e, env.Getenv) }
+		clientFor := func(e *inventory.Environment) (prewarm.RancherHosts, string, error) {
+			return rancher.Connect(inv, e.Name, env.Getenv)
+		}
 		if fl.targets, err = prewarm.Discover(ctx, inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
 			return nil, cli.Usage("%v", err)
 		}

@@ -88,37 +88,15 @@ func seedTarget(fl *fleet, envs []string, docker string) (prewarm.Target, error)
 	return prewarm.Target{}, cli.Usage("environment %q is not in the inventory (it has: %s)", envs[0], strings.Join(fl.inv.EnvNames(), ", "))
 }
 
-// rancherImages adapts the Rancher client to what Seed needs, with the
-// environment's API keys.
+// rancherImages adapts the Rancher client to what Seed needs, connected
+// as every command connects (rancher.Resolve).
 func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (prewarm.ServiceImages, error) {
-	e := inv.Env(envName)
-	if e == nil {
-		return nil, errors.New("environment " + envName + " is not in the inventory")
+	c, project, err := rancher.Connect(inv, envName, getenv)
+	if errors.Is(err, rancher.ErrNotConfigured) {
+		return nil, cli.Usage("%v", err)
 	}
-	c, err := rancherClient(inv, e, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return prewarm.RancherImages(c, func(string) string {
-		if e.Project != "" {
-			return e.Project
-		}
-		return e.Name
-	}), nil
-}
-
-// rancherClient is a Rancher client with the environment's API keys.
-func rancherClient(inv *inventory.Inventory, e *inventory.Environment, getenv func(string) string) (*rancher.Client, error) {
-	if inv.Rancher.URL == "" {
-		return nil, errors.New("rancher.url is not set in the inventory")
-	}
-	access, secret, err := e.RancherKeys(getenv)
-	if err != nil {
-		return nil, err
-	}
-	var opts []rancher.Option
-	if inv.Rancher.CACert != "" {
-		opts = append(opts, rancher.WithCAFile(inv.Rancher.CACert))
-	}
-	return rancher.New(inv.Rancher.URL, access, secret, opts...)
+	return prewarm.RancherImages(c, func(string) string { return project }), nil
 }
