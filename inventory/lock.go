@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -212,4 +213,19 @@ func (im LockImage) DeployRef(regionAddr string) string {
 		return im.PullRef(regionAddr)
 	}
 	return regionAddr + "/" + im.Repository + ":" + im.Tag
+}
+
+// LockFile is the name of a release's lock file.
+const LockFile = "release.lock.json"
+
+// LockPath is where a release's lock lives: lock when given (--lock), else
+// release.lock.json beside the release file, else in the current directory.
+func LockPath(release, lock string) string {
+	switch {
+	case lock != "":
+		return lock
+	case release != "":
+		return filepath.Join(filepath.Dir(release), LockFile)
+	}
+	return LockFile
 }

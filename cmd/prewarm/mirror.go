@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -92,13 +91,7 @@ func mirrorCmd() *cli.Command {
 }
 
 func (f *imageFlags) lockPath() string {
-	switch {
-	case f.lock != "":
-		return f.lock
-	case f.release != "":
-		return filepath.Join(filepath.Dir(f.release), "release.lock.json")
-	}
-	return "release.lock.json"
+	return inventory.LockPath(f.release, f.lock)
 }
 
 // prepare loads the inventory and resolves the release (or reads the lock).

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -120,10 +119,7 @@ type fleet struct {
 // lockFileFor is where a release's lock lives, as prewarm mirror writes it:
 // release.lock.json beside the release file, else in the current directory.
 func lockFileFor(release string) string {
-	if release == "" {
-		return "release.lock.json"
-	}
-	return filepath.Join(filepath.Dir(release), "release.lock.json")
+	return inventory.LockPath(release, "")
 }
 
 func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*fleet, error) {

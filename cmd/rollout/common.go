@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -63,10 +62,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		if rel, err = inventory.LoadRelease(f.release); err != nil {
 			return nil, cli.Usage("%v", err)
 		}
-		lockAt := f.lock
-		if lockAt == "" {
-			lockAt = filepath.Join(filepath.Dir(f.release), "release.lock.json")
-		}
+		lockAt := inventory.LockPath(f.release, f.lock)
 		if lock, err = inventory.ReadLock(lockAt); errors.Is(err, fs.ErrNotExist) {
 			return nil, cli.Usage("%v; write it with `%s`", err, cli.MirrorCommand(env, f.release, f.lock, false))
 		} else if err != nil {
