@@ -120,7 +120,7 @@ func (inv *Inventory) applyDefaults(set func(key string, zero bool) bool) {
 				h.TLS = d.TLS.clone()
 			}
 		}
-		if x := e.Discover; x != nil && x.TLS == nil && d.TLS != nil && !x.Insecure {
+		if x := e.Discover; x != nil && x.TLS == nil && d.TLS != nil && !x.Insecure && !x.ViaRancher() {
 			x.TLS = d.TLS.clone()
 		}
 	}

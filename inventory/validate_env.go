@@ -42,6 +42,7 @@ func (v *validator) environment(l loc, e *Environment) {
 	if e.Discover != nil {
 		v.discover(l.field("discover"), e.Discover)
 	}
+	v.viaRancherEnv(l, e)
 }
 
 func (v *validator) regionNames() []string {
@@ -67,7 +68,9 @@ func (v *validator) host(l loc, h *Host) {
 	}
 	dl := l.field("docker")
 	ep, err := parseDockerEndpoint(h.Docker)
-	if err != nil {
+	if h.ViaRancher() {
+		v.viaRancherHost(l, h)
+	} else if err != nil {
 		v.errorf(dl, "%v", err)
 	} else {
 		if first, dup := v.endpoints[ep.key]; dup {
@@ -105,8 +108,10 @@ func (v *validator) discover(l loc, d *Discover) {
 		v.errorf(l, "discover needs rancher.url")
 	}
 	dl := l.field("docker")
-	if d.Docker == "" {
-		v.errorf(dl, `required: an endpoint template such as "tcp://{{.AgentIP}}:2376"`)
+	if d.ViaRancher() {
+		v.viaRancherDiscover(l, d)
+	} else if d.Docker == "" {
+		v.errorf(dl, `required: an endpoint template such as "tcp://{{.AgentIP}}:2376", or rancher to reach hosts through Rancher`)
 	} else if ep, err := d.sample(); err != nil {
 		v.errorf(dl, "%v", err)
 	} else {

@@ -22,40 +22,47 @@ type RancherHosts interface {
 // and each active host's endpoint is the environment's discover.docker
 // template expanded with its agent IP, hostname and labels. Inactive hosts
 // (disconnected, deactivated) are left out: Rancher schedules nothing on
-// them. Listed environments cost no Rancher call.
+// them. With discover.docker "rancher", and for listed hosts that say
+// docker: rancher, hosts are reached through Rancher (see ViaRancher) and
+// clientFor's client must also be a RancherDockerDialer. Listed
+// environments without such hosts cost no Rancher call.
 func Discover(ctx context.Context, inv *inventory.Inventory, sel Selection, clientFor func(env *inventory.Environment) (RancherHosts, string, error)) ([]Target, error) {
 	discovered := map[string][]inventory.Host{}
+	vias := map[string]map[string]*ViaRancher{}
 	var errs []error
 	for i := range inv.Environments {
 		env := &inv.Environments[i]
-		if env.Discover == nil || len(env.Hosts) > 0 || (len(sel.Envs) > 0 && !slices.Contains(sel.Envs, env.Name)) {
+		if (env.Discover == nil || len(env.Hosts) > 0) && !env.ViaRancher() || (len(sel.Envs) > 0 && !slices.Contains(sel.Envs, env.Name)) {
 			continue
 		}
-		hosts, err := discoverEnv(ctx, env, clientFor)
+		hosts, via, err := discoverEnv(ctx, env, clientFor)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("environment %s: discover hosts in Rancher: %w", env.Name, err))
 			continue
 		}
-		discovered[env.Name] = hosts
+		discovered[env.Name], vias[env.Name] = hosts, via
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return targets(inv, sel, discovered)
+	return targets(inv, sel, discovered, vias)
 }
 
-func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, string, error)) ([]inventory.Host, error) {
+func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, string, error)) ([]inventory.Host, map[string]*ViaRancher, error) {
 	c, project, err := clientFor(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := c.Project(ctx, project)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rhs, err := c.Hosts(ctx, p.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if env.ViaRancher() {
+		return viaRancherHosts(env, c, rhs)
 	}
 	var out []inventory.Host
 	var errs []error
@@ -75,5 +82,5 @@ func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func
 		}
 		out = append(out, inventory.Host{Name: name, Docker: ep, TLS: env.Discover.TLS, Labels: h.Labels})
 	}
-	return out, errors.Join(errs...)
+	return out, nil, errors.Join(errs...)
 }

@@ -28,8 +28,12 @@ var _ Engine = (*client.Client)(nil)
 
 // Dial connects to host.Docker with the moby client (API version
 // negotiated on first use). A tcp:// endpoint with TLS settings uses them;
-// server verification is on unless the inventory sets verify: false.
+// server verification is on unless the inventory sets verify: false. A
+// host reached through Rancher (host.Rancher) is dialled through it.
 func Dial(_ context.Context, host Target) (Engine, error) {
+	if host.Rancher != nil {
+		return dialViaRancher(host)
+	}
 	opts := []client.Opt{}
 	if t := host.TLS; t != nil {
 		if t.Verify != nil && !*t.Verify {

@@ -20,6 +20,9 @@ type Target struct {
 	// Docker is the Engine endpoint: unix:///var/run/docker.sock or tcp://host:2376.
 	Docker string         `json:"docker"`
 	TLS    *inventory.TLS `json:"-"`
+	// Rancher, when set, reaches the host through Rancher (Docker is then
+	// "rancher"); see ViaRancher.
+	Rancher *ViaRancher `json:"-"`
 }
 
 // Selection narrows an inventory to some environments and hosts. Empty
@@ -37,12 +40,13 @@ var ErrNoHosts = errors.New("no hosts selected")
 // has no registry, and environments that discover their hosts in Rancher
 // (use Discover for those) are errors, all reported at once.
 func Targets(inv *inventory.Inventory, sel Selection) ([]Target, error) {
-	return targets(inv, sel, nil)
+	return targets(inv, sel, nil, nil)
 }
 
 // targets is Targets with the hosts of discover environments already
-// listed (by environment name).
-func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]inventory.Host) ([]Target, error) {
+// listed (by environment name), and the hosts reached through Rancher
+// (by environment, then host name).
+func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]inventory.Host, vias map[string]map[string]*ViaRancher) ([]Target, error) {
 	var errs []error
 	seenEnv := map[string]bool{}
 	seenHost := map[string]bool{}
@@ -71,7 +75,14 @@ func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]in
 				continue
 			}
 			seenHost[h.Name] = true
-			out = append(out, Target{Name: h.Name, Env: env.Name, Region: env.Region, Registry: reg.Address, Docker: h.Docker, TLS: h.TLS})
+			t := Target{Name: h.Name, Env: env.Name, Region: env.Region, Registry: reg.Address, Docker: h.Docker, TLS: h.TLS}
+			if h.ViaRancher() {
+				if t.Rancher = vias[env.Name][h.Name]; t.Rancher == nil {
+					errs = append(errs, fmt.Errorf("environment %s: host %s is reached through Rancher (use Discover)", env.Name, h.Name))
+					continue
+				}
+			}
+			out = append(out, t)
 		}
 	}
 	for _, e := range sel.Envs {

@@ -13,17 +13,17 @@ import (
 )
 
 type upFlags struct {
-	regions, envs, hosts, layers, base int
-	images                             []string
-	imageSize, extractRate, disk       string
-	multiArch, foreign, impl, dir      string
-	write, envFile                     string
-	links, faults, discover            []string
-	sourceAuth                         bool
-	services, hostPort                 int
-	serviceImage                       string
-	healthDelay                        time.Duration
-	batchSize, batchInterval           int
+	regions, envs, hosts, layers, base  int
+	images                              []string
+	imageSize, extractRate, disk        string
+	multiArch, foreign, impl, dir       string
+	write, envFile                      string
+	links, faults, discover, viaRancher []string
+	sourceAuth                          bool
+	services, hostPort                  int
+	serviceImage                        string
+	healthDelay                         time.Duration
+	batchSize, batchInterval            int
 }
 
 func upCmd() *cli.Command {
@@ -81,6 +81,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
 			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
+			fs.StringSliceVar(&f.viaRancher, "via-rancher", nil, "environments whose hosts are reached only through Rancher (discover: {from: rancher, docker: rancher}, no tcp:// endpoints; the simulator relays each host's dockersocket)")
 			fs.BoolVar(&f.sourceAuth, "source-auth", false, "the source registry requires a generated user/password (in --env-file)")
 			fs.StringVar(&f.impl, "impl", "distribution", "registry implementation: distribution or ggcr")
 			fs.StringVar(&f.extractRate, "extract-rate", "0", "host layer extraction speed, e.g. 200MB (0: instant)")

@@ -14,7 +14,7 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 	cfg := lab.Config{
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
 		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
-		Discover: f.discover, SourceAuth: f.sourceAuth,
+		Discover: f.discover, ViaRancher: f.viaRancher, SourceAuth: f.sourceAuth,
 		Services: f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay, HostPort: f.hostPort,
 		Strategy: inventory.Strategy{BatchSize: f.batchSize, IntervalMillis: f.batchInterval},
 	}

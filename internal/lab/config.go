@@ -77,6 +77,12 @@ type Config struct {
 	// with the template DiscoverTemplate, which reads the host's
 	// "docker-port" label.
 	Discover []string
+	// ViaRancher names environments whose hosts are reached only through
+	// Rancher: the hosts.yaml says discover: {from: rancher, docker: rancher}
+	// and lists no Docker endpoint for them, and the Rancher simulator relays
+	// each host's dockersocket action to that host's simulated Docker
+	// endpoint (as the agent relays /var/run/docker.sock).
+	ViaRancher []string
 
 	// SourceAuth makes the source registry require HTTP Basic auth with a
 	// generated password; the inventory names the env vars holding it
@@ -161,6 +167,7 @@ func (c Config) withDefaults() (Config, error) {
 			errs = append(errs, fmt.Errorf("discover: unknown environment %q", d))
 		}
 	}
+	errs = append(errs, checkViaRancher(c, envs)...)
 	names := regionNames(c.Regions)
 	for r := range c.RegionLinks {
 		if !slices.Contains(names, r) {

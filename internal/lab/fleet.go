@@ -24,6 +24,7 @@ func (l *Lab) startFleet(ctx context.Context) error {
 	l.closers = append(l.closers, rs.Close)
 	l.hosts = map[string]*dockersim.Host{}
 	l.projects = map[string]*ranchersim.Project{}
+	l.rancherHosts = map[string]*ranchersim.Host{}
 
 	for _, p := range planEnvs(cfg.Envs, l.regionNames) {
 		e := &Env{Name: p.name, Region: p.region, Wave: p.wave}
@@ -62,7 +63,9 @@ func (l *Lab) startFleet(ctx context.Context) error {
 				return fmt.Errorf("host %s: endpoint %q: %w", name, h.Endpoint(), err)
 			}
 			labels := map[string]string{"region": p.region, "env": p.name, "docker-port": u.Port()}
-			proj.AddHost(name, u.Hostname(), labels, h)
+			rh := proj.AddHost(name, u.Hostname(), labels, h)
+			rh.SetDocker(ranchersim.DialTCP(u.Host)) // the agent relays dockersocket to the host's dockerd
+			l.rancherHosts[name] = rh
 			e.Hosts = append(e.Hosts, &Host{Name: name, Env: p.name, Region: p.region, Endpoint: h.Endpoint(), Labels: labels})
 		}
 		l.envs = append(l.envs, e)

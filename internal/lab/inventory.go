@@ -59,7 +59,7 @@ type (
 	yDiscover struct {
 		From     string `yaml:"from"`
 		Docker   string `yaml:"docker"`
-		Insecure bool   `yaml:"insecure"`
+		Insecure bool   `yaml:"insecure,omitempty"`
 	}
 	yCredentials struct {
 		AccessKeyEnv string `yaml:"accessKeyEnv"`
@@ -112,7 +112,10 @@ func (l *Lab) InventoryYAML() []byte {
 	for _, e := range l.envs {
 		ye := yEnvironment{Name: e.Name, Region: e.Region, Wave: e.Wave,
 			Credentials: yCredentials{AccessKeyEnv: e.AccessKeyEnv, SecretKeyEnv: e.SecretKeyEnv}}
-		if slices.Contains(l.cfg.Discover, e.Name) {
+		if slices.Contains(l.cfg.ViaRancher, e.Name) {
+			// No endpoint at all: the tools reach each host through Rancher.
+			ye.Discover = &yDiscover{From: "rancher", Docker: inventory.ViaRancher}
+		} else if slices.Contains(l.cfg.Discover, e.Name) {
 			// The template's sample run (validation) sees no labels, hence the
 			// fallback port; agents are on 127.0.0.1, but validation cannot
 			// know that, hence insecure.

@@ -28,13 +28,14 @@ type Lab struct {
 	// Rancher is the Rancher 1.6 simulator; every environment is a project.
 	Rancher *ranchersim.Server
 
-	regionNames []string
-	hosts       map[string]*dockersim.Host
-	projects    map[string]*ranchersim.Project
-	regions     map[string]*registries.Registry
-	envs        []*Env
-	secrets     map[string]string // env var name -> value (Rancher keys)
-	services    map[string][]*ranchersim.Service
+	regionNames  []string
+	hosts        map[string]*dockersim.Host
+	projects     map[string]*ranchersim.Project
+	rancherHosts map[string]*ranchersim.Host // the Rancher simulator's view of each host
+	regions      map[string]*registries.Registry
+	envs         []*Env
+	secrets      map[string]string // env var name -> value (Rancher keys)
+	services     map[string][]*ranchersim.Service
 
 	closers   []func() error // in start order; Close runs them backwards
 	closeOnce sync.Once

@@ -1,0 +1,32 @@
+package lab
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/drover-dev/drover/internal/lab/ranchersim"
+)
+
+// RancherHost is the Rancher simulator's host named name (nil if unknown):
+// a test can point its dockersocket relay elsewhere with SetDocker, e.g. at
+// the machine's real dockerd (ranchersim.DialUnix("/var/run/docker.sock")).
+func (l *Lab) RancherHost(name string) *ranchersim.Host { return l.rancherHosts[name] }
+
+// ViaRancher reports whether environment env's hosts are reached through
+// Rancher (Config.ViaRancher).
+func (l *Lab) ViaRancher(env string) bool { return slices.Contains(l.cfg.ViaRancher, env) }
+
+// checkViaRancher checks Config.ViaRancher names known environments, none of
+// them also in Config.Discover.
+func checkViaRancher(c Config, envs []envPlan) []error {
+	var errs []error
+	for _, v := range c.ViaRancher {
+		switch {
+		case !slices.ContainsFunc(envs, func(p envPlan) bool { return p.name == v }):
+			errs = append(errs, fmt.Errorf("via-rancher: unknown environment %q", v))
+		case slices.Contains(c.Discover, v):
+			errs = append(errs, fmt.Errorf("environment %q: give it to discover or to via-rancher, not both", v))
+		}
+	}
+	return errs
+}
