@@ -126,6 +126,9 @@ func (s *StatusReport) WriteTable(w io.Writer) error {
 		if e.Error != "" {
 			fmt.Fprintf(w, "%s: cannot read: %s\n", e.Env, e.Error)
 		}
+		if e.Lease != "" {
+			fmt.Fprintf(w, "%s: %s\n", e.Env, e.Lease)
+		}
 	}
 	if len(cmds) > 0 {
 		fmt.Fprintln(w, "\nNot active; to resolve:")

@@ -188,6 +188,12 @@ func applyCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			rn.started(w.targets)
+			ctx, release, err := hold(ctx, env, w, "apply", &sf)
+			if err != nil {
+				done()
+				return rn.finished(nil, err)
+			}
+			defer release()
 			rep, err := e.Apply(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, &sf))

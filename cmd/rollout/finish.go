@@ -35,6 +35,12 @@ func finishCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
+			ctx, release, err := hold(ctx, env, w, "finish", &sf)
+			if err != nil {
+				done()
+				return err
+			}
+			defer release()
 			rep, err := e.Finish(ctx, w.targets)
 			done()
 			return finish(env, rep, err, nil)

@@ -50,6 +50,12 @@ func rollbackCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			rn.started(w.targets)
+			ctx, release, err := hold(ctx, env, w, "rollback", &sf)
+			if err != nil {
+				done()
+				return rn.finished(nil, err)
+			}
+			defer release()
 			rep, err := e.Rollback(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, nil))
