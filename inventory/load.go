@@ -138,6 +138,9 @@ func mergeSettings(set func(string, bool) bool, prefix string, s *Strategy, conc
 	if s.StartFirst == nil && src.Strategy.StartFirst != nil {
 		s.StartFirst = ptr(*src.Strategy.StartFirst)
 	}
+	if s.StartFirstServices == nil {
+		s.StartFirstServices = src.Strategy.StartFirstServices
+	}
 	fill(conc, "concurrency", src.Concurrency)
 	fill(&r.Keep, "retention.keep", src.Retention.Keep)
 	fill(&p.Concurrency, "pull.concurrency", src.Pull.Concurrency)

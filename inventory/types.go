@@ -101,6 +101,11 @@ type Strategy struct {
 	BatchSize      int   `yaml:"batchSize" json:"batchSize"`
 	IntervalMillis int   `yaml:"intervalMillis" json:"intervalMillis"`
 	StartFirst     *bool `yaml:"startFirst" json:"startFirst"`
+	// StartFirstServices (stack/service) keep startFirst even when the
+	// service publishes a host port and no host is free to start its new
+	// container: rollout then refuses (exit 2) instead of upgrading it
+	// stop-first.
+	StartFirstServices []string `yaml:"startFirstServices,omitempty" json:"startFirstServices,omitempty"`
 }
 
 // Retention says how many previous images per repository stay on hosts.

@@ -311,3 +311,8 @@ func (c *Client) call(ctx context.Context, method, u string, body, out any) erro
 	}
 	return nil
 }
+
+// HTTPClient returns the HTTP client the client uses (its TLS settings and
+// CA), for callers that speak a part of the API the client does not type,
+// such as rancher/lease's genericObjects.
+func (c *Client) HTTPClient() *http.Client { return c.hc }

@@ -20,7 +20,8 @@ type envRun struct {
 	// is always finished: rolling it back would redeploy the bad release.
 	onInterrupt PendingPolicy
 
-	svcs []*svcRun
+	svcs  []*svcRun
+	hosts []Host // as the gate read them
 
 	mu         sync.Mutex
 	failSvc    string
@@ -44,6 +45,7 @@ type svcRun struct {
 	errText  string
 	started  bool // an upgrade we own is (or may be) pending: finish or roll back
 	verified bool
+	note     string // why its strategy differs from the environment's
 }
 
 func (s *svcRun) last() Service {
@@ -138,6 +140,7 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 			er.fail(nil, err)
 			return er.report(rep, ctx)
 		}
+		er.hosts = hosts
 		st := er.e.gate(ctx, er.t.Name, hosts, fresh)
 		rep.Gate = &st
 		if !st.Open {
@@ -332,7 +335,7 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 	for _, s := range er.svcs {
 		cur := s.last()
 		sr := ServiceReport{Service: s.target.Service, ID: cur.ID, From: s.from, To: s.target.Image.Ref,
-			State: cur.State, Health: cur.HealthState, Outcome: s.outcome, Error: s.errText}
+			State: cur.State, Health: cur.HealthState, Outcome: s.outcome, Error: s.errText, Note: s.note}
 		if sr.Outcome == "" && s.started {
 			sr.Outcome = OutcomeStopped
 		} else if sr.Outcome == "" {

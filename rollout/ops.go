@@ -18,8 +18,10 @@ type StatusReport struct {
 
 // EnvStatusReport is one environment's services.
 type EnvStatusReport struct {
-	Env      string          `json:"env"`
-	Error    string          `json:"error,omitempty"`
+	Env   string `json:"env"`
+	Error string `json:"error,omitempty"`
+	// Lease says who holds the environment's lease ("" when nobody does).
+	Lease    string          `json:"lease,omitempty"`
 	Services []ServiceStatus `json:"services"`
 }
 

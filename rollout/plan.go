@@ -47,6 +47,10 @@ type ServicePlan struct {
 	Scale     int    `json:"scale"`
 	BatchSize int    `json:"batchSize"`
 	Batches   int    `json:"batches"`
+	// StartFirst is the effective strategy; Note says why it differs from
+	// the environment's, or the conflict apply would refuse.
+	StartFirst bool   `json:"startFirst"`
+	Note       string `json:"note,omitempty"`
 }
 
 // Plan reads each environment (services, hosts, one gate check) and says
@@ -114,6 +118,7 @@ func (e *Engine) planEnv(ctx context.Context, t EnvTarget) (EnvPlan, error) {
 		if err != nil {
 			return p, err
 		}
+		planPorts(&p, t, byKey, hosts)
 		st, _ := e.checkGate(ctx, t.Name, hosts, gated, time.Now())
 		p.Gate = &st
 	}

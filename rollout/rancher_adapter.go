@@ -145,6 +145,7 @@ func (r *RancherProject) convert(s *rancher.Service) Service {
 	}
 	if s.LaunchConfig != nil {
 		out.Labels = s.LaunchConfig.Labels()
+		out.HostPorts = hostPortsOf(s.LaunchConfig)
 	}
 	out.Sidekicks = sidekickImages(s.SecondaryLaunchConfigs)
 	if u := s.Upgrade; u != nil && u.InServiceStrategy != nil {

@@ -63,6 +63,9 @@ type ServiceReport struct {
 	Health  string `json:"health,omitempty"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
+	// Note says why the service was upgraded differently from the
+	// environment's strategy (stop-first for a published host port).
+	Note    string `json:"note,omitempty"`
 	Command string `json:"command,omitempty"`
 }
 

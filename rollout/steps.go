@@ -33,7 +33,7 @@ func (er *envRun) preflight(ctx, failCtx context.Context, s *svcRun) bool {
 			}
 			s.from = s.last().Image
 		case cur.State == StateActive || cur.State == StateInactive:
-			return ctx.Err() == nil
+			return er.portsOK(s) && ctx.Err() == nil
 		default:
 			er.fail(s, fmt.Errorf("pre-flight: cannot upgrade from state %s", cur.State))
 			return false
@@ -98,7 +98,7 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 	if !s.started {
 		er.record(s, "upgrade", nil)
 		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
-		u := Upgrade{Strategy: er.t.Strategy, Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
+		u := Upgrade{Strategy: er.strategy(s), Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
 		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
 		err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
 			return er.ours(s, x) && (x.State == StateUpgrading || x.State == StateUpgraded)

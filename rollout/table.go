@@ -51,14 +51,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 // WriteTable writes the plan for people.
 func (p *PlanReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tACTION\tSTATE\tCURRENT\tNEW\tBATCHES")
+	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tACTION\tSTATE\tCURRENT\tNEW\tBATCHES\tSTART-FIRST")
 	for _, e := range p.Envs {
 		for _, s := range e.Services {
 			b := "-"
 			if s.Batches > 0 {
 				b = fmt.Sprintf("%d x %d (scale %d, every %dms)", s.Batches, s.BatchSize, s.Scale, e.Strategy.IntervalMillis)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Action, dash(s.State), dash(s.Current), s.New, b)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Action, dash(s.State), dash(s.Current), s.New, b, startFirst(s))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -125,6 +125,9 @@ func (s *StatusReport) WriteTable(w io.Writer) error {
 	for _, e := range s.Envs {
 		if e.Error != "" {
 			fmt.Fprintf(w, "%s: cannot read: %s\n", e.Env, e.Error)
+		}
+		if e.Lease != "" {
+			fmt.Fprintf(w, "%s: %s\n", e.Env, e.Lease)
 		}
 	}
 	if len(cmds) > 0 {

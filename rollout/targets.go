@@ -179,7 +179,7 @@ func deployImage(registry string, li inventory.LockImage) Image {
 }
 
 func strategyOf(s inventory.Strategy) Strategy {
-	out := Strategy{BatchSize: s.BatchSize, IntervalMillis: s.IntervalMillis}
+	out := Strategy{BatchSize: s.BatchSize, IntervalMillis: s.IntervalMillis, StartFirstServices: s.StartFirstServices}
 	if out.BatchSize <= 0 {
 		out.BatchSize = DefaultBatchSize
 	}

@@ -54,6 +54,9 @@ type Service struct {
 	Sidekicks            map[string]string `json:"sidekicks,omitempty"` // secondary launch config name -> image
 	// Labels are the primary launch config's labels (scheduling rules).
 	Labels map[string]string `json:"labels,omitempty"`
+	// HostPorts are the primary launch config's published host ports
+	// ("8080:80/tcp"): at most one container per host can hold each.
+	HostPorts []string `json:"hostPorts,omitempty"`
 	// PreviousImage and PreviousSidekicks come from the last upgrade's
 	// previousLaunchConfig ("" when the service was never upgraded).
 	PreviousImage     string            `json:"previousImage,omitempty"`
@@ -115,6 +118,10 @@ type Strategy struct {
 	BatchSize      int  `json:"batchSize"`
 	IntervalMillis int  `json:"intervalMillis"`
 	StartFirst     bool `json:"startFirst"`
+	// StartFirstServices insist on StartFirst even with a published host
+	// port and no spare host (pre-flight then refuses); others upgrade
+	// stop-first in that case. Not sent to Rancher.
+	StartFirstServices []string `json:"startFirstServices,omitempty"`
 }
 
 // Image is an image to deploy, by the reference hosts know it as.

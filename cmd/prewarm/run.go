@@ -30,7 +30,8 @@ func runCmd() *cli.Command {
 			"a region that does not answer within --stall-timeout fails alone and its hosts are\n" +
 			"reported not ready. --metrics-file is written atomically for\n" +
 			"node_exporter's textfile collector. Exit 0 when every host is ready, 1 when some\n" +
-			"are not (named in the report), 2 on usage or configuration errors.",
+			"are not (named in the report), 2 on usage or configuration errors, 4 when another run\n" +
+			"of the release is still going (a lock file beside its lock: release.lock.json.run.lock).",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, true)
 			fs.StringVar(&reportFile, "report", "", "write the JSON report to FILE")
@@ -39,6 +40,11 @@ func runCmd() *cli.Command {
 			nf.Register(fs)
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
+			runLock, err := lockRun(&f)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = runLock.Unlock() }()
 			started := time.Now()
 			rr, err := nightly(ctx, env, &f, args, relock)
 			defer func() { notifyRun(env, &nf, f.release, started, rr, err) }()

@@ -171,7 +171,8 @@ func applyCmd() *cli.Command {
 			"pre-flight (--on-pending), upgrade (the environment's inServiceStrategy), verify\n" +
 			"(healthy for --soak), finish. A failure rolls that environment back and stops later\n" +
 			"waves. Ctrl-C once: start nothing new, bring in-flight services to rest; twice: abort.\n" +
-			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human).",
+			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human),\n" +
+			"4 another run holds an environment's lease (named; nothing changed: rollout unlock).",
 		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs, forApply); nf.Register(fs) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			w, err := sf.load(env, args, true)
@@ -188,6 +189,12 @@ func applyCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			rn.started(w.targets)
+			ctx, release, err := hold(ctx, env, w, "apply", &sf)
+			if err != nil {
+				done()
+				return rn.finished(nil, err)
+			}
+			defer release()
 			rep, err := e.Apply(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, &sf))

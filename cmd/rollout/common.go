@@ -156,6 +156,9 @@ func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) erro
 	if rep.NeedsHuman() {
 		return cli.NeedsHuman(err)
 	}
+	if errors.Is(err, rollout.ErrStartFirstConflict) {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
 	return cli.Failed(err)
 }
 

@@ -17,7 +17,7 @@ func finishCmd() *cli.Command {
 		Usage: "rollout finish --env ENV,... [--service stack/svc ...] [-f release.yaml]\n\n" +
 			"Services: those named, else the release's, else every service in state upgraded.\n" +
 			"Each is finished (Rancher finishupgrade: the old containers are removed).\n" +
-			"Exit 0 done, 1 failed, 3 needs a human.",
+			"Exit 0 done, 1 failed, 3 needs a human, 4 another run holds the environment's lease.",
 		Flags: func(fs *pflag.FlagSet) {
 			sf.register(fs, false)
 			ef.register(fs, forFinish)
@@ -35,6 +35,12 @@ func finishCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
+			ctx, release, err := hold(ctx, env, w, "finish", &sf)
+			if err != nil {
+				done()
+				return err
+			}
+			defer release()
 			rep, err := e.Finish(ctx, w.targets)
 			done()
 			return finish(env, rep, err, nil)

@@ -26,11 +26,15 @@ type labCLI struct {
 
 // newLabCLI sets the lab's keys with t.Setenv: tests using it are not
 // parallel.
-func newLabCLI(t *testing.T) *labCLI {
+func newLabCLI(t *testing.T, adjust ...func(*lab.Config)) *labCLI {
 	t.Helper()
-	l := labtest.New(t, lab.Config{Regions: 1, Envs: 1, HostsPerEnv: 2, Services: 1,
+	cfg := lab.Config{Regions: 1, Envs: 1, HostsPerEnv: 2, Services: 1,
 		Images: []string{"app:1.0", "app:1.1"}, ImageSize: 32 << 10, Layers: 2, SeedRegions: true,
-		HealthDelay: 50 * time.Millisecond, Strategy: inventory.Strategy{BatchSize: 1, IntervalMillis: 100}})
+		HealthDelay: 50 * time.Millisecond, Strategy: inventory.Strategy{BatchSize: 1, IntervalMillis: 100}}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	l := labtest.New(t, cfg)
 	dir := t.TempDir()
 	c := &labCLI{l: l, inv: filepath.Join(dir, "hosts.yaml"), rel: filepath.Join(dir, "release.yaml")}
 	if err := l.WriteInventory(c.inv); err != nil {

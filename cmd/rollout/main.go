@@ -20,6 +20,7 @@ func commands() []*cli.Command {
 		statusCmd(),
 		finishCmd(),
 		rollbackCmd(),
+		unlockCmd(),
 	}
 }
 

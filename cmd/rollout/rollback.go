@@ -25,7 +25,8 @@ func rollbackCmd() *cli.Command {
 			"back already under way (never rolls them back); a second aborts.\n" +
 			"Without -f or --service, finding no pending upgrade is a failure (exit 1): it\n" +
 			"says so and what to add, since finished upgrades go back only when named.\n" +
-			"Exit 0 done, 1 failed or nothing to roll back, 3 needs a human.",
+			"Exit 0 done, 1 failed or nothing to roll back, 3 needs a human, 4 another run\n" +
+			"holds the environment's lease (named; nothing changed).",
 		Flags: func(fs *pflag.FlagSet) {
 			sf.register(fs, false)
 			ef.register(fs, forRollback)
@@ -50,6 +51,12 @@ func rollbackCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			rn.started(w.targets)
+			ctx, release, err := hold(ctx, env, w, "rollback", &sf)
+			if err != nil {
+				done()
+				return rn.finished(nil, err)
+			}
+			defer release()
 			rep, err := e.Rollback(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, nil))

@@ -16,6 +16,7 @@ func statusCmd() *cli.Command {
 		Summary: "per environment and service: state, health, image, pending upgrade",
 		Usage: "rollout status [--env ENV,...] [--service stack/svc ...] [-f release.yaml]\n\n" +
 			"Services: those named, else the release's, else every service. Read-only.\n" +
+			"Below the table: who holds an environment's lease (a running apply, rollback, finish).\n" +
 			"Exit 0, or 1 when an environment cannot be read.",
 		Flags: func(fs *pflag.FlagSet) { sf.register(fs, false) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
@@ -29,6 +30,9 @@ func statusCmd() *cli.Command {
 				return err
 			}
 			st, err := e.Status(ctx, w.targets)
+			if lerr := leases(env, w, "status", nil).AddHolders(ctx, st); lerr != nil {
+				env.Logger.Warn("could not read the environment leases", "err", lerr)
+			}
 			if werr := output(env, st, st.WriteTable); werr != nil {
 				return werr
 			}

@@ -23,6 +23,7 @@ const (
 	ExitFailed = 1 // some work failed (the rest was done); the report names what
 	ExitUsage  = 2 // usage or configuration error: nothing was changed
 	ExitHuman  = 3 // failed and could not be put back: needs a human
+	ExitBusy   = 4 // another run holds the environment (or the job): nothing was changed
 )
 
 // ExitError carries an exit code through a command's error return.
@@ -68,6 +69,15 @@ func NeedsHuman(err error) error {
 		return nil
 	}
 	return &ExitError{Code: ExitHuman, Err: err}
+}
+
+// Busy wraps err to exit 4: another operator's run holds what this one
+// needs, and nothing was changed (nil stays nil).
+func Busy(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitBusy, Err: err}
 }
 
 // Command is one subcommand: flags in, one library call out.
@@ -266,7 +276,7 @@ func printCommands(env *Env, cmds []*Command) {
 	for _, c := range sorted {
 		fmt.Fprintf(env.Stderr, "  %-10s %s\n", c.Name, c.Summary)
 	}
-	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags, '%[1]s --version' for the build.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human.\n", env.Tool)
+	fmt.Fprintf(env.Stderr, "\nRun '%s COMMAND --help' for a command's flags, '%[1]s --version' for the build.\nExit codes: 0 done, 1 some work failed, 2 usage or config error, 3 needs a human,\n4 another run holds the environment (or the job).\n", env.Tool)
 }
 
 func isTerminal(f *os.File) bool {

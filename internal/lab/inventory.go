@@ -94,9 +94,11 @@ func (l *Lab) InventoryYAML() []byte {
 			Regions: map[string]yRegistry{},
 		},
 	}
-	if st := l.cfg.Strategy; st != (inventory.Strategy{}) || l.cfg.Concurrency > 0 {
+	st := l.cfg.Strategy
+	setStrategy := st.BatchSize != 0 || st.IntervalMillis != 0 || st.StartFirst != nil
+	if setStrategy || l.cfg.Concurrency > 0 {
 		y.Defaults = &yDefaults{Concurrency: l.cfg.Concurrency}
-		if st != (inventory.Strategy{}) {
+		if setStrategy {
 			y.Defaults.Strategy = &yStrategy{BatchSize: st.BatchSize, IntervalMillis: st.IntervalMillis, StartFirst: st.StartFirst}
 		}
 	}

@@ -28,8 +28,8 @@ func NewHTTPStore(client *http.Client, projectURL, access, secret string) (*HTTP
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("lease: project URL %q: want http(s)://host/v2-beta/projects/<id>", projectURL)
 	}
-	if access == "" || secret == "" {
-		return nil, errors.New("lease: access and secret key required")
+	if (access == "") != (secret == "") {
+		return nil, errors.New("lease: give the access and secret key together (none: a Rancher without access control)")
 	}
 	if client == nil {
 		client = http.DefaultClient
@@ -130,7 +130,9 @@ func (s *HTTPStore) do(ctx context.Context, method, u string, body, out any) err
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, u, err)
 	}
-	req.SetBasicAuth(s.access, s.secret)
+	if s.access != "" {
+		req.SetBasicAuth(s.access, s.secret)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

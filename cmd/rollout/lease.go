@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/rancher/lease"
+	"github.com/drover-dev/drover/rollout"
+)
+
+// leases are the environments' one-operator leases, taken in the name of
+// this run of the named subcommand.
+func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *rollout.Leases {
+	cmd := commandPrefix(env) + " " + name + " --env " + strings.Join(envNames(w.targets), ",")
+	if sf != nil && sf.release != "" {
+		cmd += " -f " + cli.Quote(sf.release)
+	}
+	return w.conns.NewLeases(lease.Local(cmd), lease.WithLogger(env.Logger))
+}
+
+// hold takes the lease of every environment the run writes to, before any
+// write: one held by another run exits 4 naming its holder. release gives
+// them back (Ctrl-C and errors included).
+func hold(ctx context.Context, env *cli.Env, w *world, name string, sf *scopeFlags) (context.Context, func(), error) {
+	run, release, err := rollout.Hold(ctx, leases(env, w, name, sf), envNames(w.targets))
+	if errors.Is(err, rollout.ErrHeld) {
+		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s unlock --env ENV` removes it", err, commandPrefix(env)))
+	}
+	if err != nil {
+		return nil, nil, cli.Failed(fmt.Errorf("take the environment lease: %w", err))
+	}
+	return run, func() {
+		if err := release(); err != nil {
+			env.Logger.Warn("could not release the environment lease; it expires by itself", "err", err)
+		}
+	}, nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/rancher/lease"
+)
+
+// leaseObjects are the lab's live lease objects in dev.
+func (c *labCLI) leaseObjects() []string {
+	var ids []string
+	for _, o := range c.l.Project("dev").GenericObjects() {
+		if o.Kind == lease.Kind && o.State == "active" {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+// TestLabConcurrentApplies: two rollout processes apply the release to one
+// environment at once. Exactly one proceeds; the other exits 4 before any
+// write, naming the holder, and the first is not rolled back. The lease is
+// gone once the run has ended.
+func TestLabConcurrentApplies(t *testing.T) {
+	c := newLabCLI(t)
+	bin := filepath.Join(t.TempDir(), "rollout")
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	res := make([]result, 2)
+	var wg sync.WaitGroup
+	for i := range res {
+		wg.Go(func() {
+			cmd := exec.CommandContext(t.Context(), bin, "apply", "-c", c.inv, "-f", c.rel, "--prewarm", "--soak", "2s", "--upgrade-timeout", "30s")
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				res[i].code = ee.ExitCode()
+			} else if err != nil {
+				t.Errorf("run %d: %v", i, err)
+			}
+			res[i].stdout, res[i].stderr = out.String(), errb.String()
+		})
+	}
+	wg.Wait()
+	won, lost := res[0], res[1]
+	if won.code != cli.ExitOK {
+		won, lost = lost, won
+	}
+	if won.code != cli.ExitOK || lost.code != cli.ExitBusy {
+		t.Fatalf("exit codes %d and %d, want 0 and %d\n--- 1:\n%s%s\n--- 2:\n%s%s", res[0].code, res[1].code, cli.ExitBusy,
+			res[0].stdout, res[0].stderr, res[1].stdout, res[1].stderr)
+	}
+	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout -c ` + c.inv + ` apply --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "rollout -c " + c.inv + " unlock --env ENV"} {
+		if !strings.Contains(lost.stderr, want) {
+			t.Errorf("the second run's error lacks %q:\n%s", want, lost.stderr)
+		}
+	}
+	if lost.stdout != "" {
+		t.Errorf("the second run printed a report (it must stop before any work):\n%s", lost.stdout)
+	}
+	if state, img := c.image(t); state != "active" || img != c.region+"/app:1.1" {
+		t.Errorf("service %s %s, want active at app:1.1 (the winner's upgrade, not rolled back)\n%s", state, img, won.stdout)
+	}
+	if ids := c.leaseObjects(); len(ids) != 0 {
+		t.Errorf("lease objects %v left after both runs ended", ids)
+	}
+}
+
+// TestLabCrashedHolder: a lease whose holder crashed (its expiry passed) is
+// taken over with a warning; status shows a live holder; unlock removes it
+// and says who held it.
+func TestLabCrashedHolder(t *testing.T) {
+	c := newLabCLI(t)
+	st, err := rancher.Resolve(c.l.Inventory(), "dev", c.l.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := lease.NewHTTPStore(nil, strings.TrimRight(st.URL, "/")+"/v2-beta/projects/"+c.l.Project("dev").ID(), st.AccessKey, st.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plant := func(who string, expires time.Time) string {
+		t.Helper()
+		data, _ := json.Marshal(map[string]any{"who": who, "where": "box pid 42", "command": "rollout apply --env dev",
+			"since": expires.Add(-time.Hour), "expiresAt": expires})
+		o, err := store.Create(t.Context(), lease.Object{Name: "drover lease dev", Kind: lease.Kind, Key: "dev", ResourceData: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.ID
+	}
+	crashed := plant("carol@crashed", time.Now().Add(-time.Minute))
+	code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--prewarm", "--soak", "0s", "--upgrade-timeout", "30s")
+	if code != cli.ExitOK || !strings.Contains(stderr, "taking over an expired lease") || !strings.Contains(stderr, "carol@crashed") {
+		t.Fatalf("apply over a crashed holder's lease: exit %d, want 0 with a warning naming carol@crashed\n%s%s", code, stdout, stderr)
+	}
+	for _, id := range c.leaseObjects() {
+		if id == crashed {
+			t.Errorf("the crashed holder's lease %s is still there", id)
+		}
+	}
+
+	plant("dave@live", time.Now().Add(time.Hour))
+	code, stdout, _ = c.run(t, "status", "--env", "dev")
+	if code != cli.ExitOK || !strings.Contains(stdout, `dev: held by dave@live on box pid 42 running "rollout apply --env dev" since`) {
+		t.Errorf("status with a live holder: exit %d, want the holder named:\n%s", code, stdout)
+	}
+	code, stdout, stderr = c.run(t, "rollback", "--env", "dev", "--service", "web/svc01")
+	if code != cli.ExitBusy || !strings.Contains(stderr, "held by dave@live") {
+		t.Errorf("rollback while held: exit %d, want %d naming dave@live\n%s%s", code, cli.ExitBusy, stdout, stderr)
+	}
+	if state, img := c.image(t); state != "active" || img != c.region+"/app:1.1" {
+		t.Errorf("service %s %s after a refused rollback, want it untouched at app:1.1", state, img)
+	}
+	code, stdout, stderr = c.run(t, "unlock", "--env", "dev")
+	if code != cli.ExitOK || !strings.Contains(stdout, "dev: removed lease, held by dave@live") {
+		t.Errorf("unlock: exit %d, want it to name dave@live\n%s%s", code, stdout, stderr)
+	}
+	if ids := c.leaseObjects(); len(ids) != 0 {
+		t.Errorf("lease objects %v after unlock", ids)
+	}
+	if code, stdout, _ = c.run(t, "unlock", "--env", "dev"); code != cli.ExitOK || stdout != "dev: not held\n" {
+		t.Errorf("unlock of a free environment: exit %d, %q", code, stdout)
+	}
+}
