@@ -15,6 +15,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // scopeFlags select environments and services (and the release, if any).
@@ -39,8 +40,8 @@ func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
 type world struct {
 	inv     *inventory.Inventory
 	targets []rollout.EnvTarget
-	conns   *rollout.Connections
-	hosts   *rollout.HostPresence
+	conns   *adapt.Connections
+	hosts   *adapt.HostPresence
 }
 
 // load reads the inventory (and release + lock) and resolves targets: with
@@ -72,8 +73,8 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 			return nil, err
 		}
 	}
-	w := &world{inv: inv, conns: rollout.NewConnections(inv, env.Getenv),
-		hosts: rollout.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
+	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
+		hosts: adapt.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {
