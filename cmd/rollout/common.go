@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
@@ -126,8 +127,8 @@ func envNames(ts []rollout.EnvTarget) []string {
 	return out
 }
 
-// output writes v as JSON (--json) or as a table to stdout.
-func output(env *cli.Env, v any, table func(io.Writer) error) error {
+// show writes v as JSON (--json) or as a table to stdout.
+func show(env *cli.Env, v any, table func(io.Writer) error) error {
 	if env.JSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -141,7 +142,7 @@ func output(env *cli.Env, v any, table func(io.Writer) error) error {
 // commands that resolve it: for services left not active, and for closed
 // gates (pull the images with the release, when pull is given).
 func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) error {
-	if werr := output(env, rep, rep.WriteTable); werr != nil {
+	if werr := show(env, rep, func(w io.Writer) error { return output.RolloutReport(w, rep) }); werr != nil {
 		return werr
 	}
 	if err == nil {
