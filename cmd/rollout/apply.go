@@ -188,7 +188,7 @@ func applyCmd() *cli.Command {
 			if err != nil {
 				return rn.finished(nil, err)
 			}
-			rn.started(w.targets)
+			rn.Started()
 			rep, err := e.Apply(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, &sf))

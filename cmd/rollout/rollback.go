@@ -49,7 +49,7 @@ func rollbackCmd() *cli.Command {
 			if err != nil {
 				return rn.finished(nil, err)
 			}
-			rn.started(w.targets)
+			rn.Started()
 			rep, err := e.Rollback(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, nil))
