@@ -166,6 +166,35 @@ func Scope(inv *inventory.Inventory, envs, services []string) ([]EnvTarget, erro
 	return out, errors.Join(errs...)
 }
 
+// ScopeRelease is Scope, and when rel is given and no services are named,
+// each environment gets the release's services with their images (status
+// shows the target; rollback never goes back to it).
+func ScopeRelease(inv *inventory.Inventory, rel *inventory.Release, lock *inventory.Lock, envs, services []string) ([]EnvTarget, error) {
+	ts, err := Scope(inv, envs, services)
+	if err != nil || rel == nil || len(services) > 0 {
+		return ts, err
+	}
+	rts, err := Targets(inv, rel, lock, envs, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if j := slices.IndexFunc(rts, func(t EnvTarget) bool { return t.Name == ts[i].Name }); j >= 0 {
+			ts[i].Services = rts[j].Services
+		}
+	}
+	return ts, nil
+}
+
+// EnvNames lists the targets' environments, in order.
+func EnvNames(ts []EnvTarget) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 // deployImage is the reference a host in a region knows the image by.
 func deployImage(registry string, li inventory.LockImage) Image {
 	return Image{Ref: li.DeployRef(registry), Digest: li.Digest}

@@ -90,41 +90,15 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		}
 		w.targets, err = rollout.Targets(inv, rel, lock, f.envs, ovs)
 	} else {
-		w.targets, err = rollout.Scope(inv, f.envs, f.services)
-		if err == nil && rel != nil && len(f.services) == 0 {
-			w.targets, err = withRelease(w.targets, inv, rel, lock, f.envs)
-		}
+		w.targets, err = rollout.ScopeRelease(inv, rel, lock, f.envs, f.services)
 	}
 	if err != nil {
 		return nil, cli.Usage("%v", err)
 	}
-	if err := w.conns.Check(envNames(w.targets)); err != nil {
+	if err := w.conns.Check(rollout.EnvNames(w.targets)); err != nil {
 		return nil, cli.Usage("%v", err)
 	}
 	return w, nil
-}
-
-// withRelease gives each environment the release's services with their
-// images (status shows the target; rollback never goes back to it).
-func withRelease(ts []rollout.EnvTarget, inv *inventory.Inventory, rel *inventory.Release, lock *inventory.Lock, envs []string) ([]rollout.EnvTarget, error) {
-	rts, err := rollout.Targets(inv, rel, lock, envs, nil)
-	if err != nil {
-		return nil, err
-	}
-	for i := range ts {
-		if j := slices.IndexFunc(rts, func(t rollout.EnvTarget) bool { return t.Name == ts[i].Name }); j >= 0 {
-			ts[i].Services = rts[j].Services
-		}
-	}
-	return ts, nil
-}
-
-func envNames(ts []rollout.EnvTarget) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, t.Name)
-	}
-	return out
 }
 
 // show writes v as JSON (--json) or as a table to stdout.
