@@ -3,6 +3,12 @@
 // the service actions of an in-service upgrade (upgrade, finishupgrade,
 // rollback, cancelupgrade, ...), and waiting for a service to reach a state.
 //
+// Both tools import it: rollout through rollout/adapt (the engine's
+// Rancher interface over this client), prewarm for host discovery and
+// seeding. [Resolve] is the one rule for where an environment's Rancher is
+// (URL, keys, project) that both follow: inventory describes, rancher
+// connects. It imports nothing of either tool.
+//
 // A Client is bound to one Rancher server and one API key pair (an account
 // key reaching several projects, or an environment key bound to one). Lookups
 // follow pagination.next, so collections of any size are returned whole.

@@ -8,6 +8,7 @@ import (
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/netem"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // Bench shape: 20 services x 4 environments (one wave each), scale 2 on 2
@@ -56,7 +57,7 @@ func BenchmarkRollout20x4(b *testing.B) {
 		start := time.Now()
 		fp.prewarm(b, nil)
 		prewarm += time.Since(start)
-		d, n, u := benchApply(b, fp, fp.engineWith(b, rollout.NewHostPresence(fp.inv), rollout.WithEnvConcurrency(1)))
+		d, n, u := benchApply(b, fp, fp.engineWith(b, adapt.NewHostPresence(fp.inv), rollout.WithEnvConcurrency(1)))
 		pre += d
 		reqs, upgrades = reqs+n, upgrades+u
 

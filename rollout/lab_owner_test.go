@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // TestLabRefusedUpgradeIsNotOurs: another operator starts an upgrade of
@@ -35,7 +36,7 @@ func testRefusedUpgrade(t *testing.T, tag string) {
 	f.l.Rancher.SetNeverHealthy("*/app:1.2")
 	other := f.region("dev") + "/app:" + tag
 	svc00 := f.svcs["dev"][0]
-	conns := rollout.NewConnections(f.inv, f.l.Getenv)
+	conns := adapt.NewConnections(f.inv, f.l.Getenv)
 	t.Cleanup(func() { conns.Close() })
 	raced := false
 	f.onEvent = func(ev rollout.Event) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // preUpgrade upgrades svc of env to image straight through the client, as
@@ -19,7 +20,7 @@ func (f *fleet) preUpgrade(t *testing.T, env string, svc *ranchersim.Service, im
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	conns := rollout.NewConnections(f.inv, f.l.Getenv)
+	conns := adapt.NewConnections(f.inv, f.l.Getenv)
 	defer conns.Close()
 	r, err := conns.Connect(ctx, env)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // fleet is a lab with services web/svcNN in every environment running
@@ -130,14 +131,14 @@ func (f *fleet) targets(t testing.TB, envs ...string) []rollout.EnvTarget {
 // the same ordered log), and every HTTP request in f.http.
 func (f *fleet) engine(t *testing.T, opts ...rollout.Option) *rollout.Engine {
 	t.Helper()
-	return f.engineWith(t, rollout.NewHostPresence(f.inv), opts...)
+	return f.engineWith(t, adapt.NewHostPresence(f.inv), opts...)
 }
 
 // engineWith is engine with another presence check.
 func (f *fleet) engineWith(t testing.TB, presence rollout.Presence, opts ...rollout.Option) *rollout.Engine {
 	t.Helper()
 	hc := &http.Client{Transport: &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone(), log: f.http}}
-	conns := rollout.NewConnections(f.inv, f.l.Getenv, rancher.WithHTTPClient(hc))
+	conns := adapt.NewConnections(f.inv, f.l.Getenv, rancher.WithHTTPClient(hc))
 	t.Cleanup(func() { conns.Close() })
 	connect := func(ctx context.Context, env string) (rollout.Rancher, error) {
 		r, err := conns.Connect(ctx, env)

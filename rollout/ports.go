@@ -74,8 +74,9 @@ func planPorts(p *EnvPlan, t EnvTarget, byKey map[string]Service, hosts []Host) 
 	}
 }
 
-// startFirst is the plan table's START-FIRST cell.
-func startFirst(s ServicePlan) string {
+// StartFirstCell is the plan table's START-FIRST cell: yes or no, and why
+// when the plan differs from the strategy.
+func (s ServicePlan) StartFirstCell() string {
 	out := "no"
 	if s.StartFirst {
 		out = "yes"

@@ -46,13 +46,6 @@ func ParseOverride(s string) (Override, error) {
 	return Override{Service: svc, Ref: ref}, nil
 }
 
-// Defaults used when the inventory leaves a value unset.
-const (
-	DefaultBatchSize      = 1
-	DefaultIntervalMillis = 2000
-	DefaultConcurrency    = 4
-)
-
 // Targets resolves what each environment should run: every service of the
 // release (mapped through the lock to the deploy reference in the
 // environment's region, "<region registry>/<repository>:<tag>"), then the
@@ -87,7 +80,7 @@ func Targets(inv *inventory.Inventory, rel *inventory.Release, lock *inventory.L
 		}
 		t := EnvTarget{Name: env.Name, Wave: env.Wave, Region: env.Region, Strategy: strategyOf(env.Strategy), Concurrency: env.Concurrency}
 		if t.Concurrency <= 0 {
-			t.Concurrency = DefaultConcurrency
+			t.Concurrency = inventory.DefaultConcurrency
 		}
 		deploy := func(name string) (Image, error) {
 			li, ok := locked[name]
@@ -162,7 +155,7 @@ func Scope(inv *inventory.Inventory, envs, services []string) ([]EnvTarget, erro
 		}
 		t := EnvTarget{Name: env.Name, Wave: env.Wave, Region: env.Region, Strategy: strategyOf(env.Strategy), Concurrency: max(env.Concurrency, 0)}
 		if t.Concurrency == 0 {
-			t.Concurrency = DefaultConcurrency
+			t.Concurrency = inventory.DefaultConcurrency
 		}
 		for _, s := range services {
 			t.Services = append(t.Services, ServiceTarget{Service: s})
@@ -173,6 +166,35 @@ func Scope(inv *inventory.Inventory, envs, services []string) ([]EnvTarget, erro
 	return out, errors.Join(errs...)
 }
 
+// ScopeRelease is Scope, and when rel is given and no services are named,
+// each environment gets the release's services with their images (status
+// shows the target; rollback never goes back to it).
+func ScopeRelease(inv *inventory.Inventory, rel *inventory.Release, lock *inventory.Lock, envs, services []string) ([]EnvTarget, error) {
+	ts, err := Scope(inv, envs, services)
+	if err != nil || rel == nil || len(services) > 0 {
+		return ts, err
+	}
+	rts, err := Targets(inv, rel, lock, envs, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if j := slices.IndexFunc(rts, func(t EnvTarget) bool { return t.Name == ts[i].Name }); j >= 0 {
+			ts[i].Services = rts[j].Services
+		}
+	}
+	return ts, nil
+}
+
+// EnvNames lists the targets' environments, in order.
+func EnvNames(ts []EnvTarget) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 // deployImage is the reference a host in a region knows the image by.
 func deployImage(registry string, li inventory.LockImage) Image {
 	return Image{Ref: li.DeployRef(registry), Digest: li.Digest}
@@ -181,10 +203,10 @@ func deployImage(registry string, li inventory.LockImage) Image {
 func strategyOf(s inventory.Strategy) Strategy {
 	out := Strategy{BatchSize: s.BatchSize, IntervalMillis: s.IntervalMillis, StartFirstServices: s.StartFirstServices}
 	if out.BatchSize <= 0 {
-		out.BatchSize = DefaultBatchSize
+		out.BatchSize = inventory.DefaultBatchSize
 	}
 	if out.IntervalMillis <= 0 {
-		out.IntervalMillis = DefaultIntervalMillis
+		out.IntervalMillis = inventory.DefaultIntervalMillis
 	}
 	if s.StartFirst != nil {
 		out.StartFirst = *s.StartFirst

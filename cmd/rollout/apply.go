@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -74,8 +75,8 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	if f.resume && f.journal == "" {
 		return nil, nil, cli.Usage("--resume needs --journal FILE")
 	}
-	prog := newProgress(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
-	if prog.live {
+	prog := output.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
+	if prog.Live() {
 		// Log lines go above the live table instead of through it.
 		if env.Logger, err = cli.NewLogger(prog, env.LogFormat, env.LogLevel); err != nil {
 			return nil, nil, err
@@ -188,7 +189,7 @@ func applyCmd() *cli.Command {
 			if err != nil {
 				return rn.finished(nil, err)
 			}
-			rn.started(w.targets)
+			rn.Started()
 			ctx, release, err := hold(ctx, env, w, "apply", &sf)
 			if err != nil {
 				done()

@@ -12,9 +12,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // scopeFlags select environments and services (and the release, if any).
@@ -39,8 +41,8 @@ func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
 type world struct {
 	inv     *inventory.Inventory
 	targets []rollout.EnvTarget
-	conns   *rollout.Connections
-	hosts   *rollout.HostPresence
+	conns   *adapt.Connections
+	hosts   *adapt.HostPresence
 }
 
 // load reads the inventory (and release + lock) and resolves targets: with
@@ -72,8 +74,8 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 			return nil, err
 		}
 	}
-	w := &world{inv: inv, conns: rollout.NewConnections(inv, env.Getenv),
-		hosts: rollout.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
+	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
+		hosts: adapt.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {
@@ -88,45 +90,19 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		}
 		w.targets, err = rollout.Targets(inv, rel, lock, f.envs, ovs)
 	} else {
-		w.targets, err = rollout.Scope(inv, f.envs, f.services)
-		if err == nil && rel != nil && len(f.services) == 0 {
-			w.targets, err = withRelease(w.targets, inv, rel, lock, f.envs)
-		}
+		w.targets, err = rollout.ScopeRelease(inv, rel, lock, f.envs, f.services)
 	}
 	if err != nil {
 		return nil, cli.Usage("%v", err)
 	}
-	if err := w.conns.Check(envNames(w.targets)); err != nil {
+	if err := w.conns.Check(rollout.EnvNames(w.targets)); err != nil {
 		return nil, cli.Usage("%v", err)
 	}
 	return w, nil
 }
 
-// withRelease gives each environment the release's services with their
-// images (status shows the target; rollback never goes back to it).
-func withRelease(ts []rollout.EnvTarget, inv *inventory.Inventory, rel *inventory.Release, lock *inventory.Lock, envs []string) ([]rollout.EnvTarget, error) {
-	rts, err := rollout.Targets(inv, rel, lock, envs, nil)
-	if err != nil {
-		return nil, err
-	}
-	for i := range ts {
-		if j := slices.IndexFunc(rts, func(t rollout.EnvTarget) bool { return t.Name == ts[i].Name }); j >= 0 {
-			ts[i].Services = rts[j].Services
-		}
-	}
-	return ts, nil
-}
-
-func envNames(ts []rollout.EnvTarget) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, t.Name)
-	}
-	return out
-}
-
-// output writes v as JSON (--json) or as a table to stdout.
-func output(env *cli.Env, v any, table func(io.Writer) error) error {
+// show writes v as JSON (--json) or as a table to stdout.
+func show(env *cli.Env, v any, table func(io.Writer) error) error {
 	if env.JSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -140,7 +116,7 @@ func output(env *cli.Env, v any, table func(io.Writer) error) error {
 // commands that resolve it: for services left not active, and for closed
 // gates (pull the images with the release, when pull is given).
 func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) error {
-	if werr := output(env, rep, rep.WriteTable); werr != nil {
+	if werr := show(env, rep, func(w io.Writer) error { return output.RolloutReport(w, rep) }); werr != nil {
 		return werr
 	}
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/rollout/adapt"
 	"strings"
 
 	"github.com/drover-dev/drover/internal/cli"
@@ -13,8 +14,8 @@ import (
 
 // leases are the environments' one-operator leases, taken in the name of
 // this run of the named subcommand.
-func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *rollout.Leases {
-	cmd := commandPrefix(env) + " " + name + " --env " + strings.Join(envNames(w.targets), ",")
+func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *adapt.Leases {
+	cmd := commandPrefix(env) + " " + name + " --env " + strings.Join(rollout.EnvNames(w.targets), ",")
 	if sf != nil && sf.release != "" {
 		cmd += " -f " + cli.Quote(sf.release)
 	}
@@ -25,7 +26,7 @@ func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *rollout.Leases
 // write: one held by another run exits 4 naming its holder. release gives
 // them back (Ctrl-C and errors included).
 func hold(ctx context.Context, env *cli.Env, w *world, name string, sf *scopeFlags) (context.Context, func(), error) {
-	run, release, err := rollout.Hold(ctx, leases(env, w, name, sf), envNames(w.targets))
+	run, release, err := rollout.Hold(ctx, leases(env, w, name, sf), rollout.EnvNames(w.targets))
 	if errors.Is(err, rollout.ErrHeld) {
 		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s unlock --env ENV` removes it", err, commandPrefix(env)))
 	}

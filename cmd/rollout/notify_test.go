@@ -193,7 +193,7 @@ func TestNotifyNeedsHuman(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rn.started(w.targets)
+	rn.Started()
 	now := time.Now()
 	rn.Event(rollout.Event{Time: now, Env: "prod", Step: "upgrade"})
 	rn.Event(rollout.Event{Time: now.Add(time.Minute), Env: "prod", Step: "ended", State: "needs-human", Message: "web/api: stuck"})

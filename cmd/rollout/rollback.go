@@ -50,7 +50,7 @@ func rollbackCmd() *cli.Command {
 			if err != nil {
 				return rn.finished(nil, err)
 			}
-			rn.started(w.targets)
+			rn.Started()
 			ctx, release, err := hold(ctx, env, w, "rollback", &sf)
 			if err != nil {
 				done()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/drover-dev/drover/rollout/adapt"
 
 	"github.com/spf13/pflag"
 
@@ -36,10 +37,10 @@ func unlockCmd() *cli.Command {
 			defer w.conns.Close()
 			ls := leases(env, w, "unlock", nil)
 			var failed error
-			for _, e := range envNames(w.targets) {
+			for _, e := range rollout.EnvNames(w.targets) {
 				removed, err := ls.ForceUnlock(ctx, e)
 				for _, h := range removed {
-					fmt.Fprintf(env.Stdout, "%s: removed lease, %s\n", e, rollout.HolderText(h))
+					fmt.Fprintf(env.Stdout, "%s: removed lease, %s\n", e, adapt.HolderText(h))
 				}
 				if len(removed) == 0 && err == nil {
 					fmt.Fprintf(env.Stdout, "%s: not held\n", e)

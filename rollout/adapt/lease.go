@@ -1,9 +1,10 @@
-package rollout
+package adapt
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/rollout"
 	"time"
 
 	"github.com/drover-dev/drover/rancher/lease"
@@ -47,15 +48,15 @@ func (ls *Leases) manager(ctx context.Context, env string) (*lease.Manager, erro
 	return lease.New(store, ls.opts...)
 }
 
-// Lock implements Locker.
-func (ls *Leases) Lock(ctx context.Context, env string) (Held, error) {
+// Lock implements rollout.Locker.
+func (ls *Leases) Lock(ctx context.Context, env string) (rollout.Held, error) {
 	m, err := ls.manager(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	l, err := m.Acquire(ctx, env, ls.holder)
 	if errors.Is(err, lease.ErrHeld) {
-		return nil, fmt.Errorf("%w: %w", ErrHeld, err)
+		return nil, fmt.Errorf("%w: %w", rollout.ErrHeld, err)
 	}
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func (ls *Leases) ForceUnlock(ctx context.Context, env string) ([]lease.Holder, 
 // AddHolders sets each environment's Lease in st: who holds it, where,
 // which command, since when (or that its holder stopped renewing it).
 // Environments whose lease cannot be read say so.
-func (ls *Leases) AddHolders(ctx context.Context, st *StatusReport) error {
+func (ls *Leases) AddHolders(ctx context.Context, st *rollout.StatusReport) error {
 	var errs []error
 	for i := range st.Envs {
 		h, err := ls.Inspect(ctx, st.Envs[i].Env)

@@ -1,11 +1,11 @@
-package rollout_test
+package adapt_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
 )
 
 // TestRancherURLFromEnvNeedsHTTPS: the $RANCHER_URL fallback is held to the
@@ -19,7 +19,7 @@ func TestRancherURLFromEnvNeedsHTTPS(t *testing.T) {
 	for _, insecure := range []bool{false, true} {
 		inv := &inventory.Inventory{Version: 1, File: "hosts.yaml", Rancher: inventory.Rancher{Insecure: insecure},
 			Environments: []inventory.Environment{{Name: "dev"}}}
-		err := rollout.NewConnections(inv, getenv).Check([]string{"dev"})
+		err := adapt.NewConnections(inv, getenv).Check([]string{"dev"})
 		if insecure && err != nil {
 			t.Errorf("insecure: %v", err)
 		}

@@ -1,4 +1,4 @@
-package main
+package output
 
 import (
 	"fmt"
@@ -11,9 +11,10 @@ import (
 	"github.com/drover-dev/drover/rollout"
 )
 
-// progress shows engine events: a live table on a terminal (environment,
-// service, state, batch x/y), log lines otherwise.
-type progress struct {
+// RolloutLive shows the rollout engine's events: a live table on a terminal
+// (environment, service, state, batch x/y), redrawn at most every 200ms,
+// or one log line per event otherwise. It is safe for concurrent use.
+type RolloutLive struct {
 	w      io.Writer
 	log    *slog.Logger
 	live   bool
@@ -25,12 +26,18 @@ type progress struct {
 	closed bool
 }
 
-func newProgress(w io.Writer, live bool, log *slog.Logger) *progress {
-	return &progress{w: w, log: log, live: live, rows: map[string]rollout.Event{}}
+// NewRolloutLive draws the live table on w when live (a terminal), else
+// logs each event to log.
+func NewRolloutLive(w io.Writer, live bool, log *slog.Logger) *RolloutLive {
+	return &RolloutLive{w: w, log: log, live: live, rows: map[string]rollout.Event{}}
 }
 
+// Live reports whether the table is drawn (log lines should then be
+// written through [RolloutLive.Write]).
+func (p *RolloutLive) Live() bool { return p.live }
+
 // Event is the engine's progress callback.
-func (p *progress) Event(ev rollout.Event) {
+func (p *RolloutLive) Event(ev rollout.Event) {
 	if !p.live {
 		attrs := []any{"env", ev.Env, "step", ev.Step}
 		if ev.Service != "" {
@@ -63,7 +70,7 @@ func (p *progress) Event(ev rollout.Event) {
 	}
 }
 
-func (p *progress) draw() {
+func (p *RolloutLive) draw() {
 	p.last = time.Now()
 	if p.drawn > 0 {
 		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
@@ -95,7 +102,7 @@ func (p *progress) draw() {
 // Write takes log lines while the live table is up: the table is cleared,
 // the line written above it, and the table drawn again below, so logs and
 // the table do not overwrite each other. Off a terminal it passes through.
-func (p *progress) Write(b []byte) (int, error) {
+func (p *RolloutLive) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.live || p.closed || p.drawn == 0 {
@@ -109,7 +116,7 @@ func (p *progress) Write(b []byte) (int, error) {
 }
 
 // Close draws the final table.
-func (p *progress) Close() {
+func (p *RolloutLive) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.live && !p.closed && len(p.order) > 0 {

@@ -1,4 +1,4 @@
-package rollout
+package adapt
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/rollout"
 )
 
 // RancherProject adapts a typed client bound to one project (environment)
@@ -33,7 +34,7 @@ func NewRancherProject(ctx context.Context, c *rancher.Client, project string) (
 }
 
 // Services lists every service with its stack's name.
-func (r *RancherProject) Services(ctx context.Context) ([]Service, error) {
+func (r *RancherProject) Services(ctx context.Context) ([]rollout.Service, error) {
 	stacks, err := r.c.Stacks(ctx, r.project)
 	if err != nil {
 		return nil, mapErr(err)
@@ -47,7 +48,7 @@ func (r *RancherProject) Services(ctx context.Context) ([]Service, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]Service, 0, len(svcs))
+	out := make([]rollout.Service, 0, len(svcs))
 	for i := range svcs {
 		out = append(out, r.convert(&svcs[i]))
 	}
@@ -55,90 +56,90 @@ func (r *RancherProject) Services(ctx context.Context) ([]Service, error) {
 }
 
 // Service re-reads one service.
-func (r *RancherProject) Service(ctx context.Context, id string) (Service, error) {
+func (r *RancherProject) Service(ctx context.Context, id string) (rollout.Service, error) {
 	s, err := r.c.ServiceByID(ctx, r.project, id)
 	if err != nil {
-		return Service{}, mapErr(err)
+		return rollout.Service{}, mapErr(err)
 	}
 	return r.convert(s), nil
 }
 
 // Hosts lists the project's hosts; State is "active" only when the agent
 // is too (Rancher runs new containers only there).
-func (r *RancherProject) Hosts(ctx context.Context) ([]Host, error) {
+func (r *RancherProject) Hosts(ctx context.Context) ([]rollout.Host, error) {
 	hs, err := r.c.Hosts(ctx, r.project)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]Host, 0, len(hs))
+	out := make([]rollout.Host, 0, len(hs))
 	for _, h := range hs {
 		st := h.State
-		if st == StateActive && !h.Active() {
+		if st == rollout.StateActive && !h.Active() {
 			st = h.AgentState
 		}
 		name := h.Hostname
 		if name == "" {
 			name = h.Name
 		}
-		out = append(out, Host{ID: h.ID, Name: name, AgentIP: h.AgentIPAddress, State: st, Labels: h.Labels})
+		out = append(out, rollout.Host{ID: h.ID, Name: name, AgentIP: h.AgentIPAddress, State: st, Labels: h.Labels})
 	}
 	return out, nil
 }
 
 // Upgrade sends the service's current launch config back with only the
 // image(s) changed (the client re-reads it first and keeps unknown fields).
-func (r *RancherProject) Upgrade(ctx context.Context, id string, u Upgrade) (Service, error) {
+func (r *RancherProject) Upgrade(ctx context.Context, id string, u rollout.Upgrade) (rollout.Service, error) {
 	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
 	out, err := r.c.Upgrade(ctx, s, rancher.UpgradeSpec{
 		Image: u.Image, Sidekicks: u.Sidekicks,
 		BatchSize: u.Strategy.BatchSize, IntervalMillis: u.Strategy.IntervalMillis, StartFirst: u.Strategy.StartFirst,
 	})
 	if err != nil {
-		return Service{}, mapErr(err)
+		return rollout.Service{}, mapErr(err)
 	}
 	return r.convert(out), nil
 }
 
 // FinishUpgrade starts finishupgrade.
-func (r *RancherProject) FinishUpgrade(ctx context.Context, id string) (Service, error) {
+func (r *RancherProject) FinishUpgrade(ctx context.Context, id string) (rollout.Service, error) {
 	return r.action(ctx, id, r.c.FinishUpgrade)
 }
 
 // Rollback starts rollback.
-func (r *RancherProject) Rollback(ctx context.Context, id string) (Service, error) {
+func (r *RancherProject) Rollback(ctx context.Context, id string) (rollout.Service, error) {
 	return r.action(ctx, id, r.c.Rollback)
 }
 
-func (r *RancherProject) action(ctx context.Context, id string, f func(context.Context, *rancher.Service) (*rancher.Service, error)) (Service, error) {
+func (r *RancherProject) action(ctx context.Context, id string, f func(context.Context, *rancher.Service) (*rancher.Service, error)) (rollout.Service, error) {
 	s, err := r.c.ServiceByID(ctx, r.project, id)
 	if err != nil {
-		return Service{}, mapErr(err)
+		return rollout.Service{}, mapErr(err)
 	}
 	out, err := f(ctx, s)
 	if err != nil {
-		return Service{}, mapErr(err)
+		return rollout.Service{}, mapErr(err)
 	}
 	return r.convert(out), nil
 }
 
 // Wait waits through the client's websocket (polling as the fallback).
-func (r *RancherProject) Wait(ctx context.Context, id string, done func(Service) bool) (Service, error) {
+func (r *RancherProject) Wait(ctx context.Context, id string, done func(rollout.Service) bool) (rollout.Service, error) {
 	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
 	out, err := r.c.WaitFor(ctx, s, func(x *rancher.Service) (bool, error) { return done(r.convert(x)), nil })
 	if err != nil {
 		if out != nil {
 			return r.convert(out), mapErr(err)
 		}
-		return Service{}, mapErr(err)
+		return rollout.Service{}, mapErr(err)
 	}
 	return r.convert(out), nil
 }
 
-func (r *RancherProject) convert(s *rancher.Service) Service {
+func (r *RancherProject) convert(s *rancher.Service) rollout.Service {
 	r.mu.Lock()
 	stack := r.stacks[s.StackID]
 	r.mu.Unlock()
-	out := Service{
+	out := rollout.Service{
 		ID: s.ID, Stack: stack, Name: s.Name, State: s.State, HealthState: s.HealthState,
 		Transitioning: s.Transitioning, TransitioningMessage: s.TransitioningMessage,
 		Scale: s.Scale, Image: s.Image(), NewUnits: -1,
@@ -179,11 +180,11 @@ func mapErr(err error) error {
 	var ae *rancher.APIError
 	switch {
 	case errors.Is(err, rancher.ErrActionNotAvailable):
-		return fmt.Errorf("%w (%w, %w)", err, ErrActionNotAvailable, ErrRejected)
+		return fmt.Errorf("%w (%w, %w)", err, rollout.ErrActionNotAvailable, rollout.ErrRejected)
 	case errors.Is(err, rancher.ErrNotFound):
-		return fmt.Errorf("%w (%w, %w)", err, ErrNotFound, ErrRejected)
+		return fmt.Errorf("%w (%w, %w)", err, rollout.ErrNotFound, rollout.ErrRejected)
 	case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusConflict:
-		return fmt.Errorf("%w (%w)", err, ErrRejected)
+		return fmt.Errorf("%w (%w)", err, rollout.ErrRejected)
 	}
 	return err
 }
@@ -199,9 +200,10 @@ type Connections struct {
 	clients []*rancher.Client
 }
 
-// NewConnections returns a Connector source over the inventory. When an
-// environment names no credentials, RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY
-// are used; when the inventory names no URL, RANCHER_URL.
+// NewConnections returns the connections over the inventory (its Connect is
+// a rollout.Connector). When an environment names no credentials,
+// RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY are used; when the inventory names
+// no URL, RANCHER_URL.
 func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts ...rancher.Option) *Connections {
 	return &Connections{inv: inv, getenv: getenv, opts: opts}
 }
@@ -226,8 +228,8 @@ func (cs *Connections) settings(env string) (rancher.Settings, error) {
 	return rancher.Resolve(cs.inv, env, cs.getenv)
 }
 
-// Connect is a Connector.
-func (cs *Connections) Connect(ctx context.Context, env string) (Rancher, error) {
+// Connect is a rollout.Connector: it connects to env's project.
+func (cs *Connections) Connect(ctx context.Context, env string) (rollout.Rancher, error) {
 	st, err := cs.settings(env)
 	if err != nil {
 		return nil, err

@@ -1,20 +1,22 @@
-package rollout
+package output
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/drover-dev/drover/rollout"
 )
 
-// WriteTable writes the report for people: one line per service, then the
-// failures and the commands that resolve what is not active.
-func (r *Report) WriteTable(w io.Writer) error {
+// RolloutReport writes a run's report for people: one line per service,
+// then the failures and the commands that resolve what is not active.
+func RolloutReport(w io.Writer, r *rollout.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tOUTCOME\tSTATE\tHEALTH\tFROM\tTO")
 	for _, e := range r.Envs {
 		for _, s := range e.Services {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Outcome, dash(s.State), dash(s.Health), dash(s.From), dash(s.To))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Outcome, rolloutDash(s.State), rolloutDash(s.Health), rolloutDash(s.From), rolloutDash(s.To))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -48,8 +50,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return nil
 }
 
-// WriteTable writes the plan for people.
-func (p *PlanReport) WriteTable(w io.Writer) error {
+// RolloutPlan writes a plan for people.
+func RolloutPlan(w io.Writer, p *rollout.PlanReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAVE\tENV\tSERVICE\tACTION\tSTATE\tCURRENT\tNEW\tBATCHES\tSTART-FIRST")
 	for _, e := range p.Envs {
@@ -58,7 +60,7 @@ func (p *PlanReport) WriteTable(w io.Writer) error {
 			if s.Batches > 0 {
 				b = fmt.Sprintf("%d x %d (scale %d, every %dms)", s.Batches, s.BatchSize, s.Scale, e.Strategy.IntervalMillis)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Action, dash(s.State), dash(s.Current), s.New, b, startFirst(s))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Wave, e.Env, s.Service, s.Action, rolloutDash(s.State), rolloutDash(s.Current), s.New, b, s.StartFirstCell())
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -85,11 +87,11 @@ func (p *PlanReport) WriteTable(w io.Writer) error {
 	return nil
 }
 
-// WriteTable writes the status for people: one line per service (with the
+// RolloutStatus writes a status for people: one line per service (with the
 // release's image when one was given: "yes" when the service runs it), the
 // environments that could not be read, then the commands that resolve what
 // is not active.
-func (s *StatusReport) WriteTable(w io.Writer) error {
+func RolloutStatus(w io.Writer, s *rollout.StatusReport) error {
 	withTarget := false
 	for _, e := range s.Envs {
 		for _, x := range e.Services {
@@ -105,9 +107,9 @@ func (s *StatusReport) WriteTable(w io.Writer) error {
 	var cmds []string
 	for _, e := range s.Envs {
 		for _, x := range e.Services {
-			line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Env, x.Service, x.State, dash(x.Health), dash(x.Image), dash(x.Pending), dash(x.Previous))
+			line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Env, x.Service, x.State, rolloutDash(x.Health), rolloutDash(x.Image), rolloutDash(x.Pending), rolloutDash(x.Previous))
 			if withTarget {
-				t := dash(x.Target)
+				t := rolloutDash(x.Target)
 				if x.AtTarget {
 					t = "yes"
 				}
@@ -139,7 +141,8 @@ func (s *StatusReport) WriteTable(w io.Writer) error {
 	return nil
 }
 
-func dash(s string) string {
+// rolloutDash shows an empty cell as "-".
+func rolloutDash(s string) string {
 	if s == "" {
 		return "-"
 	}

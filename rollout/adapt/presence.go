@@ -1,4 +1,4 @@
-package rollout
+package adapt
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/rollout"
 )
 
 // HostPresence answers the gate's question with prewarm's own check (the
@@ -27,7 +28,7 @@ func NewHostPresence(inv *inventory.Inventory, opts ...prewarm.Option) *HostPres
 }
 
 // Present reports whether host h of env holds img.
-func (p *HostPresence) Present(ctx context.Context, env string, h Host, img Image) (bool, error) {
+func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, img rollout.Image) (bool, error) {
 	t, li, err := p.target(env, h, img)
 	if err != nil {
 		return false, err
@@ -53,7 +54,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h Host, img Imag
 
 // Pull pulls img onto host h of env (by digest when known, and tags it with
 // the deploy reference).
-func (p *HostPresence) Pull(ctx context.Context, env string, h Host, img Image) error {
+func (p *HostPresence) Pull(ctx context.Context, env string, h rollout.Host, img rollout.Image) error {
 	t, li, err := p.target(env, h, img)
 	if err != nil {
 		return err
@@ -70,7 +71,7 @@ func (p *HostPresence) Pull(ctx context.Context, env string, h Host, img Image) 
 
 // target maps a Rancher host to a prewarm target, and img to a lock image
 // of the registry its reference names.
-func (p *HostPresence) target(env string, h Host, img Image) (prewarm.Target, inventory.LockImage, error) {
+func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (prewarm.Target, inventory.LockImage, error) {
 	named, err := reference.ParseNormalizedNamed(img.Ref)
 	if err != nil {
 		return prewarm.Target{}, inventory.LockImage{}, fmt.Errorf("image %q: %w", img.Ref, err)

@@ -1,4 +1,4 @@
-package rollout
+package adapt
 
 import (
 	"encoding/json"
