@@ -15,10 +15,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
+	"github.com/drover-dev/drover/fleet/display"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/prewarm/display"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/registry"
 )
@@ -41,7 +41,7 @@ func pullCmd() *cli.Command {
 			}
 			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
 			gate := regionGate(fl.inv, env, f.stall)
-			rep, err := prewarm.Pull(ctx, fl.targets, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update), prewarm.WithRegionGate(gate))...)
+			rep, err := fleet.Pull(ctx, fl.targets, fl.lock, append(fl.opts, fleet.WithProgress(d.Update), fleet.WithRegionGate(gate))...)
 			d.Close()
 			if rep == nil {
 				return cli.Usage("%v", err)
@@ -56,7 +56,7 @@ func pullCmd() *cli.Command {
 
 // regionGate checks each region registry once, before its hosts pull: a
 // region that does not answer within stall fails its hosts at once.
-func regionGate(inv *inventory.Inventory, env *cli.Env, stall time.Duration) prewarm.RegionGate {
+func regionGate(inv *inventory.Inventory, env *cli.Env, stall time.Duration) fleet.RegionGate {
 	var mu sync.Mutex
 	checks := map[string]func() error{}
 	return func(ctx context.Context, region string) error {
@@ -104,13 +104,13 @@ func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	}
 }
 
-// fleet is what a host command works on.
-type fleet struct {
+// loaded is what a host command works on.
+type loaded struct {
 	inv     *inventory.Inventory
 	lock    *inventory.Lock
 	lockAt  string
-	targets []prewarm.Target
-	opts    []prewarm.Option
+	targets []fleet.Target
+	opts    []fleet.Option
 	// concurrency is the bound on hosts worked on at once (flag, else
 	// the inventory's).
 	concurrency int
@@ -122,7 +122,7 @@ func lockFileFor(release string) string {
 	return inventory.LockPath(release, "")
 }
 
-func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*fleet, error) {
+func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*loaded, error) {
 	if len(args) > 0 {
 		return nil, cli.Usage("unexpected arguments %q", args)
 	}
@@ -139,7 +139,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if err := inv.Validate(inventory.CheckFiles(true)); err != nil {
 		return nil, cli.Usage("%v", err)
 	}
-	fl := &fleet{inv: inv, lockAt: f.lock}
+	fl := &loaded{inv: inv, lockAt: f.lock}
 	explicit := fl.lockAt != "" || f.release != ""
 	if fl.lockAt == "" {
 		fl.lockAt = lockFileFor(f.release)
@@ -166,10 +166,10 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		}
 	}
 	if !f.noTargets {
-		clientFor := func(e *inventory.Environment) (prewarm.RancherHosts, string, error) {
+		clientFor := func(e *inventory.Environment) (fleet.RancherHosts, string, error) {
 			return rancher.Connect(inv, e.Name, env.Getenv)
 		}
-		if fl.targets, err = prewarm.Discover(ctx, inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
+		if fl.targets, err = fleet.Discover(ctx, inv, fleet.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
 			return nil, cli.Usage("%v", err)
 		}
 	}
@@ -184,18 +184,18 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		timeout = envTimeout
 	}
 	fl.concurrency = conc
-	fl.opts = []prewarm.Option{
-		prewarm.WithLogger(env.Logger),
-		prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)),
-		prewarm.WithConcurrency(conc),
-		prewarm.WithTimeout(timeout),
-		prewarm.WithRegistryLimits(prewarm.RegistryLimits(inv)),
+	fl.opts = []fleet.Option{
+		fleet.WithLogger(env.Logger),
+		fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)),
+		fleet.WithConcurrency(conc),
+		fleet.WithTimeout(timeout),
+		fleet.WithRegistryLimits(fleet.RegistryLimits(inv)),
 	}
 	if f.limit > 0 {
-		fl.opts = append(fl.opts, prewarm.WithRegistryLimit(f.limit), prewarm.WithRetries(f.retries))
+		fl.opts = append(fl.opts, fleet.WithRegistryLimit(f.limit), fleet.WithRetries(f.retries))
 	}
 	if f.fallback {
-		fl.opts = append(fl.opts, prewarm.WithFallbackSource(inv.Registries.Source.Address))
+		fl.opts = append(fl.opts, fleet.WithFallbackSource(inv.Registries.Source.Address))
 	}
 	return fl, nil
 }

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/prewarm"
 )
 
 func statusCmd() *cli.Command {
@@ -23,7 +23,7 @@ func statusCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := prewarm.Status(ctx, fl.targets, fl.lock, fl.opts...)
+			m, err := fleet.Status(ctx, fl.targets, fl.lock, fl.opts...)
 			if err != nil {
 				return cli.Usage("%v", err)
 			}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -73,7 +73,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		}
 	}
 	w := &world{inv: inv, conns: rollout.NewConnections(inv, env.Getenv),
-		hosts: rollout.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
+		hosts: rollout.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)))}
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {
