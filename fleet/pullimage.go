@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"github.com/drover-dev/drover/internal/ctxsleep"
 )
 
 // image brings one image onto one host: check, pull (with retries and,
@@ -67,7 +68,7 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 		}
 		wait := p.o.backoff(attempt)
 		p.o.logger.Info("pull failed, retrying", "host", t.Name, "image", w.Name, "attempt", attempt, "in", wait, "err", err)
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := ctxsleep.Sleep(ctx, wait); serr != nil {
 			err = errors.Join(err, serr)
 			break
 		}
@@ -176,18 +177,4 @@ func retryable(ctx context.Context, err error) bool {
 		return false
 	}
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
