@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/drover-dev/drover/internal/atomicfile"
 )
 
 // Metrics renders rr in the Prometheus text format, for node_exporter's
@@ -59,7 +61,7 @@ func (rr *RunReport) Metrics() []byte {
 
 // WriteMetrics writes Metrics to path atomically.
 func (rr *RunReport) WriteMetrics(path string) error {
-	return WriteFileAtomic(path, rr.Metrics())
+	return atomicfile.WriteFile(path, rr.Metrics())
 }
 
 // quote escapes a label value (backslash, quote, newline).

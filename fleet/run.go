@@ -1,9 +1,7 @@
 package fleet
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -11,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drover-dev/drover/internal/atomicfile"
 	"github.com/drover-dev/drover/inventory"
 )
 
@@ -150,21 +147,4 @@ func (g *gates) wait(ctx context.Context, region string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// WriteFileAtomic writes b to path through a temporary file in the same
-// directory, renamed over path: readers (node_exporter's textfile
-// collector, a CI job) see the old file or the new one, never half. The
-// file is 0644 less the umask, and the rename is synced to disk.
-func WriteFileAtomic(path string, b []byte) error { return atomicfile.WriteFile(path, b) }
-
-// WriteJSON writes v as indented JSON to path atomically.
-func WriteJSON(path string, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, buf.Bytes())
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drover-dev/drover/internal/output"
 )
 
 func TestRunMetricsAndReport(t *testing.T) {
@@ -58,7 +60,7 @@ func TestRunMetricsAndReport(t *testing.T) {
 					t.Errorf("metrics lack %q:\n%s", w, b)
 				}
 			}
-			if err := WriteJSON(filepath.Join(dir, "report.json"), rr); err != nil {
+			if err := output.WriteJSON(filepath.Join(dir, "report.json"), rr); err != nil {
 				t.Fatal(err)
 			}
 			if ents, _ := os.ReadDir(dir); len(ents) != 2 {

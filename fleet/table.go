@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/drover-dev/drover/internal/output"
 )
 
 // WriteTable writes one line per host: state, bytes, seconds, and the
@@ -29,9 +31,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		case !h.Ready:
 			state = "FAILED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.1f\t%s\n", h.Name, h.Env, h.Region, state, pulled, present, HumanBytes(h.Bytes), h.Seconds, oneLine(h.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.1f\t%s\n", h.Name, h.Env, h.Region, state, pulled, present, output.HumanBytes(h.Bytes), h.Seconds, oneLine(h.Error))
 	}
-	fmt.Fprintf(tw, "%d hosts, %d not ready, %s pulled in %.1fs\n", len(r.Hosts), len(r.Failed()), HumanBytes(r.Bytes()), r.Seconds)
+	fmt.Fprintf(tw, "%d hosts, %d not ready, %s pulled in %.1fs\n", len(r.Hosts), len(r.Failed()), output.HumanBytes(r.Bytes()), r.Seconds)
 	return tw.Flush()
 }
 
@@ -67,27 +69,13 @@ func (p *PruneReport) WriteTable(w io.Writer) error {
 		if im.Error != "" {
 			why = "ERROR: " + oneLine(im.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Host, verb, im.Repository, shortID(im.ID), im.Created.Format("2006-01-02 15:04"), HumanBytes(im.Size), strings.Join(im.Refs, " "), why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Host, verb, im.Repository, shortID(im.ID), im.Created.Format("2006-01-02 15:04"), output.HumanBytes(im.Size), strings.Join(im.Refs, " "), why)
 	}
 	for _, im := range p.Kept {
-		fmt.Fprintf(tw, "%s\tkeep\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Host, im.Repository, shortID(im.ID), im.Created.Format("2006-01-02 15:04"), HumanBytes(im.Size), strings.Join(im.Refs, " "), im.Reason)
+		fmt.Fprintf(tw, "%s\tkeep\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Host, im.Repository, shortID(im.ID), im.Created.Format("2006-01-02 15:04"), output.HumanBytes(im.Size), strings.Join(im.Refs, " "), im.Reason)
 	}
-	fmt.Fprintf(tw, "%s: %s %d images, %s freed\n", p.Host, verb, len(p.Removed), HumanBytes(p.BytesFreed))
+	fmt.Fprintf(tw, "%s: %s %d images, %s freed\n", p.Host, verb, len(p.Removed), output.HumanBytes(p.BytesFreed))
 	return tw.Flush()
-}
-
-// HumanBytes formats n in binary units ("1.5 GiB").
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func shortID(id string) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rancher"
 )
 
@@ -87,7 +88,7 @@ func pruneCmd() *cli.Command {
 				})
 			}
 			_ = g.Wait()
-			if werr := output(env, reps, func(w io.Writer) error {
+			if werr := output.Print(env.Stdout, env.JSON, reps, func(w io.Writer) error {
 				for _, r := range reps {
 					if r != nil {
 						if err := r.WriteTable(w); err != nil {

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"slices"
@@ -16,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/fleet"
-	"github.com/drover-dev/drover/fleet/display"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/registry"
@@ -39,14 +37,14 @@ func pullCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
+			show, stop := hostBars(env, fl.targets)
 			gate := regionGate(fl.inv, env, f.stall)
-			rep, err := fleet.Pull(ctx, fl.targets, fl.lock, append(fl.opts, fleet.WithProgress(d.Update), fleet.WithRegionGate(gate))...)
-			d.Close()
+			rep, err := fleet.Pull(ctx, fl.targets, fl.lock, append(fl.opts, show, fleet.WithRegionGate(gate))...)
+			stop()
 			if rep == nil {
 				return cli.Usage("%v", err)
 			}
-			if werr := output(env, rep, rep.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
 			return notReady(ctx, rep.Failed(), len(rep.Hosts))
@@ -239,16 +237,6 @@ func addSat(a, b int) int {
 		return math.MaxInt
 	}
 	return a + b
-}
-
-// output writes v as JSON (--json) or as a table to stdout.
-func output(env *cli.Env, v any, table func(w io.Writer) error) error {
-	if env.JSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	return table(env.Stdout)
 }
 
 // notReady is the exit status of a host command: 1 naming the hosts, and

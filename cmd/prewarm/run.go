@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/fleet"
-	"github.com/drover-dev/drover/fleet/display"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/registry"
 )
@@ -48,7 +48,7 @@ func runCmd() *cli.Command {
 				rr = fleet.FailedRun(started, err)
 			}
 			if reportFile != "" {
-				if werr := fleet.WriteJSON(reportFile, rr); werr != nil {
+				if werr := output.WriteJSON(reportFile, rr); werr != nil {
 					return cli.Failed(fmt.Errorf("write report: %w", werr))
 				}
 			}
@@ -60,7 +60,7 @@ func runCmd() *cli.Command {
 			if rr.Error != "" {
 				return err
 			}
-			if werr := output(env, rr, rr.Pull.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rr, rr.Pull.WriteTable); werr != nil {
 				return werr
 			}
 			if rr.MirrorError != "" {
@@ -113,9 +113,9 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions,
 			append(ropts[:2:2], registry.WithStallTimeout(f.stall), registry.WithRegionDone(done))...)
 	}
-	d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
-	rr, err := fleet.Run(ctx, fl.targets, lock, mirror, append(fl.opts, fleet.WithProgress(d.Update))...)
-	d.Close()
+	show, stop := hostBars(env, fl.targets)
+	rr, err := fleet.Run(ctx, fl.targets, lock, mirror, append(fl.opts, show)...)
+	stop()
 	if rr == nil {
 		return nil, cli.Usage("%v", err)
 	}

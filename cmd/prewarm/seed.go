@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/fleet"
-	"github.com/drover-dev/drover/fleet/display"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 )
@@ -59,13 +58,13 @@ func seedCmd() *cli.Command {
 					return cli.Usage("%v", err)
 				}
 			}
-			d := display.New(env.Stderr, env.IsTerminal, env.Logger, []fleet.Target{target}, 10*time.Second)
-			rep, err := fleet.Seed(ctx, target, src, fl.lock, append(fl.opts, fleet.WithProgress(d.Update))...)
-			d.Close()
+			show, stop := hostBars(env, []fleet.Target{target})
+			rep, err := fleet.Seed(ctx, target, src, fl.lock, append(fl.opts, show)...)
+			stop()
 			if rep == nil {
 				return cli.Failed(err)
 			}
-			if werr := output(env, rep, rep.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
 			return notReady(ctx, rep.Failed(), 1)

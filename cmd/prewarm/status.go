@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 )
 
 func statusCmd() *cli.Command {
@@ -27,7 +28,7 @@ func statusCmd() *cli.Command {
 			if err != nil {
 				return cli.Usage("%v", err)
 			}
-			if err := output(env, m, m.WriteTable); err != nil {
+			if err := output.Print(env.Stdout, env.JSON, m, m.WriteTable); err != nil {
 				return err
 			}
 			return notReady(ctx, m.NotReady(), len(m.Hosts))

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fleet
+package output
 
 import (
 	"io/fs"
@@ -15,7 +15,7 @@ import (
 // 077 are 0600 (they were forced to 0644). The umask is process-wide, hence
 // the child process.
 func TestWriteFileAtomicHonoursUmask(t *testing.T) {
-	if dir := os.Getenv("PREWARM_UMASK_CHILD"); dir != "" {
+	if dir := os.Getenv("OUTPUT_UMASK_CHILD"); dir != "" {
 		syscall.Umask(0o077)
 		if err := WriteJSON(filepath.Join(dir, "report.json"), map[string]int{"a": 1}); err != nil {
 			t.Fatal(err)
@@ -25,7 +25,7 @@ func TestWriteFileAtomicHonoursUmask(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestWriteFileAtomicHonoursUmask$")
-	cmd.Env = append(os.Environ(), "PREWARM_UMASK_CHILD="+dir)
+	cmd.Env = append(os.Environ(), "OUTPUT_UMASK_CHILD="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}

@@ -1,11 +1,4 @@
-// Package display shows prewarm progress: one mpb bar per host on a
-// terminal (layer bytes downloaded; extract time is not shown, since the
-// containerd store reports it in seconds), periodic log lines otherwise.
-// It is the only part of prewarm that writes to a terminal; commands use it,
-// the library never does.
-//
-// Update is safe for concurrent use; Close waits for the display to finish.
-package display
+package output
 
 import (
 	"context"
@@ -18,12 +11,14 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-
-	"github.com/drover-dev/drover/fleet"
 )
 
-// Display receives fleet.Progress events.
-type Display struct {
+// HostBars shows the progress of work on hosts (prewarm's pulls): one bar
+// per host on a terminal (layer bytes downloaded; extract time is not
+// shown, since the containerd store reports it in seconds), periodic log
+// lines otherwise. Update is safe for concurrent use; Close waits for the
+// display to finish.
+type HostBars struct {
 	mu     sync.Mutex
 	hosts  map[string]*hostState
 	order  []string
@@ -45,14 +40,15 @@ type hostState struct {
 	label  atomic.Pointer[string] // read by the bar's decorator without d.mu
 }
 
-// New starts a display for hosts. On a terminal (terminal true) it draws
-// bars on w; otherwise it logs a summary line every interval.
-func New(w io.Writer, terminal bool, logger *slog.Logger, hosts []fleet.Target, interval time.Duration) *Display {
+// NewHostBars starts a display for the named hosts. On a terminal
+// (terminal true) it draws bars on w; otherwise it logs a summary line
+// every interval.
+func NewHostBars(w io.Writer, terminal bool, logger *slog.Logger, hosts []string, interval time.Duration) *HostBars {
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Display{hosts: map[string]*hostState{}, logger: logger, stop: cancel, done: make(chan struct{})}
+	d := &HostBars{hosts: map[string]*hostState{}, logger: logger, stop: cancel, done: make(chan struct{})}
 	width := 0
 	for _, h := range hosts {
-		width = max(width, len(h.Name))
+		width = max(width, len(h))
 	}
 	if terminal {
 		d.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
@@ -63,14 +59,14 @@ func New(w io.Writer, terminal bool, logger *slog.Logger, hosts []fleet.Target, 
 		if d.p != nil {
 			hs.bar = d.p.AddBar(0, mpb.BarWidth(24),
 				mpb.PrependDecorators(
-					decor.Name(fmt.Sprintf("%-*s ", width, h.Name)),
+					decor.Name(fmt.Sprintf("%-*s ", width, h)),
 					decor.Any(func(decor.Statistics) string { return *hs.label.Load() }, decor.WC{W: 20, C: decor.DindentRight}),
 				),
 				mpb.AppendDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
 			)
 		}
-		d.hosts[h.Name] = hs
-		d.order = append(d.order, h.Name)
+		d.hosts[h] = hs
+		d.order = append(d.order, h)
 	}
 	if d.p == nil {
 		go d.logLoop(ctx, interval)
@@ -80,26 +76,27 @@ func New(w io.Writer, terminal bool, logger *slog.Logger, hosts []fleet.Target, 
 	return d
 }
 
-// Update takes one progress event (pass it to fleet.WithProgress). Bars
-// are updated outside the lock: mpb calls the decorators from its own
-// goroutine.
-func (d *Display) Update(ev fleet.Progress) {
+// Update takes one progress event of host: the image worked on, its phase
+// (checking, waiting, pulling, tagging, present, done, failed) and, while
+// pulling, the layer bytes downloaded of total. Bars are updated outside
+// the lock: mpb calls the decorators from its own goroutine.
+func (d *HostBars) Update(host, image, phase string, current, total int64) {
 	d.mu.Lock()
-	hs, ok := d.hosts[ev.Host]
+	hs, ok := d.hosts[host]
 	if !ok || hs.closed {
 		d.mu.Unlock()
 		return
 	}
-	hs.image, hs.phase = ev.Image, ev.Phase
-	label := ev.Image + " " + ev.Phase
+	hs.image, hs.phase = image, phase
+	label := image + " " + phase
 	hs.label.Store(&label)
-	switch ev.Phase {
+	switch phase {
 	case "pulling":
-		hs.cur, hs.tot = ev.Current, ev.Total
+		hs.cur, hs.tot = current, total
 	case "done", "present", "failed":
 		hs.base += hs.cur
 		hs.cur, hs.tot = 0, 0
-		if ev.Phase == "failed" {
+		if phase == "failed" {
 			hs.failed = true
 		}
 	}
@@ -112,7 +109,7 @@ func (d *Display) Update(ev fleet.Progress) {
 }
 
 // Close marks every bar finished (failed hosts aborted) and waits.
-func (d *Display) Close() {
+func (d *HostBars) Close() {
 	type fin struct {
 		bar    *mpb.Bar
 		failed bool
@@ -141,7 +138,7 @@ func (d *Display) Close() {
 	<-d.done
 }
 
-func (d *Display) logLoop(ctx context.Context, interval time.Duration) {
+func (d *HostBars) logLoop(ctx context.Context, interval time.Duration) {
 	defer close(d.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -155,7 +152,7 @@ func (d *Display) logLoop(ctx context.Context, interval time.Duration) {
 	}
 }
 
-func (d *Display) logSummary() {
+func (d *HostBars) logSummary() {
 	d.mu.Lock()
 	var done, failed, active, queued int
 	var bytes int64
@@ -173,5 +170,5 @@ func (d *Display) logSummary() {
 		}
 	}
 	d.mu.Unlock()
-	d.logger.Info("prewarm progress", "hosts", len(d.hosts), "finished", done, "active", active, "queued", queued, "failed", failed, "bytes", fleet.HumanBytes(bytes))
+	d.logger.Info("prewarm progress", "hosts", len(d.hosts), "finished", done, "active", active, "queued", queued, "failed", failed, "bytes", HumanBytes(bytes))
 }

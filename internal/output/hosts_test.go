@@ -1,4 +1,4 @@
-package display
+package output
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/drover-dev/drover/fleet"
 )
 
 type lockedBuffer struct {
@@ -29,21 +27,21 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var hosts = []fleet.Target{{Name: "eu-01"}, {Name: "eu-02"}, {Name: "us-01"}}
+var hosts = []string{"eu-01", "eu-02", "us-01"}
 
-func feed(d *Display) {
+func feed(d *HostBars) {
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Go(func() {
-			d.Update(fleet.Progress{Host: h.Name, Image: "app", Phase: "checking"})
+			d.Update(h, "app", "checking", 0, 0)
 			for n := int64(1); n <= 4; n++ {
-				d.Update(fleet.Progress{Host: h.Name, Image: "app", Phase: "pulling", Current: n << 20, Total: 4 << 20})
+				d.Update(h, "app", "pulling", n<<20, 4<<20)
 			}
 			if i == 2 {
-				d.Update(fleet.Progress{Host: h.Name, Image: "app", Phase: "failed", Err: "boom"})
+				d.Update(h, "app", "failed", 0, 0)
 				return
 			}
-			d.Update(fleet.Progress{Host: h.Name, Image: "app", Phase: "done"})
+			d.Update(h, "app", "done", 0, 0)
 		})
 	}
 	wg.Wait()
@@ -52,12 +50,12 @@ func feed(d *Display) {
 func TestBars(t *testing.T) {
 	t.Parallel()
 	var out lockedBuffer
-	d := New(&out, true, slog.New(slog.DiscardHandler), hosts, time.Second)
+	d := NewHostBars(&out, true, slog.New(slog.DiscardHandler), hosts, time.Second)
 	feed(d)
 	d.Close()
 	for _, h := range hosts {
-		if !strings.Contains(out.String(), h.Name) {
-			t.Errorf("no bar for %s in:\n%s", h.Name, out.String())
+		if !strings.Contains(out.String(), h) {
+			t.Errorf("no bar for %s in:\n%s", h, out.String())
 		}
 	}
 	if !strings.Contains(out.String(), "4.0 MiB") {
@@ -69,7 +67,7 @@ func TestLogLines(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var out lockedBuffer
-		d := New(&out, false, slog.New(slog.NewTextHandler(&out, nil)), hosts, 10*time.Second)
+		d := NewHostBars(&out, false, slog.New(slog.NewTextHandler(&out, nil)), hosts, 10*time.Second)
 		feed(d)
 		time.Sleep(10 * time.Second) // fake clock: one tick
 		synctest.Wait()
