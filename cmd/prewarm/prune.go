@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"sync"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
@@ -69,25 +66,7 @@ func pruneCmd() *cli.Command {
 			if err != nil {
 				return cli.Failed(err)
 			}
-			reps := make([]*fleet.PruneReport, len(fl.targets))
-			var mu sync.Mutex
-			var errs []error
-			var g errgroup.Group
-			g.SetLimit(fl.concurrency)
-			for i, t := range fl.targets {
-				g.Go(func() error {
-					opts := append(slices.Clone(fl.opts), fleet.WithDeployed(deployed[t.Env]), fleet.WithIncludeRollback(includeRollback))
-					rep, err := fleet.Prune(ctx, t, all, keepFor[t.Env], fl.lock, dryRun, opts...)
-					reps[i] = rep
-					if err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-					return nil
-				})
-			}
-			_ = g.Wait()
+			reps, err := fleet.PruneAll(ctx, fl.targets, all, keepFor, fl.lock, dryRun, deployed, append(fl.opts, fleet.WithIncludeRollback(includeRollback))...)
 			if werr := output.Print(env.Stdout, env.JSON, reps, func(w io.Writer) error {
 				for _, r := range reps {
 					if r != nil {
@@ -100,7 +79,7 @@ func pruneCmd() *cli.Command {
 			}); werr != nil {
 				return werr
 			}
-			return cli.Failed(errors.Join(errs...))
+			return cli.Failed(err)
 		},
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,9 +107,6 @@ type loaded struct {
 	lockAt  string
 	targets []fleet.Target
 	opts    []fleet.Option
-	// concurrency is the bound on hosts worked on at once (flag, else
-	// the inventory's).
-	concurrency int
 }
 
 // lockFileFor is where a release's lock lives, as prewarm mirror writes it:
@@ -174,14 +169,13 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	// The inventory's pull settings are per environment: the overall bound
 	// is their sum over the selected environments, the timeout their longest.
 	conc, timeout := f.concurrency, f.timeout
-	envConc, envTimeout := pullSettings(inv, f.envs)
+	envConc, envTimeout := fleet.PullSettings(inv, f.envs)
 	if !f.fs.Changed("concurrency") && envConc > 0 {
 		conc = envConc
 	}
 	if !f.fs.Changed("timeout") && envTimeout > 0 {
 		timeout = envTimeout
 	}
-	fl.concurrency = conc
 	fl.opts = []fleet.Option{
 		fleet.WithLogger(env.Logger),
 		fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)),
@@ -215,28 +209,6 @@ func (f *fleetFlags) check() error {
 		}
 	}
 	return nil
-}
-
-// pullSettings is the inventory's pull bound over the environments envs
-// (nil: all): the sum of their pull.concurrency, saturating at the largest
-// int, and the longest of their pull.timeout.
-func pullSettings(inv *inventory.Inventory, envs []string) (conc int, timeout time.Duration) {
-	for _, e := range inv.Environments {
-		if len(envs) == 0 || slices.Contains(envs, e.Name) {
-			conc = addSat(conc, e.Pull.Concurrency)
-			timeout = max(timeout, e.Pull.Timeout.Std())
-		}
-	}
-	return conc, timeout
-}
-
-// addSat is a + b (both >= 0), saturating at the largest int: the
-// inventory's pull.concurrency values are summed over environments.
-func addSat(a, b int) int {
-	if a > math.MaxInt-b {
-		return math.MaxInt
-	}
-	return a + b
 }
 
 // notReady is the exit status of a host command: 1 naming the hosts, and
