@@ -1,5 +1,8 @@
-// Package prewarm puts release images onto Docker hosts before anyone
-// deploys, and reports which hosts hold which image, by digest.
+// Package fleet is Drover's work on Docker hosts: it puts release images
+// onto the hosts before anyone deploys (prewarm pull, run, seed), reports
+// which hosts hold which image, by digest (status, and rollout's presence
+// gate), and prunes old images. Every verb works over the whole fleet of
+// selected hosts (Targets, Discover), bounded and concurrent.
 //
 // Pull pulls every image of a release lock onto every selected host: each
 // host pulls <region registry>/<repository>@<digest> from its own region's
@@ -8,8 +11,9 @@
 // host that already holds the digest under that tag costs one inspect call
 // and no pull. Status and Check answer the same presence question without
 // changing anything (rollout's gate calls Check). Seed fills one new host
-// with what its environment runs now; Prune removes old images of a
-// release's repositories.
+// with what its environment runs now; PruneAll (Prune on one host) removes
+// old images of a release's repositories. PullSettings reads the
+// inventory's per-environment pull bounds for the whole selection.
 //
 // # Concurrency
 //
