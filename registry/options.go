@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/drover-dev/drover/internal/ctxsleep"
 	"github.com/drover-dev/drover/inventory"
 )
 
@@ -57,7 +58,7 @@ func newOptions(opts []Option) (*options, error) {
 		chunk:      256 << 10,
 		depth:      4,
 		stall:      2 * time.Minute,
-		sleep:      sleepCtx,
+		sleep:      ctxsleep.Sleep,
 	}
 	var errs []error
 	for _, opt := range opts {
@@ -217,19 +218,5 @@ func WithRelock(relock bool) Option {
 func (o *options) done() {
 	if t, ok := o.transport.(*http.Transport); ok && o.ownTransport {
 		t.CloseIdleConnections()
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

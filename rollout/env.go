@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/internal/ctxsleep"
 	"strings"
 	"sync"
 	"time"
@@ -382,7 +383,7 @@ func retryRead[T any](ctx context.Context, er *envRun, what string, f func(conte
 			return zero, fmt.Errorf("%s in %s: %w", what, er.t.Name, err)
 		}
 		er.e.log.Warn("rancher read failed; retrying", "env", er.t.Name, "what", what, "attempt", attempt, "err", err)
-		if sleep(ctx, backoff(attempt)) != nil {
+		if ctxsleep.Sleep(ctx, backoff(attempt)) != nil {
 			return zero, fmt.Errorf("%s in %s: %w", what, er.t.Name, err)
 		}
 	}

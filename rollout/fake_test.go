@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/internal/ctxsleep"
 	"slices"
 	"sort"
 	"strings"
@@ -89,7 +90,7 @@ func (w *world) Present(ctx context.Context, env string, h Host, img Image) (boo
 }
 
 func (w *world) Pull(ctx context.Context, env string, h Host, img Image) error {
-	if err := sleep(ctx, w.pullDelay); err != nil {
+	if err := ctxsleep.Sleep(ctx, w.pullDelay); err != nil {
 		return err
 	}
 	w.mu.Lock()
@@ -304,7 +305,7 @@ func (e *fakeEnv) Wait(ctx context.Context, id string, done func(Service) bool) 
 	if e.failWaits > 0 {
 		e.failWaits--
 		e.w.mu.Unlock()
-		_ = sleep(ctx, 2*time.Second)
+		_ = ctxsleep.Sleep(ctx, 2*time.Second)
 		return Service{}, errors.New("websocket: connection reset")
 	}
 	e.w.mu.Unlock()
@@ -316,7 +317,7 @@ func (e *fakeEnv) Wait(ctx context.Context, id string, done func(Service) bool) 
 		if done(s) {
 			return s, nil
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return s, fmt.Errorf("wait for %s: %w", id, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/internal/ctxsleep"
 	"slices"
 	"sort"
 	"sync"
@@ -170,7 +171,7 @@ func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svc
 			return st
 		}
 		e.emit(Event{Env: env, Step: "gate", Message: fmt.Sprintf("%d host/image pair(s) missing; re-checking", len(st.Missing))})
-		if sleep(ctx, min(wait, e.gateInterval)) != nil {
+		if ctxsleep.Sleep(ctx, min(wait, e.gateInterval)) != nil {
 			return st
 		}
 	}

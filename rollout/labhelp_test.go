@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	hostfleet "github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rollout/adapt"
@@ -107,12 +107,12 @@ func (f *fleet) name(i int) string { return fmt.Sprintf(f.nameFmt, i) }
 // except the hosts named in skip.
 func (f *fleet) prewarm(t testing.TB, envs []string, skip ...string) {
 	t.Helper()
-	targets, err := prewarm.Targets(f.inv, prewarm.Selection{Envs: envs})
+	targets, err := hostfleet.Targets(f.inv, hostfleet.Selection{Envs: envs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets = slices.DeleteFunc(targets, func(x prewarm.Target) bool { return slices.Contains(skip, x.Name) })
-	if _, err := prewarm.Pull(t.Context(), targets, f.lock); err != nil {
+	targets = slices.DeleteFunc(targets, func(x hostfleet.Target) bool { return slices.Contains(skip, x.Name) })
+	if _, err := hostfleet.Pull(t.Context(), targets, f.lock); err != nil {
 		t.Fatalf("prewarm: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/internal/ctxsleep"
 	"time"
 )
 
@@ -271,7 +272,7 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 		if deadline.Before(next) {
 			next = deadline
 		}
-		if err := sleep(ctx, time.Until(next)); err != nil {
+		if err := ctxsleep.Sleep(ctx, time.Until(next)); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
 		x, err := er.r.Service(ctx, s.last().ID)
@@ -454,7 +455,7 @@ func (er *envRun) act(ctx context.Context, s *svcRun, name string, call func(con
 			return fmt.Errorf("%s %s in %s (state %s): %w", name, s.target.Service, er.t.Name, s.last().State, err)
 		}
 		er.e.log.Warn("rancher action failed; retrying", "env", er.t.Name, "service", s.target.Service, "action", name, "attempt", attempt, "err", err)
-		if sleep(ctx, backoff(attempt)) != nil {
+		if ctxsleep.Sleep(ctx, backoff(attempt)) != nil {
 			return fmt.Errorf("%s %s in %s: %w", name, s.target.Service, er.t.Name, err)
 		}
 	}
@@ -480,7 +481,7 @@ func (er *envRun) waitFor(ctx context.Context, s *svcRun, step string, timeout t
 			return s.last(), context.Cause(ctx)
 		}
 		er.e.log.Warn("rancher wait failed; re-reading", "env", er.t.Name, "service", s.target.Service, "attempt", attempt, "err", err)
-		if sleep(ctx, backoff(min(attempt, 4))) != nil {
+		if ctxsleep.Sleep(ctx, backoff(min(attempt, 4))) != nil {
 			return s.last(), context.Cause(ctx)
 		}
 		if cur, err := er.r.Service(ctx, id); err == nil {

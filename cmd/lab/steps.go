@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/drover-dev/drover/internal/lab"
-	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/internal/output"
 )
 
 // The story's steps after the lab is up; each returns an error when the
@@ -45,11 +45,11 @@ func (s *story) prewarm(ctx context.Context, tag string) error {
 	}
 	layers, size := s.newLayers(tag)
 	s.say("moved: source -> regions %s (mirror), regions -> %d hosts %s (%s each)",
-		prewarm.HumanBytes(t.uploaded), len(s.l.Hosts()), prewarm.HumanBytes(t.hostBytes), prewarm.HumanBytes(t.hostBytes/int64(len(s.l.Hosts()))))
+		output.HumanBytes(t.uploaded), len(s.l.Hosts()), output.HumanBytes(t.hostBytes), output.HumanBytes(t.hostBytes/int64(len(s.l.Hosts()))))
 	s.say("only the delta: every host fetched the %d new layers (%s) of %d; the %d base layers of app:1.0 stayed put",
-		len(layers), prewarm.HumanBytes(size), s.cfg.Layers, s.cfg.Layers-len(layers))
+		len(layers), output.HumanBytes(size), s.cfg.Layers, s.cfg.Layers-len(layers))
 	if t.uploaded > int64(len(s.l.RegionNames()))*size+1<<20 {
-		return fmt.Errorf("the mirror uploaded %s, more than the new layers to every region", prewarm.HumanBytes(t.uploaded))
+		return fmt.Errorf("the mirror uploaded %s, more than the new layers to every region", output.HumanBytes(t.uploaded))
 	}
 	return s.checkHostsFetched(t, layers)
 }
@@ -73,7 +73,7 @@ func (s *story) rolloutRelease(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.say("the hosts fetched %s from the registries during the rollout: nothing to pull", prewarm.HumanBytes(t.hostBytes))
+	s.say("the hosts fetched %s from the registries during the rollout: nothing to pull", output.HumanBytes(t.hostBytes))
 	if err := s.checkHostsFetched(t, nil); err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *story) withoutPrewarm(ctx context.Context) error {
 		return err
 	}
 	fast := s.fast
-	s.say("the hosts pulled %s during the deploy.", prewarm.HumanBytes(t.hostBytes))
+	s.say("the hosts pulled %s during the deploy.", output.HumanBytes(t.hostBytes))
 	s.say("deploy with the image prewarmed (step 3): %s; pulling during the deploy: %s (%.1fx)",
 		fast.Round(100*time.Millisecond), res.took.Round(100*time.Millisecond), res.took.Seconds()/fast.Seconds())
 	return nil

@@ -12,7 +12,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/lab"
-	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/internal/output"
 )
 
 // story is one run of lab demo: a lab, the tools run against it, and the
@@ -72,7 +72,7 @@ func (s *story) startLab(ctx context.Context) error {
 	s.say("%d regions, %d environments of %d Docker hosts, %d Rancher services each (web/svc01.., scale %d) running app:1.0;",
 		c.Regions, c.Envs, c.HostsPerEnv, c.Services, c.HostsPerEnv)
 	s.say("source registry seeded with app:1.0, 1.1, 1.2, 1.3: %s each in %d layers, the first %d shared by every tag;",
-		prewarm.HumanBytes(c.ImageSize), c.Layers, c.Base)
+		output.HumanBytes(c.ImageSize), c.Layers, c.Base)
 	s.say("regions hold app:1.0 and every host has pulled it (setup, unshaped). Then every host's link: %s.", s.f.hostLink)
 	t0 := time.Now()
 	l, err := lab.Start(ctx, c)

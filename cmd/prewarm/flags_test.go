@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/inventory"
 )
 
 // TestFlagValues: a flag value an option would refuse is an exit-2 error
@@ -56,24 +54,5 @@ func TestMirrorValidatesInventory(t *testing.T) {
 		if code, _, errOut := l.run(t, cmd, "-f", l.release); code != cli.ExitUsage || !strings.Contains(errOut, "nowhere") {
 			t.Errorf("%s with an environment in an unknown region: exit %d (want 2), stderr %q", cmd, code, errOut)
 		}
-	}
-}
-
-// TestConcurrencySumSaturates: the inventory's pull.concurrency values are
-// summed over environments; near the largest int the sum saturates (was:
-// MaxInt, MaxInt and 3 wrapped around to a bound of 1 host at a time).
-func TestConcurrencySumSaturates(t *testing.T) {
-	t.Parallel()
-	inv := &inventory.Inventory{}
-	for i, c := range []int{math.MaxInt, math.MaxInt, 3} {
-		e := inventory.Environment{Name: fmt.Sprint("env", i)}
-		e.Pull.Concurrency = c
-		inv.Environments = append(inv.Environments, e)
-	}
-	if conc, _ := pullSettings(inv, nil); conc != math.MaxInt {
-		t.Errorf("pullSettings: concurrency %d, want %d", conc, math.MaxInt)
-	}
-	if conc, _ := pullSettings(inv, []string{"env2"}); conc != 3 {
-		t.Errorf("pullSettings of env2: concurrency %d, want 3", conc)
 	}
 }

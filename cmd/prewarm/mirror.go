@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/registry"
 )
@@ -63,25 +60,13 @@ func mirrorCmd() *cli.Command {
 			if err := inventory.WriteLock(f.lockPath(), lock); err != nil {
 				return cli.Failed(err)
 			}
-			show, stop := progressView(ctx, env)
-			rep, err := registry.Mirror(ctx, lock, inv.Registries.Source, inv.Registries.Regions, append(opts, registry.WithProgress(show))...)
+			show, stop := regionBars(ctx, env)
+			rep, err := registry.Mirror(ctx, lock, inv.Registries.Source, inv.Registries.Regions, append(opts, show)...)
 			stop()
 			if rep == nil {
 				return cli.Usage("%w", err)
 			}
-			if env.JSON {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(rep)
-			} else {
-				tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "IMAGE\tREGION\tSTATUS\tMOVED\tUPLOADED\tMOUNTED\tSKIPPED\tTIME\tERROR")
-				for _, r := range rep.Results {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.1fs\t%s\n", r.Image, r.Region, r.Status,
-						human(r.BytesMoved), r.BlobsUploaded, r.BlobsMounted, r.BlobsSkipped, r.Seconds, r.Error)
-				}
-				_ = tw.Flush()
-			}
+			_ = output.Print(env.Stdout, env.JSON, rep, rep.WriteTable)
 			if n := len(rep.Failed()); n > 0 {
 				return cli.Failed(fmt.Errorf("%d of %d image/region copies failed (rerun to resume): %w", n, len(rep.Results), err))
 			}
@@ -143,71 +128,4 @@ func resolveErr(err error) error {
 		return cli.Usage("%w", err)
 	}
 	return cli.Failed(err)
-}
-
-// progressView shows per-region bars on a terminal, else a log line per
-// region every 10 seconds. stop waits for the display to finish.
-func progressView(ctx context.Context, env *cli.Env) (show func(registry.Progress), stop func()) {
-	if env.IsTerminal && !env.JSON {
-		return barView(ctx, env)
-	}
-	latest := map[string]registry.Progress{}
-	updates := make(chan registry.Progress, 64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(10 * time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case p, ok := <-updates:
-				if !ok {
-					return
-				}
-				latest[p.Region] = p
-			case <-tick.C:
-				for _, p := range latest {
-					env.Logger.Info("mirror progress", "region", p.Region, "done", human(p.Done), "total", human(p.Total))
-				}
-			}
-		}
-	}()
-	return func(p registry.Progress) { updates <- p }, func() { close(updates); <-done }
-}
-
-// barView draws one bar per region (bytes, rate, ETA) on stderr.
-func barView(ctx context.Context, env *cli.Env) (func(registry.Progress), func()) {
-	p := mpb.NewWithContext(ctx, mpb.WithOutput(env.Stderr), mpb.WithWidth(40))
-	bars := map[string]*mpb.Bar{}
-	show := func(pr registry.Progress) { // calls come one at a time
-		b := bars[pr.Region]
-		if b == nil {
-			b = p.AddBar(pr.Total,
-				mpb.PrependDecorators(decor.Name(pr.Region, decor.WCSyncSpaceR), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
-				mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
-			bars[pr.Region] = b
-		}
-		b.SetTotal(pr.Total, false)
-		b.SetCurrent(pr.Done)
-	}
-	stop := func() {
-		for _, b := range bars {
-			b.SetTotal(-1, true)
-		}
-		p.Wait()
-	}
-	return show, stop
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

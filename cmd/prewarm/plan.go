@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -48,7 +49,7 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 		}
 		_ = tw.Flush()
 		for _, rp := range plan.Regions {
-			fmt.Fprintf(env.Stdout, "%s: %d blobs, %s to move\n", rp.Region, rp.MissingBlobs, human(rp.MissingBytes))
+			fmt.Fprintf(env.Stdout, "%s: %d blobs, %s to move\n", rp.Region, rp.MissingBlobs, output.HumanBytes(rp.MissingBytes))
 		}
 	}
 	return cli.Failed(err)

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"sync"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rancher"
 )
 
@@ -68,26 +66,8 @@ func pruneCmd() *cli.Command {
 			if err != nil {
 				return cli.Failed(err)
 			}
-			reps := make([]*prewarm.PruneReport, len(fl.targets))
-			var mu sync.Mutex
-			var errs []error
-			var g errgroup.Group
-			g.SetLimit(fl.concurrency)
-			for i, t := range fl.targets {
-				g.Go(func() error {
-					opts := append(slices.Clone(fl.opts), prewarm.WithDeployed(deployed[t.Env]), prewarm.WithIncludeRollback(includeRollback))
-					rep, err := prewarm.Prune(ctx, t, all, keepFor[t.Env], fl.lock, dryRun, opts...)
-					reps[i] = rep
-					if err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-					return nil
-				})
-			}
-			_ = g.Wait()
-			if werr := output(env, reps, func(w io.Writer) error {
+			reps, err := fleet.PruneAll(ctx, fl.targets, all, keepFor, fl.lock, dryRun, deployed, append(fl.opts, fleet.WithIncludeRollback(includeRollback))...)
+			if werr := output.Print(env.Stdout, env.JSON, reps, func(w io.Writer) error {
 				for _, r := range reps {
 					if r != nil {
 						if err := r.WriteTable(w); err != nil {
@@ -99,7 +79,7 @@ func pruneCmd() *cli.Command {
 			}); werr != nil {
 				return werr
 			}
-			return cli.Failed(errors.Join(errs...))
+			return cli.Failed(err)
 		},
 	}
 }
@@ -107,8 +87,8 @@ func pruneCmd() *cli.Command {
 // deployedByEnv reads what Rancher runs in each selected environment, when
 // the inventory names Rancher. Not knowing the rollback images is an
 // error: prune would guess them from creation times.
-func deployedByEnv(ctx context.Context, env *cli.Env, fl *fleet) (map[string]*prewarm.Deployed, error) {
-	out := map[string]*prewarm.Deployed{}
+func deployedByEnv(ctx context.Context, env *cli.Env, fl *loaded) (map[string]*fleet.Deployed, error) {
+	out := map[string]*fleet.Deployed{}
 	if fl.inv.Rancher.URL == "" {
 		return out, nil
 	}
@@ -121,7 +101,7 @@ func deployedByEnv(ctx context.Context, env *cli.Env, fl *fleet) (map[string]*pr
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
 		}
-		d, err := prewarm.RancherDeployed(ctx, c, project)
+		d, err := fleet.RancherDeployed(ctx, c, project)
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: read the services' images from Rancher: %w", e.Name, err)
 		}

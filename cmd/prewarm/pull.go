@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"math"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/prewarm/display"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/registry"
 )
@@ -39,14 +35,14 @@ func pullCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
+			show, stop := hostBars(env, fl.targets)
 			gate := regionGate(fl.inv, env, f.stall)
-			rep, err := prewarm.Pull(ctx, fl.targets, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update), prewarm.WithRegionGate(gate))...)
-			d.Close()
+			rep, err := fleet.Pull(ctx, fl.targets, fl.lock, append(fl.opts, show, fleet.WithRegionGate(gate))...)
+			stop()
 			if rep == nil {
 				return cli.Usage("%v", err)
 			}
-			if werr := output(env, rep, rep.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
 			return notReady(ctx, rep.Failed(), len(rep.Hosts))
@@ -56,7 +52,7 @@ func pullCmd() *cli.Command {
 
 // regionGate checks each region registry once, before its hosts pull: a
 // region that does not answer within stall fails its hosts at once.
-func regionGate(inv *inventory.Inventory, env *cli.Env, stall time.Duration) prewarm.RegionGate {
+func regionGate(inv *inventory.Inventory, env *cli.Env, stall time.Duration) fleet.RegionGate {
 	var mu sync.Mutex
 	checks := map[string]func() error{}
 	return func(ctx context.Context, region string) error {
@@ -104,16 +100,13 @@ func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	}
 }
 
-// fleet is what a host command works on.
-type fleet struct {
+// loaded is what a host command works on.
+type loaded struct {
 	inv     *inventory.Inventory
 	lock    *inventory.Lock
 	lockAt  string
-	targets []prewarm.Target
-	opts    []prewarm.Option
-	// concurrency is the bound on hosts worked on at once (flag, else
-	// the inventory's).
-	concurrency int
+	targets []fleet.Target
+	opts    []fleet.Option
 }
 
 // lockFileFor is where a release's lock lives, as prewarm mirror writes it:
@@ -122,7 +115,7 @@ func lockFileFor(release string) string {
 	return inventory.LockPath(release, "")
 }
 
-func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*fleet, error) {
+func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, needLock bool) (*loaded, error) {
 	if len(args) > 0 {
 		return nil, cli.Usage("unexpected arguments %q", args)
 	}
@@ -139,7 +132,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if err := inv.Validate(inventory.CheckFiles(true)); err != nil {
 		return nil, cli.Usage("%v", err)
 	}
-	fl := &fleet{inv: inv, lockAt: f.lock}
+	fl := &loaded{inv: inv, lockAt: f.lock}
 	explicit := fl.lockAt != "" || f.release != ""
 	if fl.lockAt == "" {
 		fl.lockAt = lockFileFor(f.release)
@@ -166,36 +159,35 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		}
 	}
 	if !f.noTargets {
-		clientFor := func(e *inventory.Environment) (prewarm.RancherHosts, string, error) {
+		clientFor := func(e *inventory.Environment) (fleet.RancherHosts, string, error) {
 			return rancher.Connect(inv, e.Name, env.Getenv)
 		}
-		if fl.targets, err = prewarm.Discover(ctx, inv, prewarm.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
+		if fl.targets, err = fleet.Discover(ctx, inv, fleet.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
 			return nil, cli.Usage("%v", err)
 		}
 	}
 	// The inventory's pull settings are per environment: the overall bound
 	// is their sum over the selected environments, the timeout their longest.
 	conc, timeout := f.concurrency, f.timeout
-	envConc, envTimeout := pullSettings(inv, f.envs)
+	envConc, envTimeout := fleet.PullSettings(inv, f.envs)
 	if !f.fs.Changed("concurrency") && envConc > 0 {
 		conc = envConc
 	}
 	if !f.fs.Changed("timeout") && envTimeout > 0 {
 		timeout = envTimeout
 	}
-	fl.concurrency = conc
-	fl.opts = []prewarm.Option{
-		prewarm.WithLogger(env.Logger),
-		prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)),
-		prewarm.WithConcurrency(conc),
-		prewarm.WithTimeout(timeout),
-		prewarm.WithRegistryLimits(prewarm.RegistryLimits(inv)),
+	fl.opts = []fleet.Option{
+		fleet.WithLogger(env.Logger),
+		fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)),
+		fleet.WithConcurrency(conc),
+		fleet.WithTimeout(timeout),
+		fleet.WithRegistryLimits(fleet.RegistryLimits(inv)),
 	}
 	if f.limit > 0 {
-		fl.opts = append(fl.opts, prewarm.WithRegistryLimit(f.limit), prewarm.WithRetries(f.retries))
+		fl.opts = append(fl.opts, fleet.WithRegistryLimit(f.limit), fleet.WithRetries(f.retries))
 	}
 	if f.fallback {
-		fl.opts = append(fl.opts, prewarm.WithFallbackSource(inv.Registries.Source.Address))
+		fl.opts = append(fl.opts, fleet.WithFallbackSource(inv.Registries.Source.Address))
 	}
 	return fl, nil
 }
@@ -217,38 +209,6 @@ func (f *fleetFlags) check() error {
 		}
 	}
 	return nil
-}
-
-// pullSettings is the inventory's pull bound over the environments envs
-// (nil: all): the sum of their pull.concurrency, saturating at the largest
-// int, and the longest of their pull.timeout.
-func pullSettings(inv *inventory.Inventory, envs []string) (conc int, timeout time.Duration) {
-	for _, e := range inv.Environments {
-		if len(envs) == 0 || slices.Contains(envs, e.Name) {
-			conc = addSat(conc, e.Pull.Concurrency)
-			timeout = max(timeout, e.Pull.Timeout.Std())
-		}
-	}
-	return conc, timeout
-}
-
-// addSat is a + b (both >= 0), saturating at the largest int: the
-// inventory's pull.concurrency values are summed over environments.
-func addSat(a, b int) int {
-	if a > math.MaxInt-b {
-		return math.MaxInt
-	}
-	return a + b
-}
-
-// output writes v as JSON (--json) or as a table to stdout.
-func output(env *cli.Env, v any, table func(w io.Writer) error) error {
-	if env.JSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	return table(env.Stdout)
 }
 
 // notReady is the exit status of a host command: 1 naming the hosts, and

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/prewarm/display"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -51,10 +51,10 @@ func runCmd() *cli.Command {
 			if rr == nil {
 				// Stopped before mirroring or pulling: the report and the
 				// metrics say so, rather than keep the last good run's.
-				rr = prewarm.FailedRun(started, err)
+				rr = fleet.FailedRun(started, err)
 			}
 			if reportFile != "" {
-				if werr := prewarm.WriteJSON(reportFile, rr); werr != nil {
+				if werr := output.WriteJSON(reportFile, rr); werr != nil {
 					return cli.Failed(fmt.Errorf("write report: %w", werr))
 				}
 			}
@@ -66,7 +66,7 @@ func runCmd() *cli.Command {
 			if rr.Error != "" {
 				return err
 			}
-			if werr := output(env, rr, rr.Pull.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rr, rr.Pull.WriteTable); werr != nil {
 				return werr
 			}
 			if rr.MirrorError != "" {
@@ -82,7 +82,7 @@ func runCmd() *cli.Command {
 
 // nightly resolves, locks, mirrors and pulls. A nil report means it
 // stopped before mirroring or pulling anything (the error says why).
-func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*prewarm.RunReport, error) {
+func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*fleet.RunReport, error) {
 	if f.release == "" {
 		return nil, cli.Usage("give the release file (-f release.yaml)")
 	}
@@ -119,9 +119,9 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions,
 			append(ropts[:2:2], registry.WithStallTimeout(f.stall), registry.WithRegionDone(done))...)
 	}
-	d := display.New(env.Stderr, env.IsTerminal, env.Logger, fl.targets, 10*time.Second)
-	rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, prewarm.WithProgress(d.Update))...)
-	d.Close()
+	show, stop := hostBars(env, fl.targets)
+	rr, err := fleet.Run(ctx, fl.targets, lock, mirror, append(fl.opts, show)...)
+	stop()
 	if rr == nil {
 		return nil, cli.Usage("%v", err)
 	}

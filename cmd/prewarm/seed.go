@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/prewarm/display"
 	"github.com/drover-dev/drover/rancher"
 )
 
@@ -53,19 +52,19 @@ func seedCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var src prewarm.ServiceImages
+			var src fleet.ServiceImages
 			if !noRancher && fl.inv.Rancher.URL != "" {
 				if src, err = rancherImages(fl.inv, target.Env, env.Getenv); err != nil {
 					return cli.Usage("%v", err)
 				}
 			}
-			d := display.New(env.Stderr, env.IsTerminal, env.Logger, []prewarm.Target{target}, 10*time.Second)
-			rep, err := prewarm.Seed(ctx, target, src, fl.lock, append(fl.opts, prewarm.WithProgress(d.Update))...)
-			d.Close()
+			show, stop := hostBars(env, []fleet.Target{target})
+			rep, err := fleet.Seed(ctx, target, src, fl.lock, append(fl.opts, show)...)
+			stop()
 			if rep == nil {
 				return cli.Failed(err)
 			}
-			if werr := output(env, rep, rep.WriteTable); werr != nil {
+			if werr := output.Print(env.Stdout, env.JSON, rep, rep.WriteTable); werr != nil {
 				return werr
 			}
 			return notReady(ctx, rep.Failed(), 1)
@@ -75,22 +74,22 @@ func seedCmd() *cli.Command {
 
 // seedTarget is the inventory host, or an endpoint given by --docker in
 // the region of --env.
-func seedTarget(fl *fleet, envs []string, docker string) (prewarm.Target, error) {
+func seedTarget(fl *loaded, envs []string, docker string) (fleet.Target, error) {
 	if docker == "" {
 		return fl.targets[0], nil
 	}
 	for _, e := range fl.inv.Environments {
 		if e.Name == envs[0] {
 			reg := fl.inv.Registries.Regions[e.Region]
-			return prewarm.Target{Name: docker, Env: e.Name, Region: e.Region, Registry: reg.Address, Docker: docker}, nil
+			return fleet.Target{Name: docker, Env: e.Name, Region: e.Region, Registry: reg.Address, Docker: docker}, nil
 		}
 	}
-	return prewarm.Target{}, cli.Usage("environment %q is not in the inventory (it has: %s)", envs[0], strings.Join(fl.inv.EnvNames(), ", "))
+	return fleet.Target{}, cli.Usage("environment %q is not in the inventory (it has: %s)", envs[0], strings.Join(fl.inv.EnvNames(), ", "))
 }
 
 // rancherImages adapts the Rancher client to what Seed needs, connected
 // as every command connects (rancher.Resolve).
-func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (prewarm.ServiceImages, error) {
+func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (fleet.ServiceImages, error) {
 	c, project, err := rancher.Connect(inv, envName, getenv)
 	if errors.Is(err, rancher.ErrNotConfigured) {
 		return nil, cli.Usage("%v", err)
@@ -98,5 +97,5 @@ func rancherImages(inv *inventory.Inventory, envName string, getenv func(string)
 	if err != nil {
 		return nil, err
 	}
-	return prewarm.RancherImages(c, func(string) string { return project }), nil
+	return fleet.RancherImages(c, func(string) string { return project }), nil
 }

@@ -5,8 +5,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/internal/output"
 )
 
 func statusCmd() *cli.Command {
@@ -23,11 +24,11 @@ func statusCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := prewarm.Status(ctx, fl.targets, fl.lock, fl.opts...)
+			m, err := fleet.Status(ctx, fl.targets, fl.lock, fl.opts...)
 			if err != nil {
 				return cli.Usage("%v", err)
 			}
-			if err := output(env, m, m.WriteTable); err != nil {
+			if err := output.Print(env.Stdout, env.JSON, m, m.WriteTable); err != nil {
 				return err
 			}
 			return notReady(ctx, m.NotReady(), len(m.Hosts))

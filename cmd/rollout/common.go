@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rollout/adapt"
 )
@@ -75,7 +75,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 		}
 	}
 	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
-		hosts: adapt.NewHostPresence(inv, prewarm.WithLogger(env.Logger), prewarm.WithAuth(prewarm.InventoryAuth(inv, env.Getenv)))}
+		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)))}
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {

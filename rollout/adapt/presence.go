@@ -6,8 +6,8 @@ import (
 
 	"github.com/distribution/reference"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -18,12 +18,12 @@ import (
 // template.
 type HostPresence struct {
 	inv  *inventory.Inventory
-	opts []prewarm.Option
+	opts []fleet.Option
 }
 
 // NewHostPresence returns the presence check (and puller) over inv; opts go
 // to every prewarm call (auth, timeouts, dialer).
-func NewHostPresence(inv *inventory.Inventory, opts ...prewarm.Option) *HostPresence {
+func NewHostPresence(inv *inventory.Inventory, opts ...fleet.Option) *HostPresence {
 	return &HostPresence{inv: inv, opts: opts}
 }
 
@@ -33,7 +33,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	if err != nil {
 		return false, err
 	}
-	cells, err := prewarm.Check(ctx, t, []inventory.LockImage{li}, p.opts...)
+	cells, err := fleet.Check(ctx, t, []inventory.LockImage{li}, p.opts...)
 	if err != nil {
 		return false, err
 	}
@@ -41,13 +41,13 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 		return false, fmt.Errorf("check %s on %s: %d answers", img.Ref, h.Name, len(cells))
 	}
 	switch c := cells[0]; c.State {
-	case prewarm.StatePresent:
+	case fleet.StatePresent:
 		return true, nil
-	case prewarm.StateUnreachable:
+	case fleet.StateUnreachable:
 		return false, fmt.Errorf("host %s: %s", h.Name, c.Error)
-	case prewarm.StateWrongDigest:
+	case fleet.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
-	case prewarm.StateMissing:
+	case fleet.StateMissing:
 	}
 	return false, nil
 }
@@ -59,22 +59,22 @@ func (p *HostPresence) Pull(ctx context.Context, env string, h rollout.Host, img
 	if err != nil {
 		return err
 	}
-	want := prewarm.LockWant(t.Registry, li)
+	want := fleet.LockWant(t.Registry, li)
 	if img.Digest == "" {
-		if want, err = prewarm.RefWant(img.Ref); err != nil {
+		if want, err = fleet.RefWant(img.Ref); err != nil {
 			return err
 		}
 	}
-	_, err = prewarm.PullWants(ctx, []prewarm.Target{t}, func(prewarm.Target) []prewarm.Want { return []prewarm.Want{want} }, p.opts...)
+	_, err = fleet.PullWants(ctx, []fleet.Target{t}, func(fleet.Target) []fleet.Want { return []fleet.Want{want} }, p.opts...)
 	return err
 }
 
 // target maps a Rancher host to a prewarm target, and img to a lock image
 // of the registry its reference names.
-func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (prewarm.Target, inventory.LockImage, error) {
+func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (fleet.Target, inventory.LockImage, error) {
 	named, err := reference.ParseNormalizedNamed(img.Ref)
 	if err != nil {
-		return prewarm.Target{}, inventory.LockImage{}, fmt.Errorf("image %q: %w", img.Ref, err)
+		return fleet.Target{}, inventory.LockImage{}, fmt.Errorf("image %q: %w", img.Ref, err)
 	}
 	li := inventory.LockImage{Name: img.Ref, Ref: img.Ref, Repository: reference.Path(named), Digest: img.Digest}
 	if tagged, ok := named.(reference.Tagged); ok {
@@ -82,9 +82,9 @@ func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (pr
 	}
 	e := p.inv.Env(env)
 	if e == nil {
-		return prewarm.Target{}, li, fmt.Errorf("environment %s: not in the inventory", env)
+		return fleet.Target{}, li, fmt.Errorf("environment %s: not in the inventory", env)
 	}
-	t := prewarm.Target{Name: h.Name, Env: env, Region: e.Region, Registry: reference.Domain(named)}
+	t := fleet.Target{Name: h.Name, Env: env, Region: e.Region, Registry: reference.Domain(named)}
 	for _, ih := range e.Hosts {
 		if ih.Name == h.Name {
 			t.Docker, t.TLS = ih.Docker, ih.TLS

@@ -1,0 +1,228 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// Option configures Pull, Status, Check, Seed and Prune.
+type Option func(*options) error
+
+type options struct {
+	concurrency     int
+	registryLimit   int
+	registryMax     map[string]int
+	timeout         time.Duration
+	retries         int
+	backoff         Backoff
+	fallback        string
+	auth            AuthFunc
+	dial            DialFunc
+	progress        func(Progress)
+	logger          *slog.Logger
+	now             func() time.Time
+	gate            RegionGate
+	deployed        *Deployed
+	includeRollback bool
+}
+
+// WithDeployed gives Prune what the environment runs (RancherDeployed,
+// plus rollout's journal's images as Previous when there is one): its
+// images are ordered by it and the rollback images kept. The default
+// orders by creation time alone.
+func WithDeployed(d *Deployed) Option {
+	return func(o *options) error { o.deployed = d; return nil }
+}
+
+// WithIncludeRollback lets Prune remove the images a Rancher rollback
+// would need (WithDeployed's Previous) like any other previous image. The
+// default keeps them.
+func WithIncludeRollback(include bool) Option {
+	return func(o *options) error { o.includeRollback = include; return nil }
+}
+
+// RegionGate waits until a host's region registry is ready to pull from;
+// an error fails the region's hosts without pulling (it should name the
+// region, e.g. "region eu unreachable: ...").
+type RegionGate func(ctx context.Context, region string) error
+
+// WithRegionGate makes each host wait for gate before it takes a
+// concurrency slot, so hosts of a region that is ready pull at once while
+// another region is still being mirrored, and hosts of a region that
+// failed are reported not ready without waiting out the pull timeout. Run
+// sets its own gate from the mirror. The default is no gate.
+func WithRegionGate(gate RegionGate) Option {
+	return func(o *options) error { o.gate = gate; return nil }
+}
+
+// Backoff returns how long to wait before retry number attempt (1-based).
+type Backoff func(attempt int) time.Duration
+
+// DefaultBackoff doubles from 2s up to 30s, with up to 25% jitter.
+func DefaultBackoff(attempt int) time.Duration {
+	d := 2 * time.Second << min(attempt-1, 4)
+	d = min(d, 30*time.Second)
+	return d + rand.N(d/4+1) //nolint:gosec // jitter, not security
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		concurrency:   32,
+		registryLimit: 8,
+		registryMax:   map[string]int{},
+		timeout:       30 * time.Minute,
+		retries:       3,
+		backoff:       DefaultBackoff,
+		dial:          Dial,
+		logger:        slog.New(slog.DiscardHandler),
+		now:           time.Now,
+	}
+	var errs []error
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return o, errors.Join(errs...)
+}
+
+// WithConcurrency bounds how many hosts are worked on at once. The default is 32.
+func WithConcurrency(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("concurrency %d: want at least 1", n)
+		}
+		o.concurrency = n
+		return nil
+	}
+}
+
+// WithRegistryLimit bounds concurrent pulls from any one registry, shared by
+// all hosts pulling from it. The default is 8.
+func WithRegistryLimit(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("registry limit %d: want at least 1", n)
+		}
+		o.registryLimit = n
+		return nil
+	}
+}
+
+// WithRegistryLimits sets per-registry limits by address (see
+// RegistryLimits), overriding WithRegistryLimit for those registries.
+func WithRegistryLimits(m map[string]int) Option {
+	return func(o *options) error {
+		for addr, n := range m {
+			if n < 1 {
+				return fmt.Errorf("registry %s limit %d: want at least 1", addr, n)
+			}
+			o.registryMax[addr] = n
+		}
+		return nil
+	}
+}
+
+// WithTimeout bounds each call to a host and each pull attempt of one
+// image on one host. The default is 30 minutes.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %v: want > 0", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithRetries sets how many times a failed pull is retried (0 = never).
+// Unauthorized, not-found and verification failures are not retried.
+// The default is 3.
+func WithRetries(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("retries %d: want >= 0", n)
+		}
+		o.retries = n
+		return nil
+	}
+}
+
+// WithBackoff sets the wait before each retry. The default is DefaultBackoff.
+func WithBackoff(b Backoff) Option {
+	return func(o *options) error {
+		if b == nil {
+			return errors.New("backoff: nil")
+		}
+		o.backoff = b
+		return nil
+	}
+}
+
+// WithFallbackSource lets a host pull from registry (the source, an
+// address) when its region's registry lacks the digest. The image is still
+// tagged with the region's deploy reference. The default is no fallback.
+func WithFallbackSource(registry string) Option {
+	return func(o *options) error {
+		if registry == "" {
+			return errors.New("fallback source: empty address")
+		}
+		o.fallback = registry
+		return nil
+	}
+}
+
+// WithAuth sets how registry credentials are found. The default is anonymous.
+func WithAuth(f AuthFunc) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("auth: nil")
+		}
+		o.auth = f
+		return nil
+	}
+}
+
+// WithDial sets how hosts are connected to. The default is Dial.
+func WithDial(f DialFunc) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("dial: nil")
+		}
+		o.dial = f
+		return nil
+	}
+}
+
+// WithProgress receives progress events. The default is none.
+func WithProgress(f func(Progress)) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("progress: nil")
+		}
+		o.progress = f
+		return nil
+	}
+}
+
+// WithLogger sets the logger. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("logger: nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+func (o *options) limitFor(registry string) int {
+	if n, ok := o.registryMax[registry]; ok {
+		return n
+	}
+	return o.registryLimit
+}

@@ -1,0 +1,180 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/drover-dev/drover/internal/ctxsleep"
+)
+
+// image brings one image onto one host: check, pull (with retries and,
+// if allowed, the fallback source), verify RepoDigests, tag.
+func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (ImageReport, error) {
+	start := p.o.now()
+	ir := ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest}
+	done := func(err error) (ImageReport, error) {
+		ir.Seconds = p.o.now().Sub(start).Seconds()
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
+		if err != nil {
+			ir.Action = ActionFailed
+			ir.Error = err.Error()
+			p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "failed", Err: ir.Error})
+		}
+		return ir, err
+	}
+
+	p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "checking"})
+	cell := p.check(ctx, eng, w)
+	switch cell.State {
+	case StatePresent:
+		ir.Action = ActionPresent
+		p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "present"})
+		return done(nil)
+	case StateUnreachable:
+		return done(cell.err)
+	case StateMissing, StateWrongDigest:
+		// pull below
+	}
+
+	src := w
+	var err error
+	for attempt := 1; ; attempt++ {
+		ir.Attempts = attempt
+		var n int64
+		n, err = p.pullOnce(ctx, eng, t, src, attempt)
+		ir.Bytes += n
+		if err == nil {
+			break
+		}
+		if isNotFound(err) && src.Digest != "" {
+			if p.o.fallback == "" || src.Pull != w.Pull {
+				err = fmt.Errorf("%w: %s: %w", ErrNotInRegion, src.Pull, err)
+				break
+			}
+			p.o.logger.Info("region registry lacks digest, pulling from the fallback source", "host", t.Name, "image", w.Name, "source", p.o.fallback)
+			src = w.withRegistry(p.o.fallback)
+			attempt--
+			continue
+		}
+		if !retryable(ctx, err) || attempt > p.o.retries {
+			break
+		}
+		wait := p.o.backoff(attempt)
+		p.o.logger.Info("pull failed, retrying", "host", t.Name, "image", w.Name, "attempt", attempt, "in", wait, "err", err)
+		if serr := ctxsleep.Sleep(ctx, wait); serr != nil {
+			err = errors.Join(err, serr)
+			break
+		}
+	}
+	if err != nil {
+		return done(err)
+	}
+	ir.Source = registryOf(src.Pull)
+
+	p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "tagging"})
+	if err := p.verifyAndTag(ctx, eng, src, w); err != nil {
+		return done(err)
+	}
+	ir.Action = ActionPulled
+	p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "done", Current: ir.Bytes, Total: ir.Bytes})
+	return done(nil)
+}
+
+// pullOnce is one attempt: wait for a registry slot, pull, read the stream.
+func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, attempt int) (int64, error) {
+	reg := registryOf(src.Pull)
+	p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "waiting", Attempt: attempt})
+	slot := p.slot(reg)
+	if err := slot.Acquire(ctx, 1); err != nil {
+		return 0, err
+	}
+	defer slot.Release(1)
+
+	actx, cancel := context.WithTimeout(ctx, p.o.timeout)
+	defer cancel()
+	popts := client.ImagePullOptions{}
+	if p.o.auth != nil {
+		a, err := p.o.auth(actx, reg)
+		if err != nil {
+			return 0, err
+		}
+		popts.RegistryAuth = a
+	}
+	p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "pulling", Attempt: attempt})
+	resp, err := eng.ImagePull(actx, src.Pull, popts)
+	if err != nil {
+		return 0, p.callErr(ctx, actx, err)
+	}
+	n, err := consume(actx, resp, func(cur, tot int64) {
+		p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "pulling", Current: cur, Total: tot, Attempt: attempt})
+	})
+	_ = resp.Close()
+	if err != nil {
+		return n, p.callErr(ctx, actx, err)
+	}
+	return n, nil
+}
+
+// verifyAndTag checks the pulled image carries the digest, then tags it
+// with the deploy reference.
+func (p *puller) verifyAndTag(ctx context.Context, eng Engine, src, w Want) error {
+	cctx, cancel := context.WithTimeout(ctx, p.o.timeout)
+	defer cancel()
+	res, err := eng.ImageInspect(cctx, src.Pull)
+	if err != nil {
+		return fmt.Errorf("inspect after pull: %w", p.callErr(ctx, cctx, err))
+	}
+	if w.Digest != "" && !hasDigest(res.RepoDigests, w.Repository, w.Digest) {
+		return fmt.Errorf("%w: %s has RepoDigests %v, want %s", ErrDigestMismatch, src.Pull, res.RepoDigests, w.Digest)
+	}
+	if w.Ref == src.Pull {
+		return nil
+	}
+	if _, err := eng.ImageTag(cctx, client.ImageTagOptions{Source: res.ID, Target: w.Ref}); err != nil {
+		return fmt.Errorf("tag %s: %w", w.Ref, p.callErr(ctx, cctx, err))
+	}
+	return nil
+}
+
+// callErr names a cancelled run as interrupted, a per-call timeout as the
+// host not answering in time and a connection failure as unreachable.
+func (p *puller) callErr(parent, call context.Context, err error) error {
+	if parent.Err() != nil { // the run was cancelled: not the host's fault
+		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(parent))
+	}
+	if errors.Is(call.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: no answer within %v", ErrUnreachable, p.o.timeout)
+	}
+	if client.IsErrConnectionFailed(err) {
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	return err
+}
+
+func isNotFound(err error) bool {
+	if cerrdefs.IsNotFound(err) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "not found")
+}
+
+// retryable: not when the run is cancelled, nor for answers a retry
+// cannot change (auth, bad request, missing digest, wrong digest).
+func retryable(ctx context.Context, err error) bool {
+	switch {
+	case ctx.Err() != nil,
+		errors.Is(err, ErrDigestMismatch),
+		cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
+		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err):
+		return false
+	}
+	return true
+}

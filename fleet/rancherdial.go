@@ -1,0 +1,153 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/rancher/dockersocket"
+	"github.com/moby/moby/client"
+)
+
+// ViaRancher is how a Target without a Docker endpoint (docker: rancher in
+// the inventory) is reached: each Docker API connection is a websocket
+// opened through the host's dockersocket action in Rancher (see package
+// rancher/dockersocket). The token each connection gets never appears in an
+// error, a log record or a report.
+type ViaRancher struct {
+	// Dial opens one Docker API connection through Rancher
+	// (*dockersocket.Dialer's DialContext).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Keys names where the environment's API keys come from ("$DMZ_ACCESS_KEY"),
+	// for the error a key without modifyInfra gets.
+	Keys string
+}
+
+// RancherDockerDialer is the part of *rancher.Client that reaching hosts
+// through Rancher needs.
+type RancherDockerDialer interface {
+	DockerDialer(h *rancher.Host) *dockersocket.Dialer
+}
+
+// viaRancherEndpoint is the moby client's host for a Target reached through
+// Rancher: the dialer ignores it (Rancher picks the host by its action), but
+// HTTP needs a well-formed one.
+const viaRancherEndpoint = "tcp://docker.via-rancher:2375"
+
+// dialViaRancher is Dial for a Target reached through Rancher.
+func dialViaRancher(host Target) (Engine, error) {
+	via := host.Rancher
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := via.Dial(ctx, network, addr)
+		if err != nil {
+			return nil, viaRancherError(host, via.Keys, err)
+		}
+		return c, nil
+	}
+	c, err := client.New(client.WithHost(viaRancherEndpoint), client.WithDialContext(dial))
+	if err != nil {
+		return nil, fmt.Errorf("docker on %s through Rancher: %w", host.Name, err)
+	}
+	return c, nil
+}
+
+// viaRancherError names the host, its environment and, for a refused
+// action, the key and the role it needs.
+func viaRancherError(host Target, keys string, err error) error {
+	where := fmt.Sprintf("host %s (environment %s) through Rancher", host.Name, host.Env)
+	if errors.Is(err, dockersocket.ErrActionMissing) {
+		if keys == "" {
+			keys = "the environment's Rancher API key"
+		}
+		return fmt.Errorf("%s: %w: use for %s a key whose role has modifyInfra (an environment API key, or an owner or member role)", where, err, keys)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// keyVars names the variables environment e's Rancher keys come from, as
+// rancher.Resolve reads them.
+func keyVars(e *inventory.Environment) string {
+	if c := e.Credentials; c != nil {
+		return "$" + c.AccessKeyEnv + " / $" + c.SecretKeyEnv
+	}
+	return "$RANCHER_ACCESS_KEY / $RANCHER_SECRET_KEY"
+}
+
+// viaRancherHosts matches environment e's hosts to Rancher's hosts rhs. With
+// discover: {docker: rancher} every active Rancher host is one; a listed
+// host with docker: rancher is matched by name, then by hostname (missing
+// or ambiguous: an error naming it).
+func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Host) ([]inventory.Host, map[string]*ViaRancher, error) {
+	dd, ok := c.(RancherDockerDialer)
+	if !ok {
+		return nil, nil, errors.New("this Rancher client cannot reach hosts through Rancher")
+	}
+	keys := keyVars(e)
+	via := func(h *rancher.Host) *ViaRancher {
+		return &ViaRancher{Dial: dd.DockerDialer(h).DialContext, Keys: keys}
+	}
+	vias := map[string]*ViaRancher{}
+	var out []inventory.Host
+	if e.Discover.ViaRancher() {
+		for i := range rhs {
+			h := &rhs[i]
+			if !h.Active() {
+				continue
+			}
+			name := h.Hostname
+			if name == "" {
+				name = h.Name
+			}
+			out = append(out, inventory.Host{Name: name, Docker: inventory.ViaRancher, Labels: h.Labels})
+			vias[name] = via(h)
+		}
+		return out, vias, nil
+	}
+	var errs []error
+	for _, ih := range e.Hosts {
+		if !ih.ViaRancher() {
+			continue
+		}
+		h, err := matchRancherHost(ih.Name, rhs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("host %s (docker: rancher): %w", ih.Name, err))
+			continue
+		}
+		vias[ih.Name] = via(h)
+	}
+	return e.Hosts, vias, errors.Join(errs...)
+}
+
+// matchRancherHost is the Rancher host called name: by name, else by
+// hostname; removed hosts are not listed.
+func matchRancherHost(name string, rhs []rancher.Host) (*rancher.Host, error) {
+	for _, byName := range []bool{true, false} {
+		var found []*rancher.Host
+		for i := range rhs {
+			h := &rhs[i]
+			if (byName && h.Name == name) || (!byName && h.Hostname == name) {
+				found = append(found, h)
+			}
+		}
+		field := "hostname"
+		if byName {
+			field = "name"
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		default:
+			ids := make([]string, len(found))
+			for i, h := range found {
+				ids[i] = h.ID
+			}
+			return nil, fmt.Errorf("%d Rancher hosts have the %s %q (%v): rename one", len(found), field, name, ids)
+		}
+	}
+	return nil, fmt.Errorf("no Rancher host has the name or hostname %q", name)
+}

@@ -1,0 +1,150 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// MirrorFunc mirrors the release to the regional registries and returns its
+// report (any JSON-encodable value) and error. It calls ready once per
+// region as soon as that region holds the release (err nil) or cannot be
+// reached (err names the region, e.g. "region eu unreachable: ..."); a
+// region it never reports is ready when it returns. prewarm does not
+// import the registry package; the caller passes registry.Mirror with
+// registry.WithRegionDone wrapped in this.
+type MirrorFunc func(ctx context.Context, ready func(region string, err error)) (report any, err error)
+
+// RunReport is `prewarm run`: the mirror step, then the pull.
+type RunReport struct {
+	Started       time.Time `json:"started"`
+	Seconds       float64   `json:"seconds"`
+	MirrorSeconds float64   `json:"mirrorSeconds"`
+	Mirror        any       `json:"mirror,omitempty"`
+	MirrorError   string    `json:"mirrorError,omitempty"`
+	Pull          *Report   `json:"pull,omitempty"`
+	// NotReady names the hosts that are not ready (sorted).
+	NotReady []string `json:"notReady"`
+	// Error is why the run stopped before mirroring or pulling anything
+	// (a bad inventory, release or lock, the source unreachable); see
+	// FailedRun.
+	Error string `json:"error,omitempty"`
+}
+
+// FailedRun is the report of a run that stopped before it mirrored or
+// pulled anything, so that the nightly job's report and metrics say so
+// instead of keeping the last good run's numbers.
+func FailedRun(started time.Time, err error) *RunReport {
+	return &RunReport{Started: started, Seconds: time.Since(started).Seconds(), Error: err.Error(), NotReady: []string{}}
+}
+
+// OK reports whether the run did all it had to: it started, the mirror
+// succeeded and every host is ready.
+func (rr *RunReport) OK() bool {
+	return rr.Error == "" && rr.MirrorError == "" && len(rr.NotReady) == 0
+}
+
+// Run mirrors (when mirror is not nil) and pulls lock onto hosts, each
+// region on its own: a region's hosts start pulling as soon as the mirror
+// reports that region ready, and the hosts of a region it reports
+// unreachable are not ready (that error, no pull attempted) at once. A
+// mirror failure does not stop the pull: regions the mirror did reach
+// still get their hosts ready, and hosts whose region lacks an image fail
+// with ErrNotInRegion. The error joins the mirror's and the pull's.
+func Run(ctx context.Context, hosts []Target, lock *inventory.Lock, mirror MirrorFunc, opts ...Option) (*RunReport, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	rr := &RunReport{Started: o.now()}
+	if mirror == nil {
+		rep, perr := Pull(ctx, hosts, lock, opts...)
+		return rr.finish(o, rep), perr
+	}
+	g := newGates(hosts)
+	var merr error
+	mirrored := make(chan struct{})
+	go func() {
+		defer close(mirrored)
+		rr.Mirror, merr = mirror(ctx, g.open)
+		rr.MirrorSeconds = o.now().Sub(rr.Started).Seconds()
+		g.openAll()
+	}()
+	rep, perr := Pull(ctx, hosts, lock, append(slices.Clone(opts), WithRegionGate(g.wait))...)
+	<-mirrored
+	if merr != nil {
+		rr.MirrorError = merr.Error()
+		merr = fmt.Errorf("mirror: %w", merr)
+	}
+	return rr.finish(o, rep), errors.Join(merr, perr)
+}
+
+func (rr *RunReport) finish(o *options, rep *Report) *RunReport {
+	rr.Pull = rep
+	if rep != nil {
+		rr.NotReady = rep.Failed()
+	}
+	rr.Seconds = o.now().Sub(rr.Started).Seconds()
+	return rr
+}
+
+// gates are the regions' readiness as the mirror reports it.
+type gates struct {
+	mu sync.Mutex
+	by map[string]*gate
+}
+
+type gate struct {
+	once sync.Once
+	done chan struct{}
+	err  error
+}
+
+func newGates(hosts []Target) *gates {
+	g := &gates{by: map[string]*gate{}}
+	for _, h := range hosts {
+		if g.by[h.Region] == nil {
+			g.by[h.Region] = &gate{done: make(chan struct{})}
+		}
+	}
+	return g
+}
+
+func (g *gates) open(region string, err error) {
+	g.mu.Lock()
+	gt := g.by[region]
+	g.mu.Unlock()
+	if gt != nil {
+		gt.once.Do(func() { gt.err = err; close(gt.done) })
+	}
+}
+
+func (g *gates) openAll() {
+	g.mu.Lock()
+	regions := slices.Collect(maps.Keys(g.by))
+	g.mu.Unlock()
+	for _, r := range regions {
+		g.open(r, nil)
+	}
+}
+
+func (g *gates) wait(ctx context.Context, region string) error {
+	g.mu.Lock()
+	gt := g.by[region]
+	g.mu.Unlock()
+	if gt == nil {
+		return nil
+	}
+	select {
+	case <-gt.done:
+		return gt.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,121 @@
+package fleet
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/drover-dev/drover/inventory"
+)
+
+// Target is one Docker host as prewarm sees it: where its Engine API is and
+// which regional registry it pulls from.
+type Target struct {
+	Name   string `json:"name"`
+	Env    string `json:"env"`
+	Region string `json:"region"`
+	// Registry is the region registry's address (host[:port]).
+	Registry string `json:"registry"`
+	// Docker is the Engine endpoint: unix:///var/run/docker.sock or tcp://host:2376.
+	Docker string         `json:"docker"`
+	TLS    *inventory.TLS `json:"-"`
+	// Rancher, when set, reaches the host through Rancher (Docker is then
+	// "rancher"); see ViaRancher.
+	Rancher *ViaRancher `json:"-"`
+}
+
+// Selection narrows an inventory to some environments and hosts. Empty
+// fields select everything.
+type Selection struct {
+	Envs  []string
+	Hosts []string
+}
+
+// ErrNoHosts is returned when a selection matches no host.
+var ErrNoHosts = errors.New("no hosts selected")
+
+// Targets lists the hosts of inv that sel selects, each with its region's
+// registry. Unknown environment or host names, environments whose region
+// has no registry, and environments that discover their hosts in Rancher
+// (use Discover for those) are errors, all reported at once.
+func Targets(inv *inventory.Inventory, sel Selection) ([]Target, error) {
+	return targets(inv, sel, nil, nil)
+}
+
+// targets is Targets with the hosts of discover environments already
+// listed (by environment name), and the hosts reached through Rancher
+// (by environment, then host name).
+func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]inventory.Host, vias map[string]map[string]*ViaRancher) ([]Target, error) {
+	var errs []error
+	seenEnv := map[string]bool{}
+	seenHost := map[string]bool{}
+	var out []Target
+	for _, env := range inv.Environments {
+		if len(sel.Envs) > 0 && !slices.Contains(sel.Envs, env.Name) {
+			continue
+		}
+		seenEnv[env.Name] = true
+		reg, ok := inv.Registries.Regions[env.Region]
+		if !ok || reg.Address == "" {
+			errs = append(errs, fmt.Errorf("environment %s: region %q has no registry in registries.regions", env.Name, env.Region))
+			continue
+		}
+		hosts := env.Hosts
+		if len(hosts) == 0 && env.Discover != nil {
+			found, ok := discovered[env.Name]
+			if !ok {
+				errs = append(errs, fmt.Errorf("environment %s: hosts are discovered in Rancher (use Discover)", env.Name))
+				continue
+			}
+			hosts = found
+		}
+		for _, h := range hosts {
+			if len(sel.Hosts) > 0 && !slices.Contains(sel.Hosts, h.Name) {
+				continue
+			}
+			seenHost[h.Name] = true
+			t := Target{Name: h.Name, Env: env.Name, Region: env.Region, Registry: reg.Address, Docker: h.Docker, TLS: h.TLS}
+			if h.ViaRancher() {
+				if t.Rancher = vias[env.Name][h.Name]; t.Rancher == nil {
+					errs = append(errs, fmt.Errorf("environment %s: host %s is reached through Rancher (use Discover)", env.Name, h.Name))
+					continue
+				}
+			}
+			out = append(out, t)
+		}
+	}
+	for _, e := range sel.Envs {
+		if !seenEnv[e] {
+			errs = append(errs, fmt.Errorf("environment %q is not in the inventory (it has: %s)", e, strings.Join(inv.EnvNames(), ", ")))
+		}
+	}
+	for _, h := range sel.Hosts {
+		if !seenHost[h] {
+			errs = append(errs, fmt.Errorf("host %q is not in the selected environments", h))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNoHosts
+	}
+	return out, nil
+}
+
+// RegistryLimits returns the per-registry concurrency limits the inventory
+// sets (registries.*.maxConcurrency), keyed by address, for WithRegistryLimits.
+func RegistryLimits(inv *inventory.Inventory) map[string]int {
+	m := map[string]int{}
+	add := func(r inventory.Registry) {
+		if r.Address != "" && r.MaxConcurrency > 0 {
+			m[r.Address] = r.MaxConcurrency
+		}
+	}
+	add(inv.Registries.Source)
+	for _, r := range inv.Registries.Regions {
+		add(r)
+	}
+	return m
+}

@@ -1,0 +1,16 @@
+// Package output is how Drover's tools show what they do: tables and JSON
+// on stdout, progress (bars on a terminal, periodic log lines otherwise)
+// on stderr, byte sizes in binary units, and JSON reports written
+// atomically (through internal/atomicfile) for the jobs that read them.
+//
+// It imports no other Drover package but internal/atomicfile, so that
+// every library and command can use it: the domain packages (fleet,
+// registry, rollout) describe their reports, and output draws them. It
+// never decides anything: what to show and when is the caller's.
+//
+// # Concurrency
+//
+// HostBars.Update and the show function of RegionBars are safe for
+// concurrent use; each view's stop (Close, or the stop function) waits
+// until the view has finished writing.
+package output
