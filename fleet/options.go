@@ -69,6 +69,14 @@ func DefaultBackoff(attempt int) time.Duration {
 	return d + rand.N(d/4+1) //nolint:gosec // jitter, not security
 }
 
+// CheckOptions returns what opts refuse (errors.Join), as Pull would,
+// without doing anything: a caller that does other work before it pulls
+// (prewarm.Run mirrors first) refuses bad options before it starts.
+func CheckOptions(opts ...Option) error {
+	_, err := newOptions(opts)
+	return err
+}
+
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		concurrency:   32,

@@ -44,7 +44,7 @@ func noToken(t *testing.T, what string, v any) {
 }
 
 // TestViaRancherLabVerbs: a fleet whose hosts.yaml lists no Docker endpoint
-// for qa is seeded, pulled, checked, pruned and run, every Docker API call
+// for qa is seeded, pulled, checked, pulled again and pruned, every Docker API call
 // through the Rancher simulator's dockersocket relay.
 func TestViaRancherLabVerbs(t *testing.T) {
 	t.Parallel()
@@ -90,12 +90,17 @@ func TestViaRancherLabVerbs(t *testing.T) {
 		}
 	}
 
-	// run (no mirror): a second pass pulls nothing.
-	rr, err := Run(t.Context(), hosts, lock, nil)
+	// a second pull pulls nothing.
+	rep, err = Pull(t.Context(), hosts, lock)
 	if err != nil {
-		t.Fatalf("Run through Rancher: %v", err)
+		t.Fatalf("second Pull through Rancher: %v", err)
 	}
-	noToken(t, "run report", rr)
+	for _, h := range hosts {
+		if s := l.DockerHost(h.Name).Stats(); s.Pulls != len(lock.Images) {
+			t.Errorf("host %s started %d pulls after a second pass, want %d (none more)", h.Name, s.Pulls, len(lock.Images))
+		}
+	}
+	noToken(t, "second pull report", rep)
 
 	// prune: keep none of repository app but what the lock pins.
 	pr, err := Prune(t.Context(), hosts[0], []string{"app"}, 0, lock, false)

@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/notify"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
 )
 
 // notifyRun sends prewarm-finished or prewarm-failed (the hosts not ready,
 // by name) to the inventory's webhooks and --notify, and waits for them
 // (bounded by --notify-timeout). An inventory that does not load leaves
 // only --notify: the run's own error says what is wrong with it.
-func notifyRun(env *cli.Env, nf *cli.NotifyFlags, release string, started time.Time, rr *fleet.RunReport, err error) {
+func notifyRun(env *cli.Env, nf *cli.NotifyFlags, release string, started time.Time, rr *prewarm.Report, err error) {
 	inv, lerr := inventory.LoadFile(env.ConfigPath())
 	if lerr != nil {
 		inv = nil

@@ -19,9 +19,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/client"
 
-	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
 )
 
 const dockerSock = "unix:///var/run/docker.sock"
@@ -112,7 +112,7 @@ environments:
 	if code != cli.ExitOK {
 		t.Fatalf("run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	var rr fleet.RunReport
+	var rr prewarm.Report
 	if b, err := os.ReadFile(report); err != nil || json.Unmarshal(b, &rr) != nil || len(rr.NotReady) != 0 || len(rr.Pull.Hosts) != 1 {
 		t.Errorf("report %s: %v %+v", report, err, rr)
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -51,7 +51,7 @@ func runCmd() *cli.Command {
 			if rr == nil {
 				// Stopped before mirroring or pulling: the report and the
 				// metrics say so, rather than keep the last good run's.
-				rr = fleet.FailedRun(started, err)
+				rr = prewarm.FailedRun(started, err)
 			}
 			if reportFile != "" {
 				if werr := output.WriteJSON(reportFile, rr); werr != nil {
@@ -82,7 +82,7 @@ func runCmd() *cli.Command {
 
 // nightly resolves, locks, mirrors and pulls. A nil report means it
 // stopped before mirroring or pulling anything (the error says why).
-func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*fleet.RunReport, error) {
+func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*prewarm.Report, error) {
 	if f.release == "" {
 		return nil, cli.Usage("give the release file (-f release.yaml)")
 	}
@@ -107,7 +107,7 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 	for _, t := range fl.targets {
 		regions[t.Region] = fl.inv.Registries.Regions[t.Region]
 	}
-	mirror := func(ctx context.Context, ready func(string, error)) (any, error) {
+	mirror := func(ctx context.Context, ready func(string, error)) (*registry.Report, error) {
 		// Only an unreachable region fails its hosts before they try; one
 		// that lacks an image still has its hosts pull the others.
 		done := func(region string, err error) {
@@ -120,7 +120,7 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 			append(ropts[:2:2], registry.WithStallTimeout(f.stall), registry.WithRegionDone(done))...)
 	}
 	show, stop := hostBars(env, fl.targets)
-	rr, err := fleet.Run(ctx, fl.targets, lock, mirror, append(fl.opts, show)...)
+	rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, show)...)
 	stop()
 	if rr == nil {
 		return nil, cli.Usage("%v", err)

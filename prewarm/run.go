@@ -1,4 +1,4 @@
-package fleet
+package prewarm
 
 import (
 	"context"
@@ -9,26 +9,27 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/registry"
 )
 
 // MirrorFunc mirrors the release to the regional registries and returns its
-// report (any JSON-encodable value) and error. It calls ready once per
-// region as soon as that region holds the release (err nil) or cannot be
-// reached (err names the region, e.g. "region eu unreachable: ..."); a
-// region it never reports is ready when it returns. prewarm does not
-// import the registry package; the caller passes registry.Mirror with
-// registry.WithRegionDone wrapped in this.
-type MirrorFunc func(ctx context.Context, ready func(region string, err error)) (report any, err error)
+// report and error. It calls ready once per region as soon as that region
+// holds the release (err nil) or cannot be reached (err names the region,
+// e.g. "region eu unreachable: ..."); a region it never reports is ready
+// when it returns. Nightly passes registry.Mirror with
+// registry.WithRegionDone wrapped in this; tests pass their own.
+type MirrorFunc func(ctx context.Context, ready func(region string, err error)) (*registry.Report, error)
 
-// RunReport is `prewarm run`: the mirror step, then the pull.
-type RunReport struct {
-	Started       time.Time `json:"started"`
-	Seconds       float64   `json:"seconds"`
-	MirrorSeconds float64   `json:"mirrorSeconds"`
-	Mirror        any       `json:"mirror,omitempty"`
-	MirrorError   string    `json:"mirrorError,omitempty"`
-	Pull          *Report   `json:"pull,omitempty"`
+// Report is `prewarm run`: the mirror step, then the pull.
+type Report struct {
+	Started       time.Time        `json:"started"`
+	Seconds       float64          `json:"seconds"`
+	MirrorSeconds float64          `json:"mirrorSeconds"`
+	Mirror        *registry.Report `json:"mirror,omitempty"`
+	MirrorError   string           `json:"mirrorError,omitempty"`
+	Pull          *fleet.Report    `json:"pull,omitempty"`
 	// NotReady names the hosts that are not ready (sorted).
 	NotReady []string `json:"notReady"`
 	// Error is why the run stopped before mirroring or pulling anything
@@ -40,13 +41,13 @@ type RunReport struct {
 // FailedRun is the report of a run that stopped before it mirrored or
 // pulled anything, so that the nightly job's report and metrics say so
 // instead of keeping the last good run's numbers.
-func FailedRun(started time.Time, err error) *RunReport {
-	return &RunReport{Started: started, Seconds: time.Since(started).Seconds(), Error: err.Error(), NotReady: []string{}}
+func FailedRun(started time.Time, err error) *Report {
+	return &Report{Started: started, Seconds: time.Since(started).Seconds(), Error: err.Error(), NotReady: []string{}}
 }
 
 // OK reports whether the run did all it had to: it started, the mirror
 // succeeded and every host is ready.
-func (rr *RunReport) OK() bool {
+func (rr *Report) OK() bool {
 	return rr.Error == "" && rr.MirrorError == "" && len(rr.NotReady) == 0
 }
 
@@ -57,15 +58,14 @@ func (rr *RunReport) OK() bool {
 // mirror failure does not stop the pull: regions the mirror did reach
 // still get their hosts ready, and hosts whose region lacks an image fail
 // with ErrNotInRegion. The error joins the mirror's and the pull's.
-func Run(ctx context.Context, hosts []Target, lock *inventory.Lock, mirror MirrorFunc, opts ...Option) (*RunReport, error) {
-	o, err := newOptions(opts)
-	if err != nil {
+func Run(ctx context.Context, hosts []fleet.Target, lock *inventory.Lock, mirror MirrorFunc, opts ...fleet.Option) (*Report, error) {
+	if err := fleet.CheckOptions(opts...); err != nil {
 		return nil, err
 	}
-	rr := &RunReport{Started: o.now()}
+	rr := &Report{Started: time.Now()}
 	if mirror == nil {
-		rep, perr := Pull(ctx, hosts, lock, opts...)
-		return rr.finish(o, rep), perr
+		rep, perr := fleet.Pull(ctx, hosts, lock, opts...)
+		return rr.finish(rep), perr
 	}
 	g := newGates(hosts)
 	var merr error
@@ -73,24 +73,24 @@ func Run(ctx context.Context, hosts []Target, lock *inventory.Lock, mirror Mirro
 	go func() {
 		defer close(mirrored)
 		rr.Mirror, merr = mirror(ctx, g.open)
-		rr.MirrorSeconds = o.now().Sub(rr.Started).Seconds()
+		rr.MirrorSeconds = time.Since(rr.Started).Seconds()
 		g.openAll()
 	}()
-	rep, perr := Pull(ctx, hosts, lock, append(slices.Clone(opts), WithRegionGate(g.wait))...)
+	rep, perr := fleet.Pull(ctx, hosts, lock, append(slices.Clone(opts), fleet.WithRegionGate(g.wait))...)
 	<-mirrored
 	if merr != nil {
 		rr.MirrorError = merr.Error()
 		merr = fmt.Errorf("mirror: %w", merr)
 	}
-	return rr.finish(o, rep), errors.Join(merr, perr)
+	return rr.finish(rep), errors.Join(merr, perr)
 }
 
-func (rr *RunReport) finish(o *options, rep *Report) *RunReport {
+func (rr *Report) finish(rep *fleet.Report) *Report {
 	rr.Pull = rep
 	if rep != nil {
 		rr.NotReady = rep.Failed()
 	}
-	rr.Seconds = o.now().Sub(rr.Started).Seconds()
+	rr.Seconds = time.Since(rr.Started).Seconds()
 	return rr
 }
 
@@ -106,7 +106,7 @@ type gate struct {
 	err  error
 }
 
-func newGates(hosts []Target) *gates {
+func newGates(hosts []fleet.Target) *gates {
 	g := &gates{by: map[string]*gate{}}
 	for _, h := range hosts {
 		if g.by[h.Region] == nil {

@@ -1,4 +1,4 @@
-package fleet
+package prewarm
 
 import (
 	"bytes"
@@ -7,13 +7,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/atomicfile"
 )
 
 // Metrics renders rr in the Prometheus text format, for node_exporter's
 // textfile collector: hosts ready/missing/failed and bytes pulled per
 // environment, durations, and when the run ended.
-func (rr *RunReport) Metrics() []byte {
+func (rr *Report) Metrics() []byte {
 	var b bytes.Buffer
 	gauge := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -22,7 +23,7 @@ func (rr *RunReport) Metrics() []byte {
 	fmt.Fprintf(&b, "prewarm_success %d\n", boolNum(rr.OK()))
 	gauge("prewarm_run_failed", "1 when the last prewarm run stopped before mirroring or pulling (bad inventory, release or lock, source unreachable).")
 	fmt.Fprintf(&b, "prewarm_run_failed %d\n", boolNum(rr.Error != ""))
-	var envs []EnvCount
+	var envs []fleet.EnvCount
 	bytesByEnv := map[string]int64{}
 	if rr.Pull != nil {
 		envs = rr.Pull.ByEnv()
@@ -60,7 +61,7 @@ func (rr *RunReport) Metrics() []byte {
 }
 
 // WriteMetrics writes Metrics to path atomically.
-func (rr *RunReport) WriteMetrics(path string) error {
+func (rr *Report) WriteMetrics(path string) error {
 	return atomicfile.WriteFile(path, rr.Metrics())
 }
 

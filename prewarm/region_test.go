@@ -1,4 +1,4 @@
-package fleet
+package prewarm
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/registry"
@@ -22,7 +23,7 @@ func TestRunHungRegion(t *testing.T) {
 	t.Parallel()
 	l := labtest.New(t, lab.Config{Regions: 3, Envs: 3, HostsPerEnv: 2, SeedRegions: true, ImageSize: 64 << 10, Layers: 1})
 	inv := l.Inventory()
-	hosts, err := Targets(inv, Selection{})
+	hosts, err := fleet.Targets(inv, fleet.Selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,21 +32,21 @@ func TestRunHungRegion(t *testing.T) {
 	t.Cleanup(func() { l.Region(hung).Faults().Hang(false) })
 
 	var mu sync.Mutex
-	var events []Progress
-	progress := func(ev Progress) {
+	var events []fleet.Progress
+	progress := func(ev fleet.Progress) {
 		mu.Lock()
 		events = append(events, ev)
 		mu.Unlock()
 	}
 	const stall = 3 * time.Second // healthy hosts finish well before it, even on a loaded machine
-	mirror := func(ctx context.Context, ready func(string, error)) (any, error) {
+	mirror := func(ctx context.Context, ready func(string, error)) (*registry.Report, error) {
 		return registry.Mirror(ctx, labLock(l), inv.Registries.Source, inv.Registries.Regions,
 			registry.WithStallTimeout(stall), registry.WithRetry(5, time.Millisecond, time.Millisecond),
 			registry.WithRegionDone(ready))
 	}
 	// The pull timeout is far beyond the test's: a pull from the hung
 	// region would hang the test.
-	rr, err := Run(t.Context(), hosts, labLock(l), mirror, WithTimeout(time.Hour), WithBackoff(noBackoff), WithProgress(progress))
+	rr, err := Run(t.Context(), hosts, labLock(l), mirror, fleet.WithTimeout(time.Hour), fleet.WithBackoff(noBackoff), fleet.WithProgress(progress))
 	if err == nil {
 		t.Fatal("Run with a hung region: no error")
 	}
