@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,6 +11,7 @@ import (
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -57,14 +57,11 @@ func mirrorCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := inventory.WriteLock(f.lockPath(), lock); err != nil {
-				return cli.Failed(err)
-			}
 			show, stop := regionBars(ctx, env)
-			rep, err := registry.Mirror(ctx, lock, inv.Registries.Source, inv.Registries.Regions, append(opts, show)...)
+			rep, err := prewarm.Mirror(ctx, inv, lock, f.lockPath(), append(opts, show)...)
 			stop()
 			if rep == nil {
-				return cli.Usage("%w", err)
+				return err
 			}
 			_ = output.Print(env.Stdout, env.JSON, rep, rep.WriteTable)
 			if n := len(rep.Failed()); n > 0 {
@@ -79,7 +76,7 @@ func (f *imageFlags) lockPath() string {
 	return inventory.LockPath(f.release, f.lock)
 }
 
-// prepare loads the inventory and resolves the release (or reads the lock).
+// prepare loads the inventory and resolves the images (prewarm.Resolve).
 func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (*inventory.Inventory, *inventory.Lock, []registry.Option, error) {
 	if f.jobs < 1 {
 		return nil, nil, nil, cli.BadFlag(f.fs, "jobs", errors.New("want at least 1"))
@@ -88,44 +85,12 @@ func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (
 	if err != nil {
 		return nil, nil, nil, cli.Usage("%w", err)
 	}
-	if inv.Registries.Source.Address == "" || len(inv.Registries.Regions) == 0 {
-		return nil, nil, nil, cli.Usage("%s: registries.source and at least one region are needed to mirror", env.ConfigPath())
-	}
 	opts := []registry.Option{registry.WithJobs(f.jobs), registry.WithPlatforms(f.platforms...),
 		registry.WithNondistributable(f.foreign), registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv),
 		registry.WithRelock(f.relock), registry.WithStallTimeout(f.stall)}
-	prev, err := inventory.ReadLock(f.lockPath())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil, cli.Usage("%w", err)
-	}
-	rel := &inventory.Release{Version: 1}
-	if f.release != "" {
-		if rel, err = inventory.LoadRelease(f.release); err != nil {
-			return nil, nil, nil, cli.Usage("%w", err)
-		}
-	}
-	for _, a := range args {
-		rel.Images = append(rel.Images, inventory.ReleaseImage{Name: a, Ref: a})
-	}
-	if len(rel.Images) == 0 {
-		if prev == nil {
-			return nil, nil, nil, cli.Usage("no images: give -f release.yaml, IMAGE arguments or an existing --lock")
-		}
-		return inv, prev, opts, nil
-	}
-	lock, err := registry.Resolve(ctx, inv.Registries.Source, rel, append(opts, registry.WithPrevious(prev))...)
+	lock, err := prewarm.Resolve(ctx, inv, prewarm.Images{Release: f.release, Refs: args, LockFile: f.lockPath()}, opts...)
 	if err != nil {
-		return nil, nil, nil, resolveErr(err)
+		return nil, nil, nil, err
 	}
 	return inv, lock, opts, nil
-}
-
-// resolveErr is the exit status of a failed registry.Resolve: 2 for what
-// the operator decides (a tag or the source moved since the lock, a bad
-// option), 1 for a source registry that failed or lacks an image.
-func resolveErr(err error) error {
-	if errors.Is(err, registry.ErrTagMoved) || errors.Is(err, registry.ErrSourceChanged) || errors.Is(err, registry.ErrInvalidOption) {
-		return cli.Usage("%w", err)
-	}
-	return cli.Failed(err)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
-	"github.com/drover-dev/drover/registry"
 )
 
 func runCmd() *cli.Command {
@@ -40,11 +38,13 @@ func runCmd() *cli.Command {
 			nf.Register(fs)
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
-			runLock, err := lockRun(&f)
-			if err != nil {
-				return err
+			if f.release != "" { // else nightly says what is missing
+				runLock, err := prewarm.LockRun(f.release, inventory.LockPath(f.release, f.lock))
+				if err != nil {
+					return err
+				}
+				defer func() { _ = runLock.Unlock() }()
 			}
-			defer func() { _ = runLock.Unlock() }()
 			started := time.Now()
 			rr, err := nightly(ctx, env, &f, args, relock)
 			defer func() { notifyRun(env, &nf, f.release, started, rr, err) }()
@@ -80,8 +80,9 @@ func runCmd() *cli.Command {
 	}
 }
 
-// nightly resolves, locks, mirrors and pulls. A nil report means it
-// stopped before mirroring or pulling anything (the error says why).
+// nightly loads what the run works on and runs it (prewarm.Nightly). A nil
+// report means it stopped before mirroring or pulling anything (the error
+// says why).
 func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, relock bool) (*prewarm.Report, error) {
 	if f.release == "" {
 		return nil, cli.Usage("give the release file (-f release.yaml)")
@@ -91,39 +92,8 @@ func nightly(ctx context.Context, env *cli.Env, f *fleetFlags, args []string, re
 	if err != nil {
 		return nil, err
 	}
-	rel, err := inventory.LoadRelease(f.release)
-	if err != nil {
-		return nil, cli.Usage("%v", err)
-	}
-	ropts := []registry.Option{registry.WithLogger(env.Logger), registry.WithGetenv(env.Getenv), registry.WithPrevious(fl.lock), registry.WithRelock(relock)}
-	lock, err := registry.Resolve(ctx, fl.inv.Registries.Source, rel, ropts...)
-	if err != nil {
-		return nil, resolveErr(fmt.Errorf("resolve %s: %w", f.release, err))
-	}
-	if err := inventory.WriteLock(fl.lockAt, lock); err != nil {
-		return nil, cli.Failed(err)
-	}
-	regions := map[string]inventory.Registry{}
-	for _, t := range fl.targets {
-		regions[t.Region] = fl.inv.Registries.Regions[t.Region]
-	}
-	mirror := func(ctx context.Context, ready func(string, error)) (*registry.Report, error) {
-		// Only an unreachable region fails its hosts before they try; one
-		// that lacks an image still has its hosts pull the others.
-		done := func(region string, err error) {
-			if !errors.Is(err, registry.ErrRegionUnreachable) {
-				err = nil
-			}
-			ready(region, err)
-		}
-		return registry.Mirror(ctx, lock, fl.inv.Registries.Source, regions,
-			append(ropts[:2:2], registry.WithStallTimeout(f.stall), registry.WithRegionDone(done))...)
-	}
 	show, stop := hostBars(env, fl.targets)
-	rr, err := prewarm.Run(ctx, fl.targets, lock, mirror, append(fl.opts, show)...)
-	stop()
-	if rr == nil {
-		return nil, cli.Usage("%v", err)
-	}
-	return rr, nil
+	defer stop()
+	return prewarm.Nightly(ctx, prewarm.Job{Inventory: fl.inv, Release: f.release, LockFile: fl.lockAt, Previous: fl.lock, Relock: relock,
+		Hosts: fl.targets, Fleet: append(fl.opts, show), StallTimeout: f.stall, Logger: env.Logger, Getenv: env.Getenv})
 }
