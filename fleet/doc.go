@@ -1,5 +1,6 @@
 // Package fleet is Drover's work on Docker hosts: it puts release images
-// onto the hosts before anyone deploys (prewarm pull, run, seed), reports
+// onto the hosts before anyone deploys (prewarm pull, seed, and the pull
+// step of prewarm run, which the prewarm package sequences), reports
 // which hosts hold which image, by digest (status, and rollout's presence
 // gate), and prunes old images. Every verb works over the whole fleet of
 // selected hosts (Targets, Discover), bounded and concurrent.

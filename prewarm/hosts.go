@@ -43,14 +43,15 @@ type Settings struct {
 
 // HostOptions are the fleet options of the host commands over the
 // environments envs (all when empty): the inventory's registry
-// credentials and limits, and s over the inventory's pull settings.
+// credentials and limits, and s over the inventory's pull settings. A nil
+// logger leaves fleet's default (discard).
 func HostOptions(inv *inventory.Inventory, envs []string, s Settings, logger *slog.Logger, getenv func(string) string) []fleet.Option {
 	// The inventory's pull settings are per environment: the overall bound
 	// is their sum over the selected environments, the timeout their longest.
 	envConc, envTimeout := fleet.PullSettings(inv, envs)
-	opts := []fleet.Option{
-		fleet.WithLogger(logger),
-		fleet.WithAuth(fleet.InventoryAuth(inv, getenv)),
+	opts := []fleet.Option{fleet.WithAuth(fleet.InventoryAuth(inv, getenv))}
+	if logger != nil {
+		opts = append([]fleet.Option{fleet.WithLogger(logger)}, opts...)
 	}
 	switch {
 	case s.Concurrency > 0:

@@ -33,7 +33,8 @@ type Job struct {
 	Hosts []fleet.Target
 	Fleet []fleet.Option
 	// StallTimeout is how long a registry may go without answering (or
-	// moving bytes) before its region fails alone.
+	// moving bytes) before its region fails alone. Zero takes the
+	// registry package's default.
 	StallTimeout time.Duration
 	// Logger receives the mirror's logs (the default discards) and Getenv
 	// finds registry credentials (the default is os.Getenv).
@@ -47,7 +48,8 @@ type Job struct {
 // nil report means it stopped before mirroring or pulling anything; the
 // error then says why and carries its exit code (internal/cli): 2 for what
 // the operator decides (a moved tag, a bad release file or option), 1 for a
-// registry that failed.
+// registry that failed. With a report, the error joins the mirror's and the
+// pull's (Run), and the report names what is not ready.
 func Nightly(ctx context.Context, job Job) (*Report, error) {
 	if job.Logger == nil {
 		job.Logger = slog.New(slog.DiscardHandler)
@@ -81,14 +83,17 @@ func Nightly(ctx context.Context, job Job) (*Report, error) {
 			}
 			ready(region, err)
 		}
-		return registry.Mirror(ctx, lock, inv.Registries.Source, regions,
-			append(ropts[:2:2], registry.WithStallTimeout(job.StallTimeout), registry.WithRegionDone(done))...)
+		mopts := append(ropts[:2:2], registry.WithRegionDone(done))
+		if job.StallTimeout > 0 {
+			mopts = append(mopts, registry.WithStallTimeout(job.StallTimeout))
+		}
+		return registry.Mirror(ctx, lock, inv.Registries.Source, regions, mopts...)
 	}
 	rr, err := Run(ctx, job.Hosts, lock, mirror, job.Fleet...)
 	if rr == nil {
 		return nil, cli.Usage("%v", err)
 	}
-	return rr, nil
+	return rr, err
 }
 
 // LockRun keeps prewarm run (the nightly job, from cron) from overlapping
