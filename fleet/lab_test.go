@@ -14,18 +14,8 @@ import (
 	"github.com/drover-dev/drover/inventory"
 )
 
-// labLock is the lock for what the lab seeded (as prewarm mirror would
-// write it).
-func labLock(l *lab.Lab) *inventory.Lock {
-	lock := &inventory.Lock{Version: 1, Source: l.Source.Addr()}
-	for _, s := range l.Seeded {
-		lock.Images = append(lock.Images, inventory.LockImage{
-			Name: s.Repository + "-" + s.Tag, Ref: l.Source.Addr() + "/" + s.Ref,
-			Repository: s.Repository, Tag: s.Tag, Digest: s.Digest, MediaType: s.MediaType,
-		})
-	}
-	return lock
-}
+// labLock is the lock for what the lab seeded.
+func labLock(l *lab.Lab) *inventory.Lock { return labtest.Lock(l) }
 
 const labUA = "drover-lab-host/"
 

@@ -28,7 +28,7 @@
 //
 // # Failure policy
 //
-// A bad release, a lock that does not match, a moved tag (without Relock)
+// A bad release, a moved tag (without Relock), a bad option
 // or a source that does not answer stops the run before it changes
 // anything. After that nothing stops it: a region that fails alone fails
 // only its hosts, a failed mirror still lets the regions it reached pull,

@@ -17,17 +17,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, labtest.IgnoreLeaks()...)
 }
 
-// labLock is the lock for what the lab seeded (as prewarm mirror would
-// write it).
-func labLock(l *lab.Lab) *inventory.Lock {
-	lock := &inventory.Lock{Version: 1, Source: l.Source.Addr()}
-	for _, s := range l.Seeded {
-		lock.Images = append(lock.Images, inventory.LockImage{
-			Name: s.Repository + "-" + s.Tag, Ref: l.Source.Addr() + "/" + s.Ref,
-			Repository: s.Repository, Tag: s.Tag, Digest: s.Digest, MediaType: s.MediaType,
-		})
-	}
-	return lock
-}
+// labLock is the lock for what the lab seeded.
+func labLock(l *lab.Lab) *inventory.Lock { return labtest.Lock(l) }
 
 func noBackoff(int) time.Duration { return 0 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/registries"
+	"github.com/drover-dev/drover/inventory"
 )
 
 // New starts a lab from cfg and closes it when the test ends. It fails the
@@ -34,4 +35,17 @@ func New(t testing.TB, cfg lab.Config) *lab.Lab {
 // broadcaster, one per registry).
 func IgnoreLeaks() []goleak.Option {
 	return registries.IgnoreLeaks()
+}
+
+// Lock is the release lock of what the lab seeded, as prewarm mirror
+// would write it: each image by digest, named repository-tag.
+func Lock(l *lab.Lab) *inventory.Lock {
+	lock := &inventory.Lock{Version: 1, Source: l.Source.Addr()}
+	for _, s := range l.Seeded {
+		lock.Images = append(lock.Images, inventory.LockImage{
+			Name: s.Repository + "-" + s.Tag, Ref: l.Source.Addr() + "/" + s.Ref,
+			Repository: s.Repository, Tag: s.Tag, Digest: s.Digest, MediaType: s.MediaType,
+		})
+	}
+	return lock
 }
