@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,23 +8,13 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/drover-dev/drover/internal/journalfmt"
 )
 
 // Entry is one journal line: an action the engine took, with its time.
-type Entry struct {
-	Time    time.Time `json:"time"`
-	Run     string    `json:"run"`
-	Env     string    `json:"env,omitempty"`
-	Service string    `json:"service,omitempty"`
-	// Action is one of run-start, run-end, gate-open, gated, pending-finish,
-	// pending-rollback, upgrade, upgraded, verified, finish, finished,
-	// rollback, rolled-back, skip, failed.
-	Action string `json:"action"`
-	From   string `json:"from,omitempty"`
-	To     string `json:"to,omitempty"`
-	State  string `json:"state,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
+// Its format is journalfmt's, which readers outside the engine share.
+type Entry = journalfmt.Entry
 
 // Journal appends entries as JSON lines to a file, synced line by line so a
 // crash loses at most the action in progress. Safe for concurrent use.
@@ -98,27 +87,7 @@ func ReadJournal(path string) ([]Entry, error) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	defer f.Close()
-	var out []Entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	line := 0
-	var bad error
-	for sc.Scan() {
-		line++
-		if bad != nil {
-			return nil, bad // a bad line followed by more lines is corruption
-		}
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			bad = fmt.Errorf("journal %s line %d: %w", path, line, err)
-			continue
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	return out, nil
+	return journalfmt.Read(f, path)
 }
 
 // resumeState is what an earlier run did, per env/service.

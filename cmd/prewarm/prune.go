@@ -19,22 +19,25 @@ func pruneCmd() *cli.Command {
 	var repos []string
 	var keep int
 	var dryRun, includeRollback bool
+	var journal string
 	return &cli.Command{
 		Name:    "prune",
 		Summary: "remove older images of the release's repositories from hosts",
-		Usage: "prewarm prune -f release.yaml [--keep N] [--dry-run] [--env ENV,...] [--hosts HOST,...]\n\n" +
+		Usage: "prewarm prune -f release.yaml [--keep N] [--dry-run] [--journal FILE] [--env ENV,...] [--hosts HOST,...]\n\n" +
 			"Keeps per repository the current image (the lock's, else what Rancher runs, else the\n" +
 			"newest), N previous ones, anything newer, every image a container uses (running or\n" +
 			"stopped), every image the lock names and, unless --include-rollback-image, the images\n" +
 			"the services' last upgrade would roll back to. With rancher.url set, newer and older\n" +
 			"follow what was deployed (lock, services' current, then previous images); creation\n" +
-			"time only orders images deployed nowhere.",
+			"time only orders images deployed nowhere. --journal adds what rollout's journal records:\n" +
+			"the images its services ran before (or were rolled back to) are rollback images too.",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, false)
 			fs.StringSliceVar(&repos, "repo", nil, "repositories to prune besides the lock's (path in the registry, e.g. team/app)")
 			fs.IntVar(&keep, "keep", 2, "previous images to keep; unset: each environment's retention.keep")
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 			fs.BoolVar(&includeRollback, "include-rollback-image", false, "also remove the images a Rancher rollback would restart")
+			fs.StringVar(&journal, "journal", "", "rollout's journal (rollout apply --journal FILE): keep the images it would roll back to")
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if keep < 0 {
@@ -62,10 +65,17 @@ func pruneCmd() *cli.Command {
 					keepFor[e.Name] = e.Retention.Keep
 				}
 			}
+			var fromJournal map[string]*fleet.Deployed
+			if journal != "" {
+				if fromJournal, err = fleet.JournalDeployed(journal); err != nil {
+					return cli.Usage("--journal: %v (give the file rollout apply --journal writes)", err)
+				}
+			}
 			deployed, err := deployedByEnv(ctx, env, fl)
 			if err != nil {
 				return cli.Failed(err)
 			}
+			deployed = fleet.MergeDeployed(deployed, fromJournal)
 			reps, err := fleet.PruneAll(ctx, fl.targets, all, keepFor, fl.lock, dryRun, deployed, append(fl.opts, fleet.WithIncludeRollback(includeRollback))...)
 			if werr := output.Print(env.Stdout, env.JSON, reps, func(w io.Writer) error {
 				for _, r := range reps {

@@ -20,8 +20,9 @@ type Config struct {
 	// ap-east, sa-east, af-south, then region-9, region-10...
 	Regions int
 	// Envs is how many environments (Rancher projects) exist. The default
-	// is 1. They are dev, qa, demo, then dmz-<region>..., spread over the
-	// regions round-robin; waves are 0, 1, 2, then 3 for every dmz.
+	// is 1. They are dev, qa, demo, then dmz-<region>... (a region's second
+	// dmz is dmz-<region>-2, and so on), spread over the regions
+	// round-robin; waves are 0, 1, 2, then 3 for every dmz.
 	Envs int
 	// HostsPerEnv is how many simulated Docker hosts each environment has.
 	// The default is 1.
@@ -201,10 +202,12 @@ type envPlan struct {
 	wave         int
 }
 
-// planEnvs names n environments over regions.
+// planEnvs names n environments over regions. Names are unique for any n
+// and regions: a dmz name taken already (a region's second dmz, say) gets
+// the first free suffix -2, -3...
 func planEnvs(n int, regions []string) []envPlan {
 	out := make([]envPlan, 0, n)
-	seen := map[string]int{}
+	taken := map[string]bool{}
 	for i := range n {
 		region := regions[i%len(regions)]
 		p := envPlan{region: region, wave: min(i, 3)}
@@ -218,11 +221,16 @@ func planEnvs(n int, regions []string) []envPlan {
 		default:
 			p.name = "dmz-" + region
 		}
-		if k := seen[p.name]; k > 0 {
-			p.name = fmt.Sprintf("%s-%d", p.name, k+1)
+		for k, base := 2, p.name; taken[p.name]; k++ {
+			p.name = fmt.Sprintf("%s-%d", base, k)
 		}
-		seen[p.name]++
+		taken[p.name] = true
 		out = append(out, p)
 	}
 	return out
 }
+
+// hostName names environment env's host i (from 0): env-01, env-02...
+// Unique across environments, since environment names are and the suffix
+// is digits only.
+func hostName(env string, i int) string { return fmt.Sprintf("%s-%02d", env, i+1) }

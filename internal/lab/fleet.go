@@ -27,16 +27,14 @@ func (l *Lab) startFleet(ctx context.Context) error {
 	l.rancherHosts = map[string]*ranchersim.Host{}
 
 	for _, p := range planEnvs(cfg.Envs, l.regionNames) {
-		e := &Env{Name: p.name, Region: p.region, Wave: p.wave}
-		prefix := "LAB_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.name))
-		e.AccessKeyEnv, e.SecretKeyEnv = prefix+"_ACCESS_KEY", prefix+"_SECRET_KEY"
+		e := newEnv(p)
 		keys := ranchersim.Keys{Access: randomKey(10), Secret: randomKey(20)}
 		l.secrets[e.AccessKeyEnv], l.secrets[e.SecretKeyEnv] = keys.Access, keys.Secret
 		proj := rs.AddProject(p.name, keys)
 		l.projects[p.name] = proj
 
 		for i := range cfg.HostsPerEnv {
-			name := fmt.Sprintf("%s-%02d", p.name, i+1)
+			name := hostName(p.name, i)
 			link := cfg.HostLink
 			if hl, ok := cfg.HostLinks[name]; ok {
 				link = hl
@@ -71,6 +69,15 @@ func (l *Lab) startFleet(ctx context.Context) error {
 		l.envs = append(l.envs, e)
 	}
 	return nil
+}
+
+// newEnv is environment p, without hosts yet; its Rancher keys are in
+// LAB_<NAME>_ACCESS_KEY and LAB_<NAME>_SECRET_KEY.
+func newEnv(p envPlan) *Env {
+	e := &Env{Name: p.name, Region: p.region, Wave: p.wave}
+	prefix := "LAB_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.name))
+	e.AccessKeyEnv, e.SecretKeyEnv = prefix+"_ACCESS_KEY", prefix+"_SECRET_KEY"
+	return e
 }
 
 // randomKey is n random bytes in hex: lab-only keys and passwords.

@@ -87,37 +87,52 @@ const inventoryHeader = `# hosts.yaml for a Drover lab: every registry, Docker h
 
 // InventoryYAML is the lab as a hosts.yaml document.
 func (l *Lab) InventoryYAML() []byte {
+	regions := map[string]string{}
+	for _, n := range l.regionNames {
+		regions[n] = l.regions[n].Addr()
+	}
+	rancherURL := ""
+	if l.Rancher != nil {
+		rancherURL = l.Rancher.URL()
+	}
+	return inventoryYAML(l.cfg, l.Source.Addr(), regions, rancherURL, l.envs)
+}
+
+// inventoryYAML writes the hosts.yaml of a lab of cfg whose source
+// registry, regional registries (region name -> address) and Rancher
+// server (none if "") listen where given.
+func inventoryYAML(cfg Config, source string, regions map[string]string, rancherURL string, envs []*Env) []byte {
 	y := yInventory{
 		Version: inventory.Version,
 		Registries: yRegistries{
-			Source:  yRegistry{Address: l.Source.Addr(), Insecure: true},
+			Source:  yRegistry{Address: source, Insecure: true},
 			Regions: map[string]yRegistry{},
 		},
 	}
-	st := l.cfg.Strategy
+	st := cfg.Strategy
 	setStrategy := st.BatchSize != 0 || st.IntervalMillis != 0 || st.StartFirst != nil
-	if setStrategy || l.cfg.Concurrency > 0 {
-		y.Defaults = &yDefaults{Concurrency: l.cfg.Concurrency}
+	if setStrategy || cfg.Concurrency > 0 {
+		y.Defaults = &yDefaults{Concurrency: cfg.Concurrency}
 		if setStrategy {
 			y.Defaults.Strategy = &yStrategy{BatchSize: st.BatchSize, IntervalMillis: st.IntervalMillis, StartFirst: st.StartFirst}
 		}
 	}
-	if l.cfg.SourceAuth {
+	if cfg.SourceAuth {
 		y.Registries.Source.Credentials = &yRegistryCreds{UsernameEnv: SourceUsernameEnv, PasswordEnv: SourcePasswordEnv}
 	}
-	for _, n := range l.regionNames {
-		y.Registries.Regions[n] = yRegistry{Address: l.regions[n].Addr(), Insecure: true}
+	for n, addr := range regions {
+		y.Registries.Regions[n] = yRegistry{Address: addr, Insecure: true}
 	}
-	if l.Rancher != nil {
-		y.Rancher = yRancher{URL: l.Rancher.URL(), Insecure: true} // the simulator speaks plain HTTP
+	if rancherURL != "" {
+		y.Rancher = yRancher{URL: rancherURL, Insecure: true} // the simulator speaks plain HTTP
 	}
-	for _, e := range l.envs {
+	for _, e := range envs {
 		ye := yEnvironment{Name: e.Name, Region: e.Region, Wave: e.Wave,
 			Credentials: yCredentials{AccessKeyEnv: e.AccessKeyEnv, SecretKeyEnv: e.SecretKeyEnv}}
-		if slices.Contains(l.cfg.ViaRancher, e.Name) {
+		if slices.Contains(cfg.ViaRancher, e.Name) {
 			// No endpoint at all: the tools reach each host through Rancher.
 			ye.Discover = &yDiscover{From: "rancher", Docker: inventory.ViaRancher}
-		} else if slices.Contains(l.cfg.Discover, e.Name) {
+		} else if slices.Contains(cfg.Discover, e.Name) {
 			// The template's sample run (validation) sees no labels, hence the
 			// fallback port; agents are on 127.0.0.1, but validation cannot
 			// know that, hence insecure.
