@@ -13,6 +13,8 @@ import (
 // envRun is one environment's rollout.
 type envRun struct {
 	e   *Engine
+	// started is when work on the environment began (EnvReport.Seconds).
+	started time.Time
 	t   EnvTarget
 	run string
 	r   Rancher
@@ -353,6 +355,9 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 		rep.Services = append(rep.Services, sr)
 	}
 	rep.Service, rep.Cause = er.failSvc, er.failCause
+	if !er.started.IsZero() {
+		rep.Seconds = time.Since(er.started).Seconds()
+	}
 	if er.needsHuman && er.restCause != "" && er.restCause != er.failCause {
 		rep.Cause += "; then " + er.restCause
 	}
