@@ -87,7 +87,7 @@ type fleetFlags struct {
 func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	f.fs = fs
 	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
-	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
+	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
 	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once; unset: the sum of the environments' pull.concurrency, if any")

@@ -27,6 +27,7 @@ func seedCmd() *cli.Command {
 			"them. Runs on the new VM (unix socket) or remotely. Exit 0 only when all are present.",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, true)
+			fs.Lookup("env").Usage = "the environment of the --docker host (exactly one)"
 			fs.StringVar(&host, "host", "", "inventory host to seed")
 			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock")
 			fs.BoolVar(&noRancher, "no-rancher", false, "seed only the lock's images")

@@ -28,7 +28,7 @@ type scopeFlags struct {
 
 func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
 	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
-	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f)")
+	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments (default: all)")
 	if overrides {
 		fs.StringArrayVar(&f.services, "service", nil, "one-off target stack/service=image (repeatable; added to or replacing the release's)")
