@@ -160,7 +160,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	}
 	if !f.noTargets {
 		clientFor := func(e *inventory.Environment) (fleet.RancherHosts, string, error) {
-			return rancher.Connect(inv, e.Name, env.Getenv)
+			return rancher.Connect(inv, e.Name, env.Getenv, rancher.WithLogger(env.Logger))
 		}
 		if fl.targets, err = fleet.Discover(ctx, inv, fleet.Selection{Envs: f.envs, Hosts: f.hosts}, clientFor); err != nil {
 			return nil, cli.Usage("%v", err)

@@ -76,6 +76,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	}
 	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
 		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)))}
+	w.conns.UseLogger(env.Logger)
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {

@@ -80,6 +80,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		if env.Logger, err = cli.NewLogger(prog, env.LogFormat, env.LogLevel); err != nil {
 			return nil, nil, err
 		}
+		w.conns.UseLogger(env.Logger)
 	}
 	// Each flag's option, checked alone so that a value it rejects is
 	// reported by its flag (--soak), not by its option (WithSoak).

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +33,31 @@ func NewRolloutLive(w io.Writer, live bool, log *slog.Logger) *RolloutLive {
 	return &RolloutLive{w: w, log: log, live: live, rows: map[string]rollout.Event{}}
 }
 
+// EventLevel is the level an engine event is logged at: ERROR for an
+// environment that ended failed, gated or needing a human (the run fails);
+// WARN for a service that failed or was not rolled back (its environment
+// is put back), a closed gate, and an interrupted environment; INFO for
+// progress.
+func EventLevel(ev rollout.Event) slog.Level {
+	switch ev.Step {
+	case "ended":
+		switch rollout.EnvStatus(ev.State) {
+		case rollout.EnvFailed, rollout.EnvGated, rollout.EnvNeedsHuman:
+			return slog.LevelError
+		case rollout.EnvInterrupted:
+			return slog.LevelWarn
+		case rollout.EnvDone, rollout.EnvNotStarted:
+		}
+	case "failed", "gated":
+		return slog.LevelWarn
+	case "rollback":
+		if ev.Message != "" {
+			return slog.LevelWarn // not rolled back: someone else's image
+		}
+	}
+	return slog.LevelInfo
+}
+
 // Live reports whether the table is drawn (log lines should then be
 // written through [RolloutLive.Write]).
 func (p *RolloutLive) Live() bool { return p.live }
@@ -52,7 +78,7 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 		if ev.Message != "" {
 			attrs = append(attrs, "note", ev.Message)
 		}
-		p.log.Info("rollout", attrs...)
+		p.log.Log(context.Background(), EventLevel(ev), "rollout", attrs...)
 		return
 	}
 	p.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -195,6 +196,7 @@ type Connections struct {
 	inv    *inventory.Inventory
 	getenv func(string) string
 	opts   []rancher.Option
+	logger *slog.Logger // the lease stores' (the clients' is in opts)
 
 	mu      sync.Mutex
 	clients []*rancher.Client
@@ -205,7 +207,15 @@ type Connections struct {
 // RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY are used; when the inventory names
 // no URL, RANCHER_URL.
 func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts ...rancher.Option) *Connections {
-	return &Connections{inv: inv, getenv: getenv, opts: opts}
+	return &Connections{inv: inv, getenv: getenv, opts: opts, logger: slog.New(slog.DiscardHandler)}
+}
+
+// UseLogger gives the clients Connect makes, and the lease stores, l for
+// their debug logs: requests and statuses, event stream reconnects; never
+// keys. Call it before the first Connect (the default discards).
+func (cs *Connections) UseLogger(l *slog.Logger) {
+	cs.opts = append(cs.opts, rancher.WithLogger(l))
+	cs.logger = l
 }
 
 // Check reports, for every environment named, what keeps Connect from
