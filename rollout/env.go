@@ -12,12 +12,12 @@ import (
 
 // envRun is one environment's rollout.
 type envRun struct {
-	e   *Engine
+	e *Engine
 	// started is when work on the environment began (EnvReport.Seconds).
 	started time.Time
-	t   EnvTarget
-	run string
-	r   Rancher
+	t       EnvTarget
+	run     string
+	r       Rancher
 	// onInterrupt is what the first Ctrl-C does to in-flight services:
 	// the engine's policy, except for an upgrade back (Rollback), which
 	// is always finished: rolling it back would redeploy the bad release.
