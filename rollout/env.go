@@ -70,8 +70,9 @@ func (er *envRun) observe(s *svcRun, x Service, step string) {
 		return
 	}
 	ev := Event{Env: er.t.Name, Service: s.target.Service, Step: step, State: x.State, Health: x.HealthState, Batches: s.batches}
-	if x.NewUnits > 0 {
-		ev.Batch = batches(x.NewUnits, er.t.Strategy.BatchSize)
+	if x.NewUnits >= 0 && s.batches > 0 {
+		// The batch under way: the one the next unit to upgrade is in.
+		ev.Batch = min(batches(x.NewUnits+1, er.t.Strategy.BatchSize), s.batches)
 	}
 	if x.Transitioning == "error" {
 		ev.Message = x.TransitioningMessage
