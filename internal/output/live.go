@@ -98,8 +98,12 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 	if _, ok := p.rows[k]; !ok {
 		p.order = append(p.order, k)
 	}
-	if old, ok := p.rows[k]; ok && ev.Batches == 0 {
-		ev.Batch, ev.Batches = old.Batch, old.Batches
+	if old, ok := p.rows[k]; ok && ev.Batch == 0 {
+		// A finished service's last known batch stays shown.
+		ev.Batch = old.Batch
+		if ev.Batches == 0 {
+			ev.Batches = old.Batches
+		}
 	}
 	p.rows[k] = ev
 	if time.Since(p.last) > 200*time.Millisecond {
