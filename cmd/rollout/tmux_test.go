@@ -54,7 +54,7 @@ func TestLabLiveTableTmux(t *testing.T) {
 		return string(out)
 	}
 	tm("new-session", "-d", "-x", "80", "-y", "24", "sh "+cli.Quote(sh))
-	defer func() { _ = exec.Command(tmux, "-S", sock, "kill-server").Run() }()
+	defer func() { _ = exec.CommandContext(t.Context(), tmux, "-S", sock, "kill-server").Run() }()
 
 	var pane string
 	// The binary runs on its own: poll its pane until it exits.
