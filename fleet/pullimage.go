@@ -67,7 +67,7 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 			break
 		}
 		wait := p.o.backoff(attempt)
-		p.o.logger.Info("pull failed, retrying", "host", t.Name, "image", w.Name, "attempt", attempt, "in", wait, "err", err)
+		p.o.logger.Warn("pull failed, retrying", "host", t.Name, "image", w.Name, "attempt", attempt, "in", wait, "err", err)
 		if serr := ctxsleep.Sleep(ctx, wait); serr != nil {
 			err = errors.Join(err, serr)
 			break

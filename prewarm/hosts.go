@@ -14,10 +14,11 @@ import (
 
 // Discover is the hosts of the selection: the inventory's, and for an
 // environment whose hosts are reached through Rancher, Rancher's, connected
-// as every command connects (rancher.Connect).
-func Discover(ctx context.Context, inv *inventory.Inventory, sel fleet.Selection, getenv func(string) string) ([]fleet.Target, error) {
+// as every command connects (rancher.Connect, with opts such as the
+// command's logger).
+func Discover(ctx context.Context, inv *inventory.Inventory, sel fleet.Selection, getenv func(string) string, opts ...rancher.Option) ([]fleet.Target, error) {
 	clientFor := func(e *inventory.Environment) (fleet.RancherHosts, string, error) {
-		return rancher.Connect(inv, e.Name, getenv)
+		return rancher.Connect(inv, e.Name, getenv, opts...)
 	}
 	return fleet.Discover(ctx, inv, sel, clientFor)
 }

@@ -172,7 +172,7 @@ func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt Pen
 					envReps[i] = notStarted(t, "not started: interrupted")
 					return nil
 				}
-				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt}
+				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt, started: time.Now()}
 				envReps[i] = er.apply(ctx, rest)
 				// The environment's outcome, for notifications (Step "ended").
 				r := envReps[i]

@@ -12,10 +12,12 @@ import (
 
 // envRun is one environment's rollout.
 type envRun struct {
-	e   *Engine
-	t   EnvTarget
-	run string
-	r   Rancher
+	e *Engine
+	// started is when work on the environment began (EnvReport.Seconds).
+	started time.Time
+	t       EnvTarget
+	run     string
+	r       Rancher
 	// onInterrupt is what the first Ctrl-C does to in-flight services:
 	// the engine's policy, except for an upgrade back (Rollback), which
 	// is always finished: rolling it back would redeploy the bad release.
@@ -68,8 +70,9 @@ func (er *envRun) observe(s *svcRun, x Service, step string) {
 		return
 	}
 	ev := Event{Env: er.t.Name, Service: s.target.Service, Step: step, State: x.State, Health: x.HealthState, Batches: s.batches}
-	if x.NewUnits > 0 {
-		ev.Batch = batches(x.NewUnits, er.t.Strategy.BatchSize)
+	if x.NewUnits >= 0 && s.batches > 0 {
+		// The batch under way: the one the next unit to upgrade is in.
+		ev.Batch = min(batches(x.NewUnits+1, er.t.Strategy.BatchSize), s.batches)
 	}
 	if x.Transitioning == "error" {
 		ev.Message = x.TransitioningMessage
@@ -353,6 +356,9 @@ func (er *envRun) report(rep EnvReport, ctx context.Context) EnvReport {
 		rep.Services = append(rep.Services, sr)
 	}
 	rep.Service, rep.Cause = er.failSvc, er.failCause
+	if !er.started.IsZero() {
+		rep.Seconds = time.Since(er.started).Seconds()
+	}
 	if er.needsHuman && er.restCause != "" && er.restCause != er.failCause {
 		rep.Cause += "; then " + er.restCause
 	}

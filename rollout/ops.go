@@ -97,7 +97,7 @@ func (e *Engine) eachEnv(ctx context.Context, envs []EnvTarget, f func(context.C
 	errs := make([]error, len(envs))
 	for i, t := range envs {
 		g.Go(func() error {
-			errs[i] = f(ctx, &envRun{e: e, t: t, run: time.Now().UTC().Format(time.RFC3339Nano)})
+			errs[i] = f(ctx, &envRun{e: e, t: t, run: time.Now().UTC().Format(time.RFC3339Nano), started: time.Now()})
 			return nil
 		})
 	}
@@ -195,6 +195,7 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 				}
 			}
 			merged.Gate = ur.Gate
+			merged.Seconds += ur.Seconds
 			if merged.Status == EnvDone || ur.Status == EnvNeedsHuman {
 				merged.Status, merged.Service, merged.Cause = ur.Status, ur.Service, ur.Cause
 			}

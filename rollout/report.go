@@ -10,10 +10,13 @@ import (
 
 // Report is what a run did, per environment and service.
 type Report struct {
-	Started     time.Time   `json:"started"`
-	Ended       time.Time   `json:"ended"`
-	Interrupted bool        `json:"interrupted,omitempty"`
-	Envs        []EnvReport `json:"environments"`
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended"`
+	Interrupted bool      `json:"interrupted,omitempty"`
+	// Error is why the run stopped before it worked on any environment
+	// (FailedRun); empty for a run the engine reported.
+	Error string      `json:"error,omitempty"`
+	Envs  []EnvReport `json:"environments"`
 }
 
 // EnvStatus is how an environment ended.
@@ -37,6 +40,7 @@ type EnvReport struct {
 	Service  string          `json:"service,omitempty"` // the service that failed first
 	Cause    string          `json:"cause,omitempty"`
 	Gate     *GateStatus     `json:"gate,omitempty"`
+	Seconds  float64         `json:"seconds"` // how long the environment took
 	Services []ServiceReport `json:"services"`
 }
 

@@ -27,8 +27,9 @@ type demoFlags struct {
 func demoCmd() *cli.Command {
 	f := &demoFlags{}
 	return &cli.Command{
-		Name:    "demo",
-		Summary: "run the whole story (prewarm, rollout, a failed release, rollback, with and without prewarm) on a lab",
+		Name:        "demo",
+		NoInventory: true,
+		Summary:     "run the whole story (prewarm, rollout, a failed release, rollback, with and without prewarm) on a lab",
 		Usage: `lab demo [flags]
 
 Starts a lab in this process (regions, environments of simulated Docker

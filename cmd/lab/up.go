@@ -29,8 +29,9 @@ type upFlags struct {
 func upCmd() *cli.Command {
 	f := &upFlags{}
 	return &cli.Command{
-		Name:    "up",
-		Summary: "start a lab and run it until interrupted",
+		Name:        "up",
+		NoInventory: true,
+		Summary:     "start a lab and run it until interrupted",
 		Usage: `lab up [flags]
 
 Starts a source registry seeded with --images, one registry per region,

@@ -12,6 +12,7 @@ import (
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
+	"github.com/drover-dev/drover/rancher"
 )
 
 // fleetFlags are the flags every host command shares.
@@ -31,7 +32,7 @@ type fleetFlags struct {
 func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	f.fs = fs
 	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
-	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
+	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
 	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once; unset: the sum of the environments' pull.concurrency, if any")
@@ -97,7 +98,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		}
 	}
 	if !f.noTargets {
-		if fl.targets, err = prewarm.Discover(ctx, inv, fleet.Selection{Envs: f.envs, Hosts: f.hosts}, env.Getenv); err != nil {
+		if fl.targets, err = prewarm.Discover(ctx, inv, fleet.Selection{Envs: f.envs, Hosts: f.hosts}, env.Getenv, rancher.WithLogger(env.Logger)); err != nil {
 			return nil, cli.Usage("%v", err)
 		}
 	}

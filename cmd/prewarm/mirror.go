@@ -28,7 +28,7 @@ type imageFlags struct {
 func (f *imageFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.StringVarP(&f.release, "file", "f", "", "release file (images, services)")
-	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f, else in the current directory)")
+	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.BoolVar(&f.relock, "relock", false, "accept tags that moved since the lock was written")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "narrow multi-arch indexes to these platforms (os/arch[/variant], comma-separated)")
 	fs.BoolVar(&f.foreign, "nondistributable", false, "copy non-distributable (foreign) layers too")

@@ -107,7 +107,7 @@ func deployedByEnv(ctx context.Context, env *cli.Env, fl *loaded) (map[string]*f
 		if _, done := out[t.Env]; done || e == nil {
 			continue
 		}
-		c, project, err := rancher.Connect(fl.inv, e.Name, env.Getenv)
+		c, project, err := rancher.Connect(fl.inv, e.Name, env.Getenv, rancher.WithLogger(env.Logger))
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
 		}

@@ -46,8 +46,10 @@ func runCmd() *cli.Command {
 				defer func() { _ = runLock.Unlock() }()
 			}
 			started := time.Now()
+			logRunStart(env, f.release)
 			rr, err := nightly(ctx, env, &f, args, relock)
 			defer func() { notifyRun(env, &nf, f.release, started, rr, err) }()
+			defer func() { logRunEnd(env, started, rr, err) }()
 			if rr == nil {
 				// Stopped before mirroring or pulling: the report and the
 				// metrics say so, rather than keep the last good run's.

@@ -27,6 +27,7 @@ func seedCmd() *cli.Command {
 			"them. Runs on the new VM (unix socket) or remotely. Exit 0 only when all are present.",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, true)
+			fs.Lookup("env").Usage = "the environment of the --docker host (exactly one)"
 			fs.StringVar(&host, "host", "", "inventory host to seed")
 			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock")
 			fs.BoolVar(&noRancher, "no-rancher", false, "seed only the lock's images")
@@ -54,7 +55,7 @@ func seedCmd() *cli.Command {
 			}
 			var src fleet.ServiceImages
 			if !noRancher && fl.inv.Rancher.URL != "" {
-				if src, err = rancherImages(fl.inv, target.Env, env.Getenv); err != nil {
+				if src, err = rancherImages(fl.inv, target.Env, env); err != nil {
 					return cli.Usage("%v", err)
 				}
 			}
@@ -89,8 +90,8 @@ func seedTarget(fl *loaded, envs []string, docker string) (fleet.Target, error) 
 
 // rancherImages adapts the Rancher client to what Seed needs, connected
 // as every command connects (rancher.Resolve).
-func rancherImages(inv *inventory.Inventory, envName string, getenv func(string) string) (fleet.ServiceImages, error) {
-	c, project, err := rancher.Connect(inv, envName, getenv)
+func rancherImages(inv *inventory.Inventory, envName string, env *cli.Env) (fleet.ServiceImages, error) {
+	c, project, err := rancher.Connect(inv, envName, env.Getenv, rancher.WithLogger(env.Logger))
 	if errors.Is(err, rancher.ErrNotConfigured) {
 		return nil, cli.Usage("%v", err)
 	}

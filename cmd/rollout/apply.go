@@ -2,180 +2,40 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
-
-// engineFlags are the engine's knobs, shared by apply and rollback.
-type engineFlags struct {
-	gateTimeout, gateInterval, upgradeTimeout, soak, drain time.Duration
-	errorGrace                                             time.Duration
-	prewarm                                                bool
-	onPending, onInterrupt, finish                         string
-	envConcurrency                                         int
-	journal                                                string
-	resume                                                 bool
-	fs                                                     *pflag.FlagSet
-	// onEvent, when set, gets every engine event after the display.
-	onEvent func(rollout.Event)
-}
-
-// The engine flags each command takes: apply all of them; rollback those of
-// its upgrade back to a previous image; finish those of its finish.
-const (
-	forApply = iota
-	forRollback
-	forFinish
-)
-
-func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
-	f.fs = fs
-	if cmd != forFinish {
-		fs.DurationVar(&f.gateTimeout, "gate-timeout", 10*time.Minute, "how long to wait for every host to hold the image (0: check once)")
-		fs.DurationVar(&f.gateInterval, "gate-interval", 10*time.Second, "pause between gate re-checks")
-		fs.BoolVar(&f.prewarm, "prewarm", false, "pull missing images onto hosts instead of only waiting for them")
-	}
-	// Defaults for the flags a command does not take.
-	f.gateTimeout, f.gateInterval, f.soak = 10*time.Minute, 10*time.Second, 30*time.Second
-	f.onPending, f.finish, f.onInterrupt = "abort", "auto", "rollback"
-	if cmd == forApply {
-		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
-	}
-	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
-	f.errorGrace = 5 * time.Minute
-	if cmd != forFinish {
-		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
-	}
-	if cmd != forFinish {
-		fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
-	}
-	if cmd == forApply {
-		fs.StringVar(&f.finish, "finish", "auto", "auto: finish verified upgrades; manual: leave them upgraded (rollout finish later)")
-		fs.StringVar(&f.onInterrupt, "on-interrupt", "rollback", "first Ctrl-C: rollback or finish the services in flight")
-	}
-	fs.DurationVar(&f.drain, "drain-timeout", 10*time.Minute, "after the first Ctrl-C, how long in-flight services get to come to rest")
-	fs.IntVar(&f.envConcurrency, "env-concurrency", 4, "environments worked on at once (apply: within one wave)")
-	fs.StringVar(&f.journal, "journal", "", "append every action, with its time, to this JSON-lines file")
-	if cmd == forApply {
-		fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --journal: skip services it finished")
-	}
-}
-
-// engine builds the engine with these flags, a progress display and the
-// two-stage interrupt (the second signal aborts). done releases it all.
-func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done func(), err error) {
-	if f.resume && f.journal == "" {
-		return nil, nil, cli.Usage("--resume needs --journal FILE")
-	}
-	prog := output.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
-	if prog.Live() {
-		// Log lines go above the live table instead of through it.
-		if env.Logger, err = cli.NewLogger(prog, env.LogFormat, env.LogLevel); err != nil {
-			return nil, nil, err
-		}
-	}
-	// Each flag's option, checked alone so that a value it rejects is
-	// reported by its flag (--soak), not by its option (WithSoak).
-	flagged := []struct {
-		flag string
-		opt  rollout.Option
-	}{
-		{"gate-timeout", rollout.WithGateTimeout(f.gateTimeout)}, {"gate-interval", rollout.WithGateInterval(f.gateInterval)},
-		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)},
-		{"soak", rollout.WithSoak(f.soak)}, {"error-grace", rollout.WithErrorGrace(f.errorGrace)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
-		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
-		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
-	}
-	opts := []rollout.Option{rollout.WithLogger(env.Logger), rollout.WithProgress(tee(prog.Event, f.onEvent)), rollout.WithCommand(commandPrefix(env))}
-	for _, fo := range flagged {
-		if _, err := rollout.New(w.conns.Connect, w.hosts, fo.opt); err != nil {
-			prog.Close()
-			return nil, nil, cli.BadFlag(f.fs, fo.flag, err)
-		}
-		opts = append(opts, fo.opt)
-	}
-	if f.prewarm {
-		opts = append(opts, rollout.WithPrewarm(w.hosts))
-	}
-	var j *rollout.Journal
-	if f.journal != "" {
-		if f.resume {
-			entries, err := rollout.ReadJournal(f.journal)
-			if err != nil {
-				return nil, nil, cli.Usage("%v", err)
-			}
-			opts = append(opts, rollout.WithResume(entries))
-		}
-		if j, err = rollout.OpenJournal(f.journal); err != nil {
-			return nil, nil, cli.Usage("%v", err)
-		}
-		opts = append(opts, rollout.WithJournal(j))
-	}
-	abort, stopSignals := secondSignal(env)
-	opts = append(opts, rollout.WithAbort(abort))
-	if e, err = rollout.New(w.conns.Connect, w.hosts, opts...); err != nil {
-		return nil, nil, cli.Usage("%v", err)
-	}
-	return e, func() {
-		stopSignals()
-		prog.Close()
-		_ = w.conns.Close()
-		if j != nil {
-			_ = j.Close()
-		}
-	}, nil
-}
-
-// secondSignal closes abort on the second SIGINT/SIGTERM (main's context
-// ends on the first one).
-func secondSignal(env *cli.Env) (abort chan struct{}, stop func()) {
-	abort = make(chan struct{})
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	quit := make(chan struct{})
-	go func() {
-		for n := 1; ; n++ {
-			select {
-			case <-ch:
-			case <-quit:
-				return
-			}
-			if n == 1 {
-				env.Logger.Warn("interrupted: starting nothing new, bringing in-flight services to rest; interrupt again to abort")
-				continue
-			}
-			env.Logger.Warn("aborting")
-			close(abort)
-			return
-		}
-	}()
-	return abort, func() { signal.Stop(ch); close(quit) }
-}
 
 func applyCmd() *cli.Command {
 	var sf scopeFlags
 	var ef engineFlags
 	var nf cli.NotifyFlags
+	var rf reportFlags
 	return &cli.Command{
 		Name:    "apply",
 		Summary: "roll the release out: waves in order, each environment gated, upgraded, verified and finished",
-		Usage: "rollout apply -f release.yaml [--env ENV,...] [--service stack/svc=image ...] [flags]\n\n" +
+		Usage: "rollout apply -f release.yaml [--env ENV,...] [--service stack/svc=image ...]\n" +
+			"       [--report FILE] [--metrics-file FILE] [flags]\n\n" +
 			"Per environment: gate (every active host that can run a service holds its image),\n" +
 			"pre-flight (--on-pending), upgrade (the environment's inServiceStrategy), verify\n" +
 			"(healthy for --soak), finish. A failure rolls that environment back and stops later\n" +
 			"waves. Ctrl-C once: start nothing new, bring in-flight services to rest; twice: abort.\n" +
 			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human),\n" +
 			"4 another run holds an environment's lease (named; nothing changed: rollout unlock).",
-		Flags: func(fs *pflag.FlagSet) { sf.register(fs, true); ef.register(fs, forApply); nf.Register(fs) },
-		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+		Flags: func(fs *pflag.FlagSet) {
+			sf.register(fs, true)
+			ef.register(fs, forApply)
+			nf.Register(fs)
+			rf.register(fs)
+		},
+		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
+			var rep *rollout.Report
+			rf.started = time.Now()
+			defer func() { err = rf.write(rep, err) }()
 			w, err := sf.load(env, args, true)
 			if err != nil {
 				return err
@@ -196,7 +56,7 @@ func applyCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			defer release()
-			rep, err := e.Apply(ctx, w.targets)
+			rep, err = e.Apply(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, &sf))
 		},

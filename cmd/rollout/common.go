@@ -28,7 +28,7 @@ type scopeFlags struct {
 
 func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
 	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
-	fs.StringVar(&f.lock, "lock", "", "lock file (default release.lock.json beside -f)")
+	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments (default: all)")
 	if overrides {
 		fs.StringArrayVar(&f.services, "service", nil, "one-off target stack/service=image (repeatable; added to or replacing the release's)")
@@ -76,6 +76,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	}
 	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
 		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)))}
+	w.conns.UseLogger(env.Logger)
 	if images {
 		var ovs []rollout.Override
 		for _, s := range f.services {

@@ -22,6 +22,10 @@ func finishCmd() *cli.Command {
 			sf.register(fs, false)
 			ef.register(fs, forFinish)
 			fs.Lookup("env").Usage = "environments (required)"
+			fs.Lookup("file").Usage = "release file: finish its services (default: every service in state upgraded)"
+			fs.Lookup("upgrade-timeout").Usage = "deadline per service until finished (a stuck finish fails)"
+			fs.Lookup("drain-timeout").Usage = "after the first Ctrl-C, how long the finishes in flight get to complete"
+			fs.Lookup("env-concurrency").Usage = "environments worked on at once"
 		},
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			if len(sf.envs) == 0 {

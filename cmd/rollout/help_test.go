@@ -47,3 +47,27 @@ func TestHelpFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpTexts: finish describes its own flags, not apply's, and --lock
+// reads as in prewarm (one text, cli.LockUsage).
+func TestHelpTexts(t *testing.T) {
+	t.Parallel()
+	help := func(cmd string) string {
+		var out, errb bytes.Buffer
+		if code := cli.Main(t.Context(), "rollout", commands(), []string{cmd, "--help"}, &out, &errb); code != cli.ExitOK {
+			t.Fatalf("%s --help: exit %d", cmd, code)
+		}
+		return errb.String()
+	}
+	fin := help("finish")
+	for _, apply := range []string{"upgraded and healthy", "apply: within one wave", "in-flight services get to come to rest", "its lock is"} {
+		if strings.Contains(fin, apply) {
+			t.Errorf("finish --help says %q, which is apply's:\n%s", apply, fin)
+		}
+	}
+	for _, cmd := range []string{"apply", "rollback", "finish", "status", "plan"} {
+		if h := help(cmd); !strings.Contains(h, "--lock string") || !strings.Contains(h, cli.LockUsage) {
+			t.Errorf("%s --help: --lock does not read %q:\n%s", cmd, cli.LockUsage, h)
+		}
+	}
+}

@@ -2,20 +2,24 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/rollout"
 )
 
 func rollbackCmd() *cli.Command {
 	var sf scopeFlags
 	var ef engineFlags
 	var nf cli.NotifyFlags
+	var rf reportFlags
 	return &cli.Command{
 		Name:    "rollback",
 		Summary: "put services back: Rancher rollback of a pending upgrade, or upgrade back to the previous image",
-		Usage: "rollout rollback --env ENV,... [--service stack/svc ...] [-f release.yaml]\n\n" +
+		Usage: "rollout rollback --env ENV,... [--service stack/svc ...] [-f release.yaml]\n" +
+			"       [--report FILE] [--metrics-file FILE]\n\n" +
 			"A service upgraded/upgrading is rolled back by Rancher (old containers restart,\n" +
 			"no pull). A finished one is upgraded back to its previousLaunchConfig image, gated\n" +
 			"on that image still being on the hosts, verified and finished. Services: those\n" +
@@ -31,9 +35,13 @@ func rollbackCmd() *cli.Command {
 			sf.register(fs, false)
 			ef.register(fs, forRollback)
 			nf.Register(fs)
+			rf.register(fs)
 			fs.Lookup("env").Usage = "environments (required)"
 		},
-		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
+			var rep *rollout.Report
+			rf.started = time.Now()
+			defer func() { err = rf.write(rep, err) }()
 			if len(sf.envs) == 0 {
 				return cli.Usage("rollback needs --env")
 			}
@@ -57,7 +65,7 @@ func rollbackCmd() *cli.Command {
 				return rn.finished(nil, err)
 			}
 			defer release()
-			rep, err := e.Rollback(ctx, w.targets)
+			rep, err = e.Rollback(ctx, w.targets)
 			done()
 			return rn.finished(rep, finish(env, rep, err, nil))
 		},

@@ -89,7 +89,13 @@ type Command struct {
 	Flags func(fs *pflag.FlagSet)
 	// Run does the work. Results go to env.Stdout; logs to env.Logger.
 	Run func(ctx context.Context, env *Env, args []string) error
+	// NoInventory is set for a command that reads no inventory: it takes
+	// no -c/--config.
+	NoInventory bool
 }
+
+// LockUsage is the help of --lock, the same in every tool.
+const LockUsage = "lock file (default release.lock.json beside -f, else in the current directory)"
 
 // Env is what a command gets: streams, logger and the global flags.
 type Env struct {
@@ -151,8 +157,10 @@ func Main(ctx context.Context, tool string, cmds []*Command, args []string, stdo
 }
 
 // globalFlags registers the flags every command takes into env.
-func globalFlags(fs *pflag.FlagSet, env *Env) {
-	fs.StringVarP(&env.ConfigFlag, "config", "c", "", "inventory file (default $DROVER_INVENTORY, else ./hosts.yaml)")
+func globalFlags(fs *pflag.FlagSet, env *Env, inventory bool) {
+	if inventory {
+		fs.StringVarP(&env.ConfigFlag, "config", "c", "", "inventory file (default $DROVER_INVENTORY, else ./hosts.yaml)")
+	}
 	fs.BoolVar(&env.JSON, "json", false, "write the result as JSON on stdout")
 	fs.StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&env.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -170,7 +178,7 @@ func leadingGlobals(env *Env, args []string) (set [][2]string, rest []string, er
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(false)
 	fs.BoolP("help", "h", false, "")
-	globalFlags(fs, &Env{})
+	globalFlags(fs, &Env{}, true)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, Usage("%s: %v (global flags go before or after the command; see --help)", env.Tool, err)
 	}
@@ -223,7 +231,7 @@ func dispatch(ctx context.Context, env *Env, cmds []*Command, args []string) err
 	if cmd.Flags != nil {
 		cmd.Flags(fs)
 	}
-	globalFlags(fs, env)
+	globalFlags(fs, env, !cmd.NoInventory)
 	for _, g := range globals {
 		if err := fs.Set(g[0], g[1]); err != nil {
 			return Usage("%s --%s: %v", env.Tool, g[0], err)

@@ -170,5 +170,9 @@ func (d *HostBars) logSummary() {
 		}
 	}
 	d.mu.Unlock()
-	d.logger.Info("prewarm progress", "hosts", len(d.hosts), "finished", done, "active", active, "queued", queued, "failed", failed, "bytes", HumanBytes(bytes))
+	level := slog.LevelInfo
+	if failed > 0 {
+		level = slog.LevelWarn
+	}
+	d.logger.Log(context.Background(), level, "prewarm progress", "hosts", len(d.hosts), "finished", done, "active", active, "queued", queued, "failed", failed, "bytes", HumanBytes(bytes))
 }

@@ -1,12 +1,14 @@
 package output
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/drover-dev/drover/rollout"
 )
@@ -24,12 +26,47 @@ type RolloutLive struct {
 	drawn  int
 	last   time.Time
 	closed bool
+	width  func() int
 }
 
 // NewRolloutLive draws the live table on w when live (a terminal), else
 // logs each event to log.
 func NewRolloutLive(w io.Writer, live bool, log *slog.Logger) *RolloutLive {
 	return &RolloutLive{w: w, log: log, live: live, rows: map[string]rollout.Event{}}
+}
+
+// EventLevel is the level an engine event is logged at: ERROR for an
+// environment that ended failed, gated or needing a human (the run fails);
+// WARN for a service that failed or was not rolled back (its environment
+// is put back), a closed gate, and an interrupted environment; INFO for
+// progress.
+func EventLevel(ev rollout.Event) slog.Level {
+	switch ev.Step {
+	case "ended":
+		switch rollout.EnvStatus(ev.State) {
+		case rollout.EnvFailed, rollout.EnvGated, rollout.EnvNeedsHuman:
+			return slog.LevelError
+		case rollout.EnvInterrupted:
+			return slog.LevelWarn
+		case rollout.EnvDone, rollout.EnvNotStarted:
+		}
+	case "failed", "gated":
+		return slog.LevelWarn
+	case "rollback":
+		if ev.Message != "" {
+			return slog.LevelWarn // not rolled back: someone else's image
+		}
+	}
+	return slog.LevelInfo
+}
+
+// SetWidth gives the table the terminal's width (columns; 0 for unknown),
+// asked at every redraw so that a resized terminal is followed. Without
+// it, lines are not fitted.
+func (p *RolloutLive) SetWidth(width func() int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.width = width
 }
 
 // Live reports whether the table is drawn (log lines should then be
@@ -52,7 +89,7 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 		if ev.Message != "" {
 			attrs = append(attrs, "note", ev.Message)
 		}
-		p.log.Info("rollout", attrs...)
+		p.log.Log(context.Background(), EventLevel(ev), "rollout", attrs...)
 		return
 	}
 	p.mu.Lock()
@@ -61,8 +98,12 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 	if _, ok := p.rows[k]; !ok {
 		p.order = append(p.order, k)
 	}
-	if old, ok := p.rows[k]; ok && ev.Batches == 0 {
-		ev.Batch, ev.Batches = old.Batch, old.Batches
+	if old, ok := p.rows[k]; ok && ev.Batch == 0 {
+		// A finished service's last known batch stays shown.
+		ev.Batch = old.Batch
+		if ev.Batches == 0 {
+			ev.Batches = old.Batches
+		}
 	}
 	p.rows[k] = ev
 	if time.Since(p.last) > 200*time.Millisecond {
@@ -73,11 +114,10 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 func (p *RolloutLive) draw() {
 	p.last = time.Now()
 	if p.drawn > 0 {
-		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+		fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.drawn)
 	}
-	keys := slices.Clone(p.order)
-	fmt.Fprintf(p.w, "%-14s %-28s %-12s %-18s %-9s %s\n", "ENV", "SERVICE", "STEP", "STATE", "BATCH", "NOTE")
-	for _, k := range keys {
+	rows := [][]string{{"ENV", "SERVICE", "STEP", "STATE", "BATCH", "NOTE"}}
+	for _, k := range p.order {
 		ev := p.rows[k]
 		b := "-"
 		switch {
@@ -90,13 +130,91 @@ func (p *RolloutLive) draw() {
 		if svc == "" {
 			svc = "(environment)"
 		}
-		note := ev.Message
-		if len(note) > 60 {
-			note = note[:57] + "..."
-		}
-		fmt.Fprintf(p.w, "%-14s %-28s %-12s %-18s %-9s %s\n", ev.Env, svc, ev.Step, ev.State+" "+ev.Health, b, note)
+		rows = append(rows, []string{ev.Env, svc, ev.Step, strings.TrimSpace(ev.State + " " + ev.Health), b, ev.Message})
 	}
-	p.drawn = len(keys) + 1
+	width := 0
+	if p.width != nil {
+		width = p.width()
+	}
+	for _, line := range fitTable(rows, width) {
+		fmt.Fprintln(p.w, line)
+	}
+	p.drawn = len(rows)
+}
+
+// Column limits of the live table: the widest a column grows to, and the
+// narrowest it shrinks to on a narrow terminal (cells are cut with an
+// ellipsis). The note takes what is left, and is dropped below noteMin.
+var (
+	colMax  = []int{20, 36, 14, 26, 7}
+	colMin  = []int{6, 12, 8, 10, 5}
+	noteMin = 10
+)
+
+// fitTable lays rows (the header first) out in columns, every line at most
+// width-1 columns (0: no limit), so that a redraw's cursor-up count is the
+// line count: a line that wraps would leave a stale copy of the table
+// behind.
+func fitTable(rows [][]string, width int) []string {
+	ncol := len(colMax)
+	w := make([]int, ncol)
+	for _, r := range rows {
+		for i := range ncol {
+			w[i] = min(max(w[i], cells(r[i])), colMax[i])
+		}
+	}
+	limit := width - 1
+	total := func() int {
+		n := ncol - 1 // the spaces between the fixed columns
+		for _, x := range w {
+			n += x
+		}
+		return n
+	}
+	// Shrink service, then env, then state, down to their minimums.
+	for _, i := range []int{1, 0, 3, 2} {
+		if width > 0 && total() > limit {
+			w[i] = max(colMin[i], w[i]-(total()-limit))
+		}
+	}
+	note := 1 << 30
+	if width > 0 {
+		note = limit - total() - 1
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		var b strings.Builder
+		for i := range ncol {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			c := cut(r[i], w[i])
+			b.WriteString(c + strings.Repeat(" ", w[i]-cells(c)))
+		}
+		if note >= noteMin && r[ncol] != "" {
+			b.WriteString(" " + cut(r[ncol], min(note, 60)))
+		}
+		line := strings.TrimRight(b.String(), " ")
+		if width > 0 && cells(line) > limit {
+			line = cut(line, limit) // narrower than the minimums allow
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// cells is the width of s on a terminal (one column per rune).
+func cells(s string) int { return utf8.RuneCountInString(s) }
+
+// cut shortens s to n columns, ending it with an ellipsis when cut.
+func cut(s string, n int) string {
+	if cells(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return string([]rune(s)[:max(n, 0)])
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // Write takes log lines while the live table is up: the table is cleared,
@@ -108,7 +226,9 @@ func (p *RolloutLive) Write(b []byte) (int, error) {
 	if !p.live || p.closed || p.drawn == 0 {
 		return p.w.Write(b)
 	}
-	fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+	// From the line's start: the terminal may have echoed ^C where the
+	// cursor was.
+	fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.drawn)
 	p.drawn = 0
 	n, err := p.w.Write(b)
 	p.draw()

@@ -3,8 +3,11 @@ package output_test
 import (
 	"bytes"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
@@ -35,7 +38,7 @@ func TestRolloutLiveLogLinesAboveTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.String()[first:]
-	const clear = "\x1b[2A\x1b[J" // the header and one row
+	const clear = "\r\x1b[2A\x1b[J" // the header and one row
 	if !strings.HasPrefix(got, clear+"level=WARN msg=interrupted\nENV ") || !strings.Contains(got, "web/a") {
 		t.Errorf("after a log line: %q, want the table cleared, the line, then the table again", got)
 	}
@@ -45,5 +48,49 @@ func TestRolloutLiveLogLinesAboveTable(t *testing.T) {
 	_, _ = q.Write([]byte("plain\n"))
 	if off.String() != "plain\n" {
 		t.Errorf("off a terminal: %q, want the line as is", off.String())
+	}
+}
+
+// TestRolloutLiveFitsWidth: at 80 columns, long environment and service
+// names and notes are cut (with an ellipsis) so that no line wraps, and
+// each redraw moves up exactly the lines it drew.
+func TestRolloutLiveFitsWidth(t *testing.T) {
+	t.Parallel()
+	for _, width := range []int{80, 50, 0} {
+		var b bytes.Buffer
+		p := output.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+		p.SetWidth(func() int { return width })
+		long := strings.Repeat("x", 60)
+		p.Event(rollout.Event{Env: "production-eu-west-" + long, Service: "payments/" + long, Step: "upgrade", State: "upgrading", Health: "healthy",
+			Batch: 2, Batches: 3, Message: "127.0.0.1:5000/app:1.0 -> 127.0.0.1:5000/app:1.1 " + long})
+		p.Event(rollout.Event{Env: "dev", Step: "gate", Message: "checking images on hosts"})
+		if _, err := p.Write([]byte("level=WARN msg=interrupted\n")); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		out := b.String()
+		for _, line := range strings.Split(out, "\n") {
+			if i := strings.LastIndex(line, "\x1b[J"); i >= 0 {
+				line = line[i+3:]
+			}
+			if n := utf8.RuneCountInString(line); width > 0 && n >= width {
+				t.Errorf("width %d: a line of %d columns: %q", width, n, line)
+			}
+		}
+		if width > 0 && !strings.Contains(out, "…") {
+			t.Errorf("width %d: nothing cut:\n%s", width, out)
+		}
+		if width == 80 && !strings.Contains(out, "2/3") {
+			t.Errorf("width 80: the batch column is gone:\n%s", out)
+		}
+		// Each clear moves up exactly the table lines drawn before it.
+		segs := regexp.MustCompile(`\r\x1b\[(\d+)A\x1b\[J`).Split(out, -1)
+		ups := regexp.MustCompile(`\r\x1b\[(\d+)A\x1b\[J`).FindAllStringSubmatch(out, -1)
+		for i, m := range ups {
+			drawn := strings.Count(segs[i], "\n") - strings.Count(segs[i], "level=")
+			if m[1] != strconv.Itoa(drawn) {
+				t.Errorf("width %d: redraw %d moves up %s lines, %d were drawn:\n%q", width, i, m[1], drawn, out)
+			}
+		}
 	}
 }

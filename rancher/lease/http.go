@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // HTTPStore is a [Store] over the Rancher 1.6 API: the genericobjects collection of one
@@ -18,6 +20,16 @@ type HTTPStore struct {
 	client         *http.Client
 	base           string // .../v2-beta/projects/<id>
 	access, secret string
+	log            *slog.Logger
+}
+
+// SetLogger makes the store log each request (method, path, status) at
+// debug level, as the Rancher client does; keys are never logged. The
+// default discards. Call it before the store is used.
+func (s *HTTPStore) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l
+	}
 }
 
 // NewHTTPStore returns a Store for the project at projectURL, such as
@@ -34,7 +46,8 @@ func NewHTTPStore(client *http.Client, projectURL, access, secret string) (*HTTP
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &HTTPStore{client: client, base: strings.TrimRight(projectURL, "/"), access: access, secret: secret}, nil
+	return &HTTPStore{client: client, base: strings.TrimRight(projectURL, "/"), access: access, secret: secret,
+		log: slog.New(slog.DiscardHandler)}, nil
 }
 
 // wireObject is a genericObject as the API renders it.
@@ -137,11 +150,13 @@ func (s *HTTPStore) do(ctx context.Context, method, u string, body, out any) err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
+	s.log.Debug("rancher lease request", "method", method, "path", req.URL.Path, "status", resp.StatusCode, "dur", time.Since(start))
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return fmt.Errorf("%s %s: read body: %w", method, u, err)

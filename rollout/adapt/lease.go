@@ -45,6 +45,7 @@ func (ls *Leases) manager(ctx context.Context, env string) (*lease.Manager, erro
 	if err != nil {
 		return nil, err
 	}
+	store.SetLogger(ls.cs.logger)
 	return lease.New(store, ls.opts...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -61,7 +62,31 @@ func (r *RancherProject) Service(ctx context.Context, id string) (rollout.Servic
 	if err != nil {
 		return rollout.Service{}, mapErr(err)
 	}
-	return r.convert(s), nil
+	return r.withUnits(ctx, s), nil
+}
+
+// withUnits is convert with NewUnits counted during an upgrade: the
+// service's running containers of its primary launch config on the new
+// image (what the engine shows as the batch). A failed count leaves it
+// unknown (-1); it is progress, not a decision.
+func (r *RancherProject) withUnits(ctx context.Context, s *rancher.Service) rollout.Service {
+	out := r.convert(s)
+	if (s.State != rollout.StateUpgrading && s.State != rollout.StateUpgraded) || s.LaunchConfig == nil {
+		return out
+	}
+	is, err := r.c.Instances(ctx, s)
+	if err != nil {
+		return out
+	}
+	out.NewUnits = 0
+	for _, i := range is {
+		lc := i.Labels["io.rancher.service.launch.config"]
+		primary := lc == "" || lc == "io.rancher.service.primary.launch.config"
+		if primary && i.State == "running" && i.ImageUUID == s.LaunchConfig.ImageUUID() {
+			out.NewUnits++
+		}
+	}
+	return out
 }
 
 // Hosts lists the project's hosts; State is "active" only when the agent
@@ -125,14 +150,14 @@ func (r *RancherProject) action(ctx context.Context, id string, f func(context.C
 // Wait waits through the client's websocket (polling as the fallback).
 func (r *RancherProject) Wait(ctx context.Context, id string, done func(rollout.Service) bool) (rollout.Service, error) {
 	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
-	out, err := r.c.WaitFor(ctx, s, func(x *rancher.Service) (bool, error) { return done(r.convert(x)), nil })
+	out, err := r.c.WaitFor(ctx, s, func(x *rancher.Service) (bool, error) { return done(r.withUnits(ctx, x)), nil })
 	if err != nil {
 		if out != nil {
 			return r.convert(out), mapErr(err)
 		}
 		return rollout.Service{}, mapErr(err)
 	}
-	return r.convert(out), nil
+	return r.withUnits(ctx, out), nil
 }
 
 func (r *RancherProject) convert(s *rancher.Service) rollout.Service {
@@ -195,6 +220,7 @@ type Connections struct {
 	inv    *inventory.Inventory
 	getenv func(string) string
 	opts   []rancher.Option
+	logger *slog.Logger // the lease stores' (the clients' is in opts)
 
 	mu      sync.Mutex
 	clients []*rancher.Client
@@ -205,7 +231,15 @@ type Connections struct {
 // RANCHER_ACCESS_KEY/RANCHER_SECRET_KEY are used; when the inventory names
 // no URL, RANCHER_URL.
 func NewConnections(inv *inventory.Inventory, getenv func(string) string, opts ...rancher.Option) *Connections {
-	return &Connections{inv: inv, getenv: getenv, opts: opts}
+	return &Connections{inv: inv, getenv: getenv, opts: opts, logger: slog.New(slog.DiscardHandler)}
+}
+
+// UseLogger gives the clients Connect makes, and the lease stores, l for
+// their debug logs: requests and statuses, event stream reconnects; never
+// keys. Call it before the first Connect (the default discards).
+func (cs *Connections) UseLogger(l *slog.Logger) {
+	cs.opts = append(cs.opts, rancher.WithLogger(l))
+	cs.logger = l
 }
 
 // Check reports, for every environment named, what keeps Connect from
