@@ -182,6 +182,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 		fleet.WithConcurrency(conc),
 		fleet.WithTimeout(timeout),
 		fleet.WithRegistryLimits(fleet.RegistryLimits(inv)),
+		fleet.WithPruneCommand(pruneCommand(env, f)),
 	}
 	if f.limit > 0 {
 		fl.opts = append(fl.opts, fleet.WithRegistryLimit(f.limit), fleet.WithRetries(f.retries))
