@@ -17,6 +17,7 @@ import (
 // engineFlags are the engine's knobs, shared by apply and rollback.
 type engineFlags struct {
 	gateTimeout, gateInterval, upgradeTimeout, soak, drain time.Duration
+	stallTimeout                                           time.Duration
 	errorGrace                                             time.Duration
 	prewarm                                                bool
 	onPending, onInterrupt, finish                         string
@@ -50,6 +51,9 @@ func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
 		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
 	}
 	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
+	if cmd != forFinish {
+		fs.DurationVar(&f.stallTimeout, "stall-timeout", 10*time.Minute, "an upgrade with no batch progress (units at the new launch config, state, Rancher's message) for this long fails and is rolled back (0: none)")
+	}
 	f.errorGrace = 5 * time.Minute
 	if cmd != forFinish {
 		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
@@ -89,7 +93,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		opt  rollout.Option
 	}{
 		{"gate-timeout", rollout.WithGateTimeout(f.gateTimeout)}, {"gate-interval", rollout.WithGateInterval(f.gateInterval)},
-		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)},
+		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)}, {"stall-timeout", rollout.WithStallTimeout(f.stallTimeout)},
 		{"soak", rollout.WithSoak(f.soak)}, {"error-grace", rollout.WithErrorGrace(f.errorGrace)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
 		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
 		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
