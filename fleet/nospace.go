@@ -8,7 +8,7 @@ import (
 	"github.com/drover-dev/drover/internal/output"
 )
 
-// ErrNoSpace: the host's disk filled during a pull ("no space left on
+// ErrNoSpace is the host's disk filling during a pull ("no space left on
 // device"). It is not retried: the same pull fails the same way until
 // space is freed. The *NoSpaceError that carries it names the bytes needed.
 var ErrNoSpace = errors.New("no space left on device")

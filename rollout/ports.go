@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// ErrStartFirstConflict: the inventory insists on startFirst
+// ErrStartFirstConflict means the inventory insists on startFirst
 // (strategy.startFirstServices) for a service that publishes a host port
 // and has no spare host to start its new container on. Cattle would leave
 // the upgrade in transitioning: error ("host needs ports ... available"), so

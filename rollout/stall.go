@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// ErrStalled: an upgrade showed no batch progress for the stall timeout
+// ErrStalled is an upgrade that showed no batch progress for the stall timeout
 // (WithStallTimeout). It fails and rolls back like an upgrade timeout.
 var ErrStalled = errors.New("no batch progress")
 

@@ -32,7 +32,7 @@ func TestPruneCommandRuns(t *testing.T) {
 	env := &cli.Env{ConfigFlag: inv}
 	for _, f := range []*fleetFlags{{}, {lock: filepath.Join(dir, "release.lock.json")}} {
 		printed := pruneCommand(env, f)("dmz", "team/app")
-		out, err := exec.Command(bash, "-c", `printf '%s\n' `+printed).Output() //nolint:gosec // the test's own command line
+		out, err := exec.CommandContext(t.Context(), bash, "-c", `printf '%s\n' `+printed).Output() //nolint:gosec // the test's own command line
 		if err != nil {
 			t.Fatalf("%s: %v", printed, err)
 		}
