@@ -5,7 +5,7 @@ BIN   := bin
 PKGS  := ./...
 LINT  := $(GO) tool -modfile=tools/go.mod golangci-lint
 
-.PHONY: all build test test-short check lint vet tidy-check demo bench lab fuzz clean
+.PHONY: all build test test-short check lint vet tidy-check cross demo bench lab fuzz clean
 
 all: build
 
@@ -29,7 +29,13 @@ tidy-check:
 lint:
 	$(LINT) run $(PKGS)
 
-check: vet tidy-check lint
+## cross: the tools build for Windows hosts (npipe:// endpoints, the
+## recycle hook run on the VM itself) and macOS.
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build ./cmd/...
+	GOOS=darwin GOARCH=arm64 $(GO) build ./cmd/...
+
+check: vet tidy-check lint cross
 
 ## fuzz: a short fuzz run of each file reader: inventory, release, lock.
 fuzz:

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"runtime"
 
 	"github.com/moby/moby/client"
 )
@@ -28,11 +29,15 @@ var _ Engine = (*client.Client)(nil)
 
 // Dial connects to host.Docker with the moby client (API version
 // negotiated on first use). A tcp:// endpoint with TLS settings uses them;
-// server verification is on unless the inventory sets verify: false. A
+// server verification is on unless the inventory sets verify: false. An
+// npipe:// endpoint is dialled only on Windows (ErrNpipeNotWindows). A
 // host reached through Rancher (host.Rancher) is dialled through it.
 func Dial(_ context.Context, host Target) (Engine, error) {
 	if host.Rancher != nil {
 		return dialViaRancher(host)
+	}
+	if err := checkNpipe(host.Docker, runtime.GOOS); err != nil {
+		return nil, fmt.Errorf("docker %s on %s: %w", host.Docker, host.Name, err)
 	}
 	opts := []client.Opt{}
 	if t := host.TLS; t != nil {

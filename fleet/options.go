@@ -28,6 +28,7 @@ type options struct {
 	gate            RegionGate
 	deployed        *Deployed
 	includeRollback bool
+	prune           PruneCommand
 }
 
 // WithDeployed gives Prune what the environment runs (RancherDeployed,
@@ -36,6 +37,20 @@ type options struct {
 // orders by creation time alone.
 func WithDeployed(d *Deployed) Option {
 	return func(o *options) error { o.deployed = d; return nil }
+}
+
+// WithPruneCommand sets the command a full disk's error (NoSpaceError)
+// offers to free space on an environment's hosts; cmd/prewarm gives the
+// one that runs as printed (its -c and -f). The default is
+// "prewarm prune --env ENV --repo REPOSITORY".
+func WithPruneCommand(f PruneCommand) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("nil prune command")
+		}
+		o.prune = f
+		return nil
+	}
 }
 
 // WithIncludeRollback lets Prune remove the images a Rancher rollback
@@ -86,6 +101,7 @@ func newOptions(opts []Option) (*options, error) {
 		retries:       3,
 		backoff:       DefaultBackoff,
 		dial:          Dial,
+		prune:         defaultPruneCommand,
 		logger:        slog.New(slog.DiscardHandler),
 		now:           time.Now,
 	}

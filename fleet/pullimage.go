@@ -47,10 +47,14 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	var err error
 	for attempt := 1; ; attempt++ {
 		ir.Attempts = attempt
-		var n int64
-		n, err = p.pullOnce(ctx, eng, t, src, attempt)
+		var n, need int64
+		n, need, err = p.pullOnce(ctx, eng, t, src, attempt)
 		ir.Bytes += n
 		if err == nil {
+			break
+		}
+		if isNoSpace(err) {
+			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: need, Downloaded: n, Prune: p.o.prune(t.Env, w.Repository), Err: err}
 			break
 		}
 		if isNotFound(err) && src.Digest != "" {
@@ -87,13 +91,15 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	return done(nil)
 }
 
-// pullOnce is one attempt: wait for a registry slot, pull, read the stream.
-func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, attempt int) (int64, error) {
+// pullOnce is one attempt: wait for a registry slot, pull, read the
+// stream. It returns the bytes downloaded and the sum of the layer sizes
+// the daemon announced.
+func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, attempt int) (n, total int64, err error) {
 	reg := registryOf(src.Pull)
 	p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "waiting", Attempt: attempt})
 	slot := p.slot(reg)
 	if err := slot.Acquire(ctx, 1); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer slot.Release(1)
 
@@ -103,23 +109,24 @@ func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, a
 	if p.o.auth != nil {
 		a, err := p.o.auth(actx, reg)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		popts.RegistryAuth = a
 	}
 	p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "pulling", Attempt: attempt})
 	resp, err := eng.ImagePull(actx, src.Pull, popts)
 	if err != nil {
-		return 0, p.callErr(ctx, actx, err)
+		return 0, 0, p.callErr(ctx, actx, err)
 	}
-	n, err := consume(actx, resp, func(cur, tot int64) {
+	n, err = consume(actx, resp, func(cur, tot int64) {
+		total = tot
 		p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "pulling", Current: cur, Total: tot, Attempt: attempt})
 	})
 	_ = resp.Close()
 	if err != nil {
-		return n, p.callErr(ctx, actx, err)
+		return n, total, p.callErr(ctx, actx, err)
 	}
-	return n, nil
+	return n, total, nil
 }
 
 // verifyAndTag checks the pulled image carries the digest, then tags it
@@ -167,11 +174,12 @@ func isNotFound(err error) bool {
 }
 
 // retryable: not when the run is cancelled, nor for answers a retry
-// cannot change (auth, bad request, missing digest, wrong digest).
+// cannot change (auth, bad request, missing digest, wrong digest, a full
+// disk).
 func retryable(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil,
-		errors.Is(err, ErrDigestMismatch),
+		errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNoSpace),
 		cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
 		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err):
 		return false

@@ -78,18 +78,30 @@ func checkRancherURL(s string) error {
 
 // endpoint is a parsed Docker endpoint.
 type endpoint struct {
-	scheme   string // unix or tcp
+	scheme   string // unix, tcp or npipe
 	key      string // normalized, for uniqueness
 	loopback bool   // tcp to 127.0.0.0/8, ::1 or localhost
 }
 
+// CheckDockerEndpoint reports whether s is a Docker endpoint the tools
+// accept, as a host's docker: field is checked: unix:///path,
+// tcp://host:port or npipe:////./pipe/name. Flags that take an endpoint
+// (prewarm seed --docker) check it with this.
+func CheckDockerEndpoint(s string) error {
+	_, err := parseDockerEndpoint(s)
+	return err
+}
+
+// npipePathRE is a named pipe's path: //./pipe/NAME or //SERVER/pipe/NAME.
+var npipePathRE = regexp.MustCompile(`^//(\.|[A-Za-z0-9][A-Za-z0-9.-]*)/pipe/[^/\\]+$`)
+
 func parseDockerEndpoint(s string) (endpoint, error) {
 	if s == "" {
-		return endpoint{}, errors.New("required (unix:///var/run/docker.sock or tcp://host:2376)")
+		return endpoint{}, errors.New("required (unix:///var/run/docker.sock, tcp://host:2376 or npipe:////./pipe/docker_engine)")
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("%s is not a URL: want unix:///path or tcp://host:port", quote(s))
+		return endpoint{}, fmt.Errorf("%s is not a URL: want unix:///path, tcp://host:port or npipe:////./pipe/name", quote(s))
 	}
 	switch u.Scheme {
 	case "unix":
@@ -111,8 +123,16 @@ func parseDockerEndpoint(s string) (endpoint, error) {
 		ip := net.ParseIP(host)
 		lb := strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
 		return endpoint{scheme: "tcp", key: "tcp://" + strings.ToLower(net.JoinHostPort(host, port)), loopback: lb}, nil
+	case "npipe":
+		// A Windows named pipe, as Docker writes it: npipe:// then the
+		// pipe's path //./pipe/NAME (or //SERVER/pipe/NAME). Pipe names
+		// are case-insensitive.
+		if u.Host != "" || u.User != nil || u.RawQuery != "" || !npipePathRE.MatchString(u.Path) {
+			return endpoint{}, fmt.Errorf("%s: want a named pipe, npipe:////./pipe/docker_engine", quote(s))
+		}
+		return endpoint{scheme: "npipe", key: "npipe://" + strings.ToLower(u.Path)}, nil
 	default:
-		return endpoint{}, fmt.Errorf("%q: scheme %q: want unix:// or tcp://", s, u.Scheme)
+		return endpoint{}, fmt.Errorf("%q: scheme %q: want unix://, tcp:// or npipe://", s, u.Scheme)
 	}
 }
 

@@ -4,7 +4,7 @@
 // errors naming file, line and key path, and Validate reports every problem
 // at once, as an errors.Join of *FieldError in file order:
 //
-//	hosts.yaml:14: environments[dmz-eu].hosts[2].docker: "http://10.0.0.3:2375": scheme "http": want unix:// or tcp://
+//	hosts.yaml:14: environments[dmz-eu].hosts[2].docker: "http://10.0.0.3:2375": scheme "http": want unix://, tcp:// or npipe://
 //
 // Load merges the defaults block (and the built-in defaults, Default*) down,
 // so consumers read effective values from each Environment and Host and

@@ -10,7 +10,7 @@ import (
 
 // FieldError is one problem in a file: where it is and what is wrong.
 //
-//	hosts.yaml:14: environments[dmz-eu].hosts[2].docker: "http://10.0.0.3:2375": scheme "http": want unix:// or tcp://
+//	hosts.yaml:14: environments[dmz-eu].hosts[2].docker: "http://10.0.0.3:2375": scheme "http": want unix://, tcp:// or npipe://
 //
 // Line is 0 when the inventory was built in Go rather than read from a file;
 // Path is "" for problems with the file as a whole (syntax, empty file).

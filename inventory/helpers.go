@@ -141,7 +141,7 @@ func (d *Discover) template(missingKey string) (*template.Template, error) {
 
 // Endpoint expands the docker template for one Rancher host (its
 // agentIpAddress, hostname and labels) and checks the result is a valid
-// unix:// or tcp:// endpoint. A label the template names but the host lacks
+// unix://, tcp:// or npipe:// endpoint. A label the template names but the host lacks
 // is an error.
 func (d *Discover) Endpoint(agentIP, hostname string, labels map[string]string) (string, error) {
 	t, err := d.template("error")

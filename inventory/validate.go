@@ -62,7 +62,7 @@ func RequireRancher(getenv func(string) string) ValidateOption {
 // once: an errors.Join of *FieldError in file order (see FieldErrors). It
 // checks names (unique, well formed), regions, registry addresses, the
 // Rancher URL, strategy bounds (batchSize >= 1, intervalMillis >= 100,
-// Rancher's minimum), Docker endpoints (unix:// or tcp://; tcp:// to a
+// Rancher's minimum), Docker endpoints (unix://, tcp:// or npipe://; tcp:// to a
 // non-loopback host needs tls or insecure: true), host names and endpoints
 // unique across the inventory, tls blocks, discover templates, and env var
 // names; options add file and credential checks. A value an environment

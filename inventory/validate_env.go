@@ -93,7 +93,7 @@ func (v *validator) host(l loc, h *Host) {
 // transport checks that an endpoint's security matches its settings.
 func (v *validator) transport(l loc, ep endpoint, t *TLS, insecure bool) {
 	switch {
-	case ep.scheme == "unix" && t != nil:
+	case ep.scheme != "tcp" && t != nil:
 		v.errorf(l.field("tls"), "tls applies to tcp:// endpoints only")
 	case ep.scheme == "tcp" && t == nil && !insecure && !ep.loopback:
 		v.errorf(l.field("docker"), "plaintext tcp:// to a remote host: set tls (ca, cert, key), or insecure: true to allow it")

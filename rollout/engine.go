@@ -32,6 +32,7 @@ type Engine struct {
 
 	gateTimeout, gateInterval    time.Duration
 	upgradeTimeout, soak         time.Duration
+	stallTimeout                 time.Duration
 	errorGrace                   time.Duration
 	healthInterval, drainTimeout time.Duration
 	onPending, onInterrupt       PendingPolicy
@@ -53,6 +54,7 @@ func New(connect Connector, presence Presence, opts ...Option) (*Engine, error) 
 		log:         slog.New(slog.DiscardHandler),
 		gateTimeout: 10 * time.Minute, gateInterval: 10 * time.Second,
 		upgradeTimeout: 15 * time.Minute, soak: 30 * time.Second, errorGrace: 5 * time.Minute,
+		stallTimeout:   10 * time.Minute,
 		healthInterval: 2 * time.Second, drainTimeout: 10 * time.Minute,
 		onPending: PendingAbort, onInterrupt: PendingRollback, finish: FinishAuto,
 		envConcurrency: 4, command: "rollout",

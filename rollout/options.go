@@ -96,6 +96,16 @@ var (
 	// WithUpgradeTimeout bounds one service's upgrade until it is upgraded and
 	// healthy; a service still upgrading then is a failure. The default is 15m.
 	WithUpgradeTimeout = durationOpt("WithUpgradeTimeout", time.Millisecond, func(e *Engine, d time.Duration) { e.upgradeTimeout = d })
+	// WithStallTimeout fails an upgrade (rolled back like an upgrade
+	// timeout) that shows no batch progress for this long: no change in
+	// the units at the new launch config, the state or Rancher's
+	// transitioning message (0 = no stall deadline). It bounds the gap
+	// between batches where WithUpgradeTimeout bounds their sum: a service
+	// of many batches of slow-starting containers (Windows servercore takes
+	// minutes per batch) needs a long upgrade timeout, and a stuck batch
+	// should not take that long to notice. The default is 10m: longer than
+	// one slow batch's start and health check, far shorter than many.
+	WithStallTimeout = durationOpt("WithStallTimeout", 0, func(e *Engine, d time.Duration) { e.stallTimeout = d })
 	// WithSoak is how long an upgraded service must be seen healthy before
 	// it is finished (0 = healthy once). Only time between two healthy
 	// reads counts: while health cannot be read the soak runs on, up to

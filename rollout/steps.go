@@ -153,9 +153,13 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 // tolerated for the error grace, counted from the first error this upgrade
 // shows: an error seen past it, or still there when it ends, fails the
 // upgrade, as does an error once the state has left the upgrade. The
-// failure reports Rancher's last transitioningMessage.
+// failure reports Rancher's last transitioningMessage. An upgrade that
+// shows no batch progress for the stall timeout fails too (ErrStalled).
 func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Time) (Service, error) {
 	e, env, key := er.e, er.t.Name, s.target.Service
+	ctx, stall := watchStall(ctx, e.stallTimeout)
+	defer stall.stop()
+	stall.observe(s.last())
 	errGraceEnded := errors.New("error grace ended")
 	gctx, endGrace := context.WithCancelCause(ctx)
 	defer endGrace(nil)
@@ -169,6 +173,7 @@ func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Tim
 	lastErr := ""
 	inUpgrade := func(x Service) bool { return x.State == StateUpgrading || x.State == StateUpgraded }
 	done := func(x Service) bool {
+		stall.observe(x)
 		if x.Transitioning != "error" {
 			return !x.Busy()
 		}
@@ -191,6 +196,8 @@ func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Tim
 		}
 		x, err := er.waitFor(wctx, s, "upgrade", max(time.Until(deadline), time.Millisecond), done)
 		switch {
+		case errors.Is(err, ErrStalled):
+			return x, err
 		case err != nil && errors.Is(err, errGraceEnded):
 			// Is the error still there as the grace ends?
 			if cur, rerr := er.r.Service(ctx, s.last().ID); rerr == nil {

@@ -29,7 +29,7 @@ func seedCmd() *cli.Command {
 			f.register(fs, true)
 			fs.Lookup("env").Usage = "the environment of the --docker host (exactly one)"
 			fs.StringVar(&host, "host", "", "inventory host to seed")
-			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock")
+			fs.StringVar(&docker, "docker", "", "Docker endpoint to seed (with --env), e.g. unix:///var/run/docker.sock or npipe:////./pipe/docker_engine")
 			fs.BoolVar(&noRancher, "no-rancher", false, "seed only the lock's images")
 			_ = fs.MarkHidden("hosts")       // one host: --host or --docker
 			_ = fs.MarkHidden("concurrency") // one host at a time
@@ -78,6 +78,9 @@ func seedCmd() *cli.Command {
 func seedTarget(fl *loaded, envs []string, docker string) (fleet.Target, error) {
 	if docker == "" {
 		return fl.targets[0], nil
+	}
+	if err := inventory.CheckDockerEndpoint(docker); err != nil {
+		return fleet.Target{}, cli.Usage("--docker: %v", err)
 	}
 	for _, e := range fl.inv.Environments {
 		if e.Name == envs[0] {

@@ -14,6 +14,7 @@ import (
 type engineFlags struct {
 	gateTimeout, gateInterval, upgradeTimeout, soak, drain time.Duration
 	errorGrace                                             time.Duration
+	stallTimeout                                           time.Duration
 	prewarm                                                bool
 	onPending, onInterrupt, finish                         string
 	envConcurrency                                         int
@@ -47,6 +48,9 @@ func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
 	}
 	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
 	f.errorGrace = 5 * time.Minute
+	if cmd != forFinish {
+		fs.DurationVar(&f.stallTimeout, "stall-timeout", 10*time.Minute, "an upgrade with no batch progress (units at the new launch config, state, Rancher's message) for this long fails and is rolled back (0: none)")
+	}
 	if cmd != forFinish {
 		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
 	}
@@ -88,7 +92,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	}{
 		{"gate-timeout", rollout.WithGateTimeout(f.gateTimeout)}, {"gate-interval", rollout.WithGateInterval(f.gateInterval)},
 		{"on-pending", rollout.WithOnPending(rollout.PendingPolicy(f.onPending))}, {"upgrade-timeout", rollout.WithUpgradeTimeout(f.upgradeTimeout)},
-		{"soak", rollout.WithSoak(f.soak)}, {"error-grace", rollout.WithErrorGrace(f.errorGrace)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
+		{"soak", rollout.WithSoak(f.soak)}, {"error-grace", rollout.WithErrorGrace(f.errorGrace)}, {"stall-timeout", rollout.WithStallTimeout(f.stallTimeout)}, {"finish", rollout.WithFinish(rollout.FinishMode(f.finish))},
 		{"on-interrupt", rollout.WithOnInterrupt(rollout.PendingPolicy(f.onInterrupt))}, {"drain-timeout", rollout.WithDrainTimeout(f.drain)},
 		{"env-concurrency", rollout.WithEnvConcurrency(f.envConcurrency)},
 	}
