@@ -75,7 +75,7 @@ func (o Options) config() (lab.Config, error) {
 		Images: []string{"app:1.0", "app:1.1", "app:1.2", "app:1.3"}, ServiceImage: "app:1.0",
 		ImageSize: size, Layers: o.Layers, Base: o.Base, HealthDelay: o.HealthDelay,
 		Strategy: inventory.Strategy{BatchSize: 1, IntervalMillis: o.BatchInterval}, Concurrency: o.Services,
-		Logger: o.Logger,
+		Logger: o.Logger, ViaRancher: lab.DMZ(o.Regions, o.Envs),
 	}
 	if o.Regions < 1 || o.Envs < 1 || o.HostsPerEnv < 1 || o.Services < 1 || o.Layers < 1 || size < 1 || o.Base < 0 || o.Base >= o.Layers {
 		return cfg, usage("--regions, --envs, --hosts-per-env, --services, --layers and --image-size must be at least 1, --base below --layers")

@@ -89,12 +89,21 @@ func (s *story) startLab(ctx context.Context) error {
 	}
 	s.r = &runner{out: s.out, dir: s.dir, bin: s.bin, env: append(os.Environ(), l.Environ()...), full: s.o.Full}
 	tw := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ENV\tREGION\tWAVE\tHOSTS\tSERVICES")
+	fmt.Fprintln(tw, "  ENV\tREGION\tWAVE\tHOSTS\tSERVICES\tDOCKER")
 	for _, e := range l.Envs() {
 		s.r.envs = append(s.r.envs, e.Name)
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d x %s\n", e.Name, e.Region, e.Wave, len(e.Hosts), len(l.Services(e.Name)), c.ServiceImage)
+		docker := "tcp:// endpoint"
+		if l.ViaRancher(e.Name) {
+			docker = "through Rancher"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d x %s\t%s\n", e.Name, e.Region, e.Wave, len(e.Hosts), len(l.Services(e.Name)), c.ServiceImage, docker)
 	}
 	_ = tw.Flush()
+	if len(c.ViaRancher) > 0 {
+		s.say("the DMZ environments (%s) expose no Docker endpoint: their hosts.yaml entry is", strings.Join(c.ViaRancher, ", "))
+		s.say("discover: {from: rancher, docker: rancher}, and prewarm and rollout reach each host's Docker")
+		s.say("through Rancher (the host's dockersocket action, relayed by its agent); the image bytes do not cross Rancher.")
+	}
 	s.say("in %s: hosts.yaml, and lab.env with the %d Rancher key variables (values never printed;", s.dir, len(l.Environ()))
 	s.say("the tools get them in their environment). Every command below runs there.")
 	s.say("-> up in %s", took.Round(100*time.Millisecond))
