@@ -77,8 +77,10 @@ func envInt(name string, def int) int {
 // every host holds, side by side on the same hosts: direct (tcp://) and
 // through Rancher's dockersocket relay (each Docker API connection a
 // dockersocket action and a websocket, relayed by the simulated agent in
-// 1024-byte reads as rancher/agent v1.6 does). Reported: wall time, the
-// Engine API requests the hosts answered, the Rancher API requests made.
+// 1024-byte reads as rancher/agent v1.6 does). Reported: wall time, CPU
+// time of this process (prewarm, the simulated hosts and Rancher's relay
+// together), the Engine API requests the hosts answered, the Rancher API
+// requests made.
 func BenchmarkRelayStatus(b *testing.B) {
 	hosts := envInt("DROVER_BENCH_RELAY_HOSTS", 300)
 	var images []string
@@ -101,13 +103,14 @@ func BenchmarkRelayStatus(b *testing.B) {
 		b.Run(side.name, func(b *testing.B) {
 			for range b.N {
 				docker0, rancher0 := dockerRequests(l), rancherReqs.n.Load()
-				start := time.Now()
-				m, err := Status(b.Context(), side.targets, lock, WithConcurrency(32))
-				wall := time.Since(start)
-				if err != nil || !m.AllPresent() {
-					b.Fatalf("status: %v (not ready: %v)", err, m.NotReady())
+				var mat *Matrix
+				var err error
+				run := measure(func() { mat, err = Status(b.Context(), side.targets, lock, WithConcurrency(32)) })
+				if err != nil || !mat.AllPresent() {
+					b.Fatalf("status: %v (not ready: %v)", err, mat.NotReady())
 				}
-				b.ReportMetric(wall.Seconds(), "wall-s")
+				b.ReportMetric(run.wall.Seconds(), "wall-s")
+				b.ReportMetric(run.cpu.Seconds(), "cpu-s")
 				b.ReportMetric(float64(dockerRequests(l)-docker0), "docker-reqs")
 				b.ReportMetric(float64(rancherReqs.n.Load()-rancher0), "rancher-reqs")
 			}
