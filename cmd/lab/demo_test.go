@@ -26,7 +26,7 @@ func tools(t *testing.T) string {
 	return dir
 }
 
-var small = []string{"--image-size", "64KiB", "--envs", "3", "--hosts-per-env", "2", "--services", "2",
+var small = []string{"--image-size", "64KiB", "--envs", "4", "--hosts-per-env", "2", "--services", "2",
 	"--host-link", "none", "--soak", "100ms", "--upgrade-timeout", "2s", "--health-delay", "20ms", "--batch-interval", "100"}
 
 // TestDemo runs the whole story small: every step's command, exit code and
@@ -42,15 +42,16 @@ func TestDemo(t *testing.T) {
 	}
 	// Each step: the command line, then how it ended, in story order.
 	want := []string{
-		"== 1/6 Start the lab", "dev ", "qa ", "demo ",
-		"== 2/6", "$ prewarm run -c hosts.yaml -f app-1.1/release.yaml", "6 hosts, 0 not ready", "-> exit 0",
+		"== 1/6 Start the lab", "dev ", "tcp:// endpoint", "qa ", "demo ", "dmz-eu-west ", "through Rancher",
+		"the DMZ environments (dmz-eu-west) expose no Docker endpoint", "discover: {from: rancher, docker: rancher}",
+		"== 2/6", "$ prewarm run -c hosts.yaml -f app-1.1/release.yaml", "8 hosts, 0 not ready", "-> exit 0",
 		"every host fetched the 2 new layers",
-		"== 3/6", "$ rollout apply -c hosts.yaml", "-f app-1.1/release.yaml", "dev: done", "demo: done", "-> exit 0",
+		"== 3/6", "$ rollout apply -c hosts.yaml", "-f app-1.1/release.yaml", "dev: done", "demo: done", "dmz-eu-west: done", "-> exit 0",
 		"the hosts fetched 0 B",
-		"== 4/6", "$ rollout rollback", "--env dev,qa,demo", "-> exit 0",
+		"== 4/6", "$ rollout rollback", "--env dev,qa,demo,dmz-eu-west", "-> exit 0",
 		"== 5/6", "rancher:never-healthy-image=*/app:1.2", "$ prewarm run", "app-1.2/release.yaml", "-> exit 0",
-		"$ rollout apply", "app-1.2/release.yaml", "rolled-back", "dev: failed (web/svc", "qa: not-started", "demo: not-started", "-> exit 1",
-		"== 6/6", "$ prewarm mirror", "app-1.3/release.yaml", "-> exit 0", "$ rollout apply", "--prewarm", "dev: done", "-> exit 0",
+		"$ rollout apply", "app-1.2/release.yaml", "rolled-back", "dev: failed (web/svc", "qa: not-started", "demo: not-started", "dmz-eu-west: not-started", "-> exit 1",
+		"== 6/6", "$ prewarm mirror", "app-1.3/release.yaml", "-> exit 0", "$ rollout apply", "--prewarm", "dev: done", "dmz-eu-west: done", "-> exit 0",
 		"pulling during the deploy:",
 		"== Timings ==", "total", "The story held",
 	}

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -106,70 +105,9 @@ func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
 		return err
 	}
 	cfg.Logger = env.Logger
-	start := time.Now()
-	l, err := lab.Start(ctx, cfg)
-	if err != nil {
-		return err
+	err = lab.Serve(ctx, cfg, lab.ServeOptions{Faults: faults, Write: f.write, EnvFile: f.envFile, JSON: env.JSON, Out: env.Stdout})
+	if errors.Is(err, lab.ErrFault) {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	defer l.Close()
-	for _, ft := range faults {
-		if err := l.Inject(ft); err != nil {
-			return cli.Usage("--fault: %v", err)
-		}
-	}
-	envFile := f.envFile
-	if envFile == "" && f.write != "" {
-		envFile = f.write + ".env"
-	}
-	if envFile != "" {
-		if err := l.WriteEnvFile(envFile); err != nil {
-			return err
-		}
-	}
-	if f.write != "" {
-		if err := l.WriteInventory(f.write); err != nil {
-			return err
-		}
-	}
-	switch {
-	case env.JSON:
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(l.Describe()); err != nil {
-			return err
-		}
-	case f.write == "":
-		if _, err := env.Stdout.Write(l.InventoryYAML()); err != nil {
-			return err
-		}
-	}
-	for _, s := range l.Seeded {
-		env.Logger.Info("seeded", "ref", l.Source.Addr()+"/"+s.Ref, "digest", s.Digest, "size", s.Size, "layers", len(s.Layers))
-	}
-	env.Logger.Info("lab up", "took", time.Since(start).Round(time.Millisecond),
-		"source", l.Source.Addr(), "regions", len(l.RegionNames()), "hosts", len(l.Hosts()), "services_per_env", len(l.ServiceNames()),
-		"rancher", rancherURL(l), "inventory", orStdout(f.write), "env_file", envFile)
-	if envFile == "" {
-		env.Logger.Info("Rancher keys not written: pass --env-file to use rollout against this lab")
-	}
-	<-ctx.Done()
-	env.Logger.Info("lab stopping")
-	if err := l.Close(); err != nil {
-		return fmt.Errorf("stop lab: %w", err)
-	}
-	return nil
-}
-
-func rancherURL(l *lab.Lab) string {
-	if l.Rancher == nil {
-		return ""
-	}
-	return l.Rancher.URL()
-}
-
-func orStdout(path string) string {
-	if path == "" {
-		return "stdout"
-	}
-	return path
+	return err
 }

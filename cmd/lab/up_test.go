@@ -129,6 +129,8 @@ func TestUpUsageErrors(t *testing.T) {
 		{"up", "--services", "1", "--host-port", "70000"},
 		{"up", "--host-port", "8080"},
 		{"up", "extra"},
+		// Parsed, but the lab has no such host: refused once it is up.
+		{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"},
 	}
 	for _, args := range tests {
 		var out, errb bytes.Buffer

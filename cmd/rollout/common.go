@@ -74,8 +74,9 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 			return nil, err
 		}
 	}
-	w := &world{inv: inv, conns: adapt.NewConnections(inv, env.Getenv),
-		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv)))}
+	conns := adapt.NewConnections(inv, env.Getenv)
+	w := &world{inv: inv, conns: conns,
+		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv))).ThroughRancher(conns.RancherHosts)}
 	w.conns.UseLogger(env.Logger)
 	if images {
 		var ovs []rollout.Override

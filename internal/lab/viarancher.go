@@ -30,3 +30,17 @@ func checkViaRancher(c Config, envs []envPlan) []error {
 	}
 	return errs
 }
+
+// DMZ names the environments a lab with envs environments over regions
+// regions calls dmz-<region> (the fourth and later; see Config.Envs): the
+// ones the demo reaches through Rancher, as production DMZ hosts expose no
+// Docker endpoint. Zero counts mean 1, as in Config.
+func DMZ(regions, envs int) []string {
+	var out []string
+	for _, p := range planEnvs(max(envs, 1), regionNames(max(regions, 1))) {
+		if p.wave == 3 {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}

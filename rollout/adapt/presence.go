@@ -3,6 +3,7 @@ package adapt
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/distribution/reference"
 
@@ -15,21 +16,45 @@ import (
 // one prewarm status makes) and pulls with prewarm's puller (--prewarm).
 // A Rancher host is matched to an inventory host by name, or, for an
 // environment that discovers its hosts, through the inventory's endpoint
-// template.
+// template. The hosts of an environment that says docker: rancher are
+// reached through Rancher's dockersocket relay (see ThroughRancher), as
+// prewarm reaches them. Its methods are safe for concurrent use.
 type HostPresence struct {
 	inv  *inventory.Inventory
 	opts []fleet.Option
+
+	clientFor func(*inventory.Environment) (fleet.RancherHosts, string, error)
+	mu        sync.Mutex
+	relayed   map[string]*relayedEnv // environment -> its hosts reached through Rancher
+}
+
+// relayedEnv is an environment's hosts as fleet.Discover found them, each
+// with its Rancher dialer; mu serializes finding them.
+type relayedEnv struct {
+	mu      sync.Mutex
+	targets map[string]fleet.Target // by host name
 }
 
 // NewHostPresence returns the presence check (and puller) over inv; opts go
 // to every prewarm call (auth, timeouts, dialer).
 func NewHostPresence(inv *inventory.Inventory, opts ...fleet.Option) *HostPresence {
-	return &HostPresence{inv: inv, opts: opts}
+	return &HostPresence{inv: inv, opts: opts, relayed: map[string]*relayedEnv{}}
+}
+
+// ThroughRancher has p reach the hosts of environments that say
+// docker: rancher (discover: {from: rancher, docker: rancher}, or a listed
+// host's docker: rancher) through Rancher: their targets are fleet.Discover's,
+// over the clients clientFor returns (Connections.RancherHosts), so the gate
+// and --prewarm dial them exactly as prewarm does. Without it such hosts
+// are an error. It returns p.
+func (p *HostPresence) ThroughRancher(clientFor func(*inventory.Environment) (fleet.RancherHosts, string, error)) *HostPresence {
+	p.clientFor = clientFor
+	return p
 }
 
 // Present reports whether host h of env holds img.
 func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, img rollout.Image) (bool, error) {
-	t, li, err := p.target(env, h, img)
+	t, li, err := p.target(ctx, env, h, img)
 	if err != nil {
 		return false, err
 	}
@@ -44,7 +69,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	case fleet.StatePresent:
 		return true, nil
 	case fleet.StateUnreachable:
-		return false, fmt.Errorf("host %s: %s", h.Name, c.Error)
+		return false, fmt.Errorf("host %s unreachable: %s", h.Name, c.Error)
 	case fleet.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
 	case fleet.StateMissing:
@@ -55,7 +80,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 // Pull pulls img onto host h of env (by digest when known, and tags it with
 // the deploy reference).
 func (p *HostPresence) Pull(ctx context.Context, env string, h rollout.Host, img rollout.Image) error {
-	t, li, err := p.target(env, h, img)
+	t, li, err := p.target(ctx, env, h, img)
 	if err != nil {
 		return err
 	}
@@ -71,7 +96,7 @@ func (p *HostPresence) Pull(ctx context.Context, env string, h rollout.Host, img
 
 // target maps a Rancher host to a prewarm target, and img to a lock image
 // of the registry its reference names.
-func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (fleet.Target, inventory.LockImage, error) {
+func (p *HostPresence) target(ctx context.Context, env string, h rollout.Host, img rollout.Image) (fleet.Target, inventory.LockImage, error) {
 	named, err := reference.ParseNormalizedNamed(img.Ref)
 	if err != nil {
 		return fleet.Target{}, inventory.LockImage{}, fmt.Errorf("image %q: %w", img.Ref, err)
@@ -83,6 +108,11 @@ func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (fl
 	e := p.inv.Env(env)
 	if e == nil {
 		return fleet.Target{}, li, fmt.Errorf("environment %s: not in the inventory", env)
+	}
+	if e.ViaRancher() {
+		t, err := p.relayedTarget(ctx, e, h.Name)
+		t.Registry = reference.Domain(named)
+		return t, li, err
 	}
 	t := fleet.Target{Name: h.Name, Env: env, Region: e.Region, Registry: reference.Domain(named)}
 	for _, ih := range e.Hosts {
@@ -100,4 +130,38 @@ func (p *HostPresence) target(env string, h rollout.Host, img rollout.Image) (fl
 		return t, li, nil
 	}
 	return t, li, fmt.Errorf("host %s (in Rancher) is not in the inventory for %s", h.Name, env)
+}
+
+// relayedTarget is host name of environment e, an environment with hosts
+// reached through Rancher, as fleet.Discover builds it. The environment's
+// hosts are listed in Rancher once, and again when name is not among them
+// (a host added since).
+func (p *HostPresence) relayedTarget(ctx context.Context, e *inventory.Environment, name string) (fleet.Target, error) {
+	if p.clientFor == nil {
+		return fleet.Target{}, fmt.Errorf("environment %s: its hosts are reached through Rancher (docker: rancher), and this presence check has no Rancher connection", e.Name)
+	}
+	p.mu.Lock()
+	re := p.relayed[e.Name]
+	if re == nil {
+		re = &relayedEnv{}
+		p.relayed[e.Name] = re
+	}
+	p.mu.Unlock()
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	if t, ok := re.targets[name]; ok {
+		return t, nil
+	}
+	ts, err := fleet.Discover(ctx, p.inv, fleet.Selection{Envs: []string{e.Name}}, p.clientFor)
+	if err != nil {
+		return fleet.Target{}, err
+	}
+	re.targets = make(map[string]fleet.Target, len(ts))
+	for _, t := range ts {
+		re.targets[t.Name] = t
+	}
+	if t, ok := re.targets[name]; ok {
+		return t, nil
+	}
+	return fleet.Target{}, fmt.Errorf("host %s unreachable: not an active host of %s in Rancher (its agent disconnected, or the host deactivated or removed)", name, e.Name)
 }

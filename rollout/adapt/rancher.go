@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/rollout"
@@ -276,6 +277,24 @@ func (cs *Connections) Connect(ctx context.Context, env string) (rollout.Rancher
 	cs.clients = append(cs.clients, c)
 	cs.mu.Unlock()
 	return NewRancherProject(ctx, c, st.ProjectFor(c))
+}
+
+// RancherHosts is fleet.Discover's clientFor (and HostPresence.ThroughRancher's):
+// a client for environment e with the keys the inventory names, closed by
+// Close with the others, and the project to list hosts in.
+func (cs *Connections) RancherHosts(e *inventory.Environment) (fleet.RancherHosts, string, error) {
+	st, err := cs.settings(e.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := st.Client(cs.opts...)
+	if err != nil {
+		return nil, "", err
+	}
+	cs.mu.Lock()
+	cs.clients = append(cs.clients, c)
+	cs.mu.Unlock()
+	return c, st.ProjectFor(c), nil
 }
 
 // Close closes every client (their event subscriptions).

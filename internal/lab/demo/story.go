@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/output"
 )
@@ -18,7 +17,7 @@ import (
 // story is one run of lab demo: a lab, the tools run against it, and the
 // timings it reports at the end.
 type story struct {
-	f        *demoFlags
+	o        Options
 	cfg      lab.Config
 	out      io.Writer
 	dir, bin string
@@ -59,7 +58,7 @@ func (s *story) run(ctx context.Context) error {
 	for _, step := range []func(context.Context) error{s.prewarmRelease, s.rolloutRelease, s.rollbackRelease, s.failedRelease, s.withoutPrewarm} {
 		if err := step(ctx); err != nil {
 			fmt.Fprintf(s.out, "\n  STORY BROKEN at step %d: %v\n", s.step, err)
-			return cli.Failed(fmt.Errorf("step %d: %w", s.step, err))
+			return fmt.Errorf("step %d: %w", s.step, err)
 		}
 	}
 	s.summary(time.Since(start))
@@ -73,11 +72,11 @@ func (s *story) startLab(ctx context.Context) error {
 		c.Regions, c.Envs, c.HostsPerEnv, c.Services, c.HostsPerEnv)
 	s.say("source registry seeded with app:1.0, 1.1, 1.2, 1.3: %s each in %d layers, the first %d shared by every tag;",
 		output.HumanBytes(c.ImageSize), c.Layers, c.Base)
-	s.say("regions hold app:1.0 and every host has pulled it (setup, unshaped). Then every host's link: %s.", s.f.hostLink)
+	s.say("regions hold app:1.0 and every host has pulled it (setup, unshaped). Then every host's link: %s.", s.o.HostLink)
 	t0 := time.Now()
 	l, err := lab.Start(ctx, c)
 	if err != nil {
-		return cli.Failed(err)
+		return err
 	}
 	s.l = l
 	took := time.Since(t0)
@@ -88,14 +87,23 @@ func (s *story) startLab(ctx context.Context) error {
 	if err := l.WriteEnvFile(filepath.Join(s.dir, "lab.env")); err != nil {
 		return err
 	}
-	s.r = &runner{out: s.out, dir: s.dir, bin: s.bin, env: append(os.Environ(), l.Environ()...), full: s.f.full}
+	s.r = &runner{out: s.out, dir: s.dir, bin: s.bin, env: append(os.Environ(), l.Environ()...), full: s.o.Full}
 	tw := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ENV\tREGION\tWAVE\tHOSTS\tSERVICES")
+	fmt.Fprintln(tw, "  ENV\tREGION\tWAVE\tHOSTS\tSERVICES\tDOCKER")
 	for _, e := range l.Envs() {
 		s.r.envs = append(s.r.envs, e.Name)
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d x %s\n", e.Name, e.Region, e.Wave, len(e.Hosts), len(l.Services(e.Name)), c.ServiceImage)
+		docker := "tcp:// endpoint"
+		if l.ViaRancher(e.Name) {
+			docker = "through Rancher"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d x %s\t%s\n", e.Name, e.Region, e.Wave, len(e.Hosts), len(l.Services(e.Name)), c.ServiceImage, docker)
 	}
 	_ = tw.Flush()
+	if len(c.ViaRancher) > 0 {
+		s.say("the DMZ environments (%s) expose no Docker endpoint: their hosts.yaml entry is", strings.Join(c.ViaRancher, ", "))
+		s.say("discover: {from: rancher, docker: rancher}, and prewarm and rollout reach each host's Docker")
+		s.say("through Rancher (the host's dockersocket action, relayed by its agent); the image bytes do not cross Rancher.")
+	}
 	s.say("in %s: hosts.yaml, and lab.env with the %d Rancher key variables (values never printed;", s.dir, len(l.Environ()))
 	s.say("the tools get them in their environment). Every command below runs there.")
 	s.say("-> up in %s", took.Round(100*time.Millisecond))

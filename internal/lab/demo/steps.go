@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // tools did not behave as the story says.
 
 func (s *story) rolloutFlags(extra ...string) []string {
-	return append([]string{"-c", "hosts.yaml", "--soak", s.f.soak.String()}, extra...)
+	return append([]string{"-c", "hosts.yaml", "--soak", s.o.Soak.String()}, extra...)
 }
 
 // prewarmRelease: prewarm run app:1.1 mirrors and pulls only the new layers.
@@ -111,7 +111,7 @@ func (s *story) failedRelease(ctx context.Context) error {
 	if err := s.prewarm(ctx, "1.2"); err != nil {
 		return err
 	}
-	res, err := s.r.run(ctx, "rollout", append([]string{"apply"}, s.rolloutFlags("-f", "app-1.2/release.yaml", "--upgrade-timeout", s.f.upgradeTimeout.String())...)...)
+	res, err := s.r.run(ctx, "rollout", append([]string{"apply"}, s.rolloutFlags("-f", "app-1.2/release.yaml", "--upgrade-timeout", s.o.UpgradeTimeout.String())...)...)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *story) failedRelease(ctx context.Context) error {
 	later := s.envNames(func(w int) bool { return w > 0 })
 	s.say("exit 1: the release failed and was put back (3 would mean it could not be: a human is needed).")
 	s.say("wave 0 (%s) was upgraded, never turned healthy within --upgrade-timeout %s, and Rancher rolled it back",
-		strings.Join(first, ", "), s.f.upgradeTimeout)
+		strings.Join(first, ", "), s.o.UpgradeTimeout)
 	s.say("to app:1.0 (the old containers restart, nothing to pull); waves after it (%s) were never touched.", strings.Join(later, ", "))
 	for _, e := range first {
 		if !strings.Contains(res.stdout, e+": failed") {

@@ -1,0 +1,154 @@
+package fleet
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/drover-dev/drover/internal/lab"
+	"github.com/drover-dev/drover/internal/lab/labtest"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rancher"
+)
+
+// countingRT counts the HTTP requests a Rancher client makes (the API calls:
+// each Docker API connection through Rancher costs a GET of the host and a
+// POST of its dockersocket action; the websocket itself is not counted).
+type countingRT struct{ n atomic.Int64 }
+
+func (c *countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// relayLab is a lab of n hosts in one environment (dev) whose hosts.yaml
+// reaches them only through Rancher, seeded with images, and the same
+// hosts twice: direct (tcp://, as if the hosts.yaml listed their
+// endpoints) and through Rancher (found with Discover, as prewarm does).
+func relayLab(b *testing.B, hosts int, cfg lab.Config) (l *lab.Lab, direct, relayed []Target, rancherReqs *countingRT) {
+	b.Helper()
+	cfg.Regions, cfg.Envs, cfg.HostsPerEnv, cfg.ViaRancher, cfg.SeedRegions = 1, 1, hosts, []string{"dev"}, true
+	l = labtest.New(b, cfg)
+	inv := l.Inventory()
+	rancherReqs = &countingRT{}
+	hc := &http.Client{Transport: rancherReqs}
+	relayed, err := Discover(b.Context(), inv, Selection{}, func(env *inventory.Environment) (RancherHosts, string, error) {
+		return rancher.Connect(inv, env.Name, l.Getenv, rancher.WithHTTPClient(hc))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(relayed) != hosts {
+		b.Fatalf("%d hosts through Rancher, want %d", len(relayed), hosts)
+	}
+	for _, t := range relayed {
+		d := t
+		d.Docker, d.Rancher = l.DockerHost(t.Name).Endpoint(), nil
+		direct = append(direct, d)
+	}
+	rancherReqs.n.Store(0)
+	return l, direct, relayed, rancherReqs
+}
+
+// dockerRequests sums the Engine API requests the lab's hosts answered.
+func dockerRequests(l *lab.Lab) int {
+	n := 0
+	for _, h := range l.Hosts() {
+		for _, c := range l.DockerHost(h.Name).Stats().Requests {
+			n += c
+		}
+	}
+	return n
+}
+
+// envInt reads a count override for quick trial runs of the benchmarks.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// BenchmarkRelayStatus is `prewarm status` of 300 hosts x 10 images that
+// every host holds, side by side on the same hosts: direct (tcp://) and
+// through Rancher's dockersocket relay (each Docker API connection a
+// dockersocket action and a websocket, relayed by the simulated agent in
+// 1024-byte reads as rancher/agent v1.6 does). Reported: wall time, CPU
+// time of this process (prewarm, the simulated hosts and Rancher's relay
+// together), the Engine API requests the hosts answered, the Rancher API
+// requests made.
+func BenchmarkRelayStatus(b *testing.B) {
+	hosts := envInt("DROVER_BENCH_RELAY_HOSTS", 300)
+	var images []string
+	for i := range 10 {
+		images = append(images, fmt.Sprintf("app%d:1.0", i))
+	}
+	l, direct, relayed, rancherReqs := relayLab(b, hosts, lab.Config{Images: images, ImageSize: 64 << 10, Layers: 2})
+	lock := labLock(l)
+	for _, h := range l.Hosts() {
+		for _, img := range lock.Images {
+			if err := l.DockerHost(h.Name).Preload(b.Context(), l.Region(h.Region).Addr()+"/"+img.Repository+":"+img.Tag); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, side := range []struct {
+		name    string
+		targets []Target
+	}{{"direct", direct}, {"rancher", relayed}} {
+		b.Run(side.name, func(b *testing.B) {
+			for range b.N {
+				docker0, rancher0 := dockerRequests(l), rancherReqs.n.Load()
+				var mat *Matrix
+				var err error
+				run := measure(func() { mat, err = Status(b.Context(), side.targets, lock, WithConcurrency(32)) })
+				if err != nil || !mat.AllPresent() {
+					b.Fatalf("status: %v (not ready: %v)", err, mat.NotReady())
+				}
+				b.ReportMetric(run.wall.Seconds(), "wall-s")
+				b.ReportMetric(run.cpu.Seconds(), "cpu-s")
+				b.ReportMetric(float64(dockerRequests(l)-docker0), "docker-reqs")
+				b.ReportMetric(float64(rancherReqs.n.Load()-rancher0), "rancher-reqs")
+			}
+		})
+	}
+}
+
+// BenchmarkRelayPull is `prewarm pull` of a 256 MiB image (8 layers) onto
+// 12 hosts, side by side: 12 hosts direct, then 12 other hosts of the same
+// lab through Rancher. Only the Engine API's control stream crosses the
+// relay (the pull request and its progress); the layers go from the
+// registry to the host. Reported: wall time, and the bytes the hosts
+// fetched from the registry.
+func BenchmarkRelayPull(b *testing.B) {
+	const hosts = 12
+	size := envBytes("DROVER_BENCH_RELAY_IMAGE_SIZE", 256*mib)
+	l, direct, relayed, rancherReqs := relayLab(b, 2*hosts, lab.Config{Images: []string{"big:1.0"}, ImageSize: size, Layers: 8})
+	lock := labLock(l)
+	for _, side := range []struct {
+		name    string
+		targets []Target
+	}{{"direct", direct[:hosts]}, {"rancher", relayed[hosts:]}} {
+		b.Run(side.name, func(b *testing.B) {
+			for i := range b.N {
+				if i > 0 {
+					b.Skip("runs once: its hosts hold the image afterwards")
+				}
+				rancher0 := rancherReqs.n.Load()
+				start := time.Now()
+				rep, err := Pull(b.Context(), side.targets, lock, WithConcurrency(32))
+				wall := time.Since(start)
+				if err != nil || len(rep.Failed()) > 0 {
+					b.Fatalf("pull: %v %v", err, rep.Failed())
+				}
+				b.ReportMetric(wall.Seconds(), "wall-s")
+				b.ReportMetric(float64(rep.Bytes())/mib, "hosts-MiB")
+				b.ReportMetric(float64(rancherReqs.n.Load()-rancher0), "rancher-reqs")
+			}
+		})
+	}
+}

@@ -1,0 +1,225 @@
+package adapt_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drover-dev/drover/fleet"
+	"github.com/drover-dev/drover/internal/lab"
+	"github.com/drover-dev/drover/internal/lab/labtest"
+	"github.com/drover-dev/drover/internal/lab/ranchersim"
+	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rollout"
+	"github.com/drover-dev/drover/rollout/adapt"
+)
+
+// relayFleet is a lab whose qa hosts expose no Docker endpoint (lab up
+// --via-rancher qa), with one service web/app on app:1.0, a release moving
+// it to app:1.1, and qa's hosts as prewarm finds them.
+type relayFleet struct {
+	l     *lab.Lab
+	inv   *inventory.Inventory
+	conns *adapt.Connections
+	hosts []fleet.Target
+	lock  *inventory.Lock
+	rel   *inventory.Release
+}
+
+func newRelayFleet(t *testing.T) *relayFleet {
+	t.Helper()
+	l := labtest.New(t, lab.Config{Regions: 1, Envs: 2, HostsPerEnv: 2, ViaRancher: []string{"qa"},
+		Images: []string{"app:1.0", "app:1.1"}, ImageSize: 32 << 10, Layers: 2, SeedRegions: true})
+	f := &relayFleet{l: l, inv: l.Inventory(), conns: adapt.NewConnections(l.Inventory(), l.Getenv)}
+	t.Cleanup(func() { f.conns.Close() })
+	if e := f.inv.Env("qa"); len(e.Hosts) > 0 || !e.Discover.ViaRancher() {
+		t.Fatalf("qa in hosts.yaml: hosts %v, discover %+v; want discover: {from: rancher, docker: rancher}", e.Hosts, e.Discover)
+	}
+	for i := range f.inv.Environments {
+		f.inv.Environments[i].Strategy = inventory.Strategy{BatchSize: 1, IntervalMillis: 100}
+	}
+	digest := ""
+	for _, s := range l.Seeded {
+		if s.Ref == "app:1.1" {
+			digest = s.Digest
+		}
+	}
+	f.lock = &inventory.Lock{Version: 1, Images: []inventory.LockImage{{Name: "app", Ref: "src/app:1.1", Repository: "app", Tag: "1.1", Digest: digest}}}
+	f.rel = &inventory.Release{Version: 1, Services: []inventory.ReleaseService{{Service: "web/app", Image: "app"}}}
+	addr := f.inv.Registries.Regions[f.inv.Env("qa").Region].Address
+	svc, err := l.Project("qa").AddService("web", "app", addr+"/app:1.0", 2, ranchersim.WithHealthCheck(50*time.Millisecond, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if err := svc.WaitState(ctx, "active"); err != nil {
+		t.Fatal(err)
+	}
+	if f.hosts, err = fleet.Discover(t.Context(), f.inv, fleet.Selection{Envs: []string{"qa"}}, f.conns.RancherHosts); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.hosts) != 2 {
+		t.Fatalf("%d qa hosts, want 2", len(f.hosts))
+	}
+	return f
+}
+
+// apply runs rollout apply on qa with the gate's presence check (and
+// puller, with prewarm) reaching the hosts through Rancher.
+func (f *relayFleet) apply(t *testing.T, presence rollout.Presence, opts ...rollout.Option) (*rollout.Report, error) {
+	t.Helper()
+	base := []rollout.Option{rollout.WithGateTimeout(0), rollout.WithSoak(100 * time.Millisecond),
+		rollout.WithHealthInterval(50 * time.Millisecond), rollout.WithUpgradeTimeout(20 * time.Second)}
+	e, err := rollout.New(f.conns.Connect, presence, append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := rollout.Targets(f.inv, f.rel, f.lock, []string{"qa"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Apply(t.Context(), targets)
+}
+
+func (f *relayFleet) presence() *adapt.HostPresence {
+	return adapt.NewHostPresence(f.inv).ThroughRancher(f.conns.RancherHosts)
+}
+
+// missingHosts lists the hosts qa's gate found missing the image.
+func missingHosts(rep *rollout.Report) []string {
+	var out []string
+	for _, er := range rep.Envs {
+		if er.Gate != nil {
+			for _, m := range er.Gate.Missing {
+				out = append(out, m.Host)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestGateThroughRancher: rollout's gate checks hosts that expose no Docker
+// endpoint through Rancher's dockersocket relay, and opens only once the
+// image is on every one of them.
+func TestGateThroughRancher(t *testing.T) {
+	t.Parallel()
+	f := newRelayFleet(t)
+	names := []string{f.hosts[0].Name, f.hosts[1].Name}
+	slices.Sort(names)
+
+	rep, err := f.apply(t, f.presence())
+	if err == nil || !slices.Equal(missingHosts(rep), names) {
+		t.Fatalf("apply before prewarm: %v; missing on %v, want the gate closed on %v", err, missingHosts(rep), names)
+	}
+	// One host prewarmed (through the relay): still closed, on the other.
+	if _, err := fleet.Pull(t.Context(), f.hosts[:1], f.lock); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = f.apply(t, f.presence())
+	if err == nil || !slices.Equal(missingHosts(rep), []string{f.hosts[1].Name}) {
+		t.Fatalf("apply with %s prewarmed: %v; missing on %v, want the gate closed on %s", f.hosts[0].Name, err, missingHosts(rep), f.hosts[1].Name)
+	}
+	for _, m := range rep.Envs[0].Gate.Missing {
+		if m.Error != "" {
+			t.Errorf("missing on %s: error %q, want none (the host answered through Rancher)", m.Host, m.Error)
+		}
+	}
+	if _, err := fleet.Pull(t.Context(), f.hosts[1:], f.lock); err != nil {
+		t.Fatal(err)
+	}
+	inspects := f.l.DockerHost(f.hosts[0].Name).Stats().Inspects
+	rep, err = f.apply(t, f.presence())
+	if err != nil || rep.Envs[0].Gate == nil || !rep.Envs[0].Gate.Open || rep.Envs[0].Gate.Checked != 2 {
+		t.Fatalf("apply with every host prewarmed: %v\n%s", err, rep)
+	}
+	if got := f.l.DockerHost(f.hosts[0].Name).Stats().Inspects; got <= inspects {
+		t.Errorf("%s: %d image inspects before the gate, %d after: the gate did not ask the host", f.hosts[0].Name, inspects, got)
+	}
+}
+
+// TestPrewarmThroughRancher: rollout apply --prewarm pulls the missing
+// image onto hosts reached only through Rancher, and the gate then opens.
+func TestPrewarmThroughRancher(t *testing.T) {
+	t.Parallel()
+	f := newRelayFleet(t)
+	before := map[string]int{}
+	for _, h := range f.hosts {
+		before[h.Name] = f.l.DockerHost(h.Name).Stats().Pulls // app:1.0, for the service's containers
+	}
+	p := f.presence()
+	rep, err := f.apply(t, p, rollout.WithPrewarm(p))
+	if err != nil || !rep.Envs[0].Gate.Open {
+		t.Fatalf("apply --prewarm: %v\n%s", err, rep)
+	}
+	for _, h := range f.hosts {
+		if n := f.l.DockerHost(h.Name).Stats().Pulls - before[h.Name]; n != 1 {
+			t.Errorf("%s: %d pulls, want 1 (--prewarm through Rancher)", h.Name, n)
+		}
+	}
+}
+
+// agentDown is a presence check whose first call takes host's Rancher agent
+// down (after the engine listed it as active), as an agent lost between the
+// gate's listing and its check would be.
+type agentDown struct {
+	rollout.Presence
+	once sync.Once
+	down func()
+}
+
+func (a *agentDown) Present(ctx context.Context, env string, h rollout.Host, img rollout.Image) (bool, error) {
+	a.once.Do(a.down)
+	return a.Presence.Present(ctx, env, h, img)
+}
+
+// TestGateThroughRancherAgentDown: a host whose agent is down cannot be
+// asked through Rancher; the gate stays closed and names it unreachable,
+// whether the agent went down after the presence check found the
+// environment's hosts in Rancher (the dial fails) or before (the host is
+// no longer active there).
+func TestGateThroughRancherAgentDown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		listed bool // the presence check listed qa's hosts before the agent went down
+		want   string
+	}{
+		{"after listing", true, "host %s (environment qa) through Rancher: dockersocket: host %s is reconnecting, agent reconnecting"},
+		{"before listing", false, "not an active host of qa in Rancher"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRelayFleet(t)
+			if _, err := fleet.Pull(t.Context(), f.hosts, f.lock); err != nil {
+				t.Fatal(err)
+			}
+			lost := f.hosts[1].Name
+			presence := f.presence()
+			if tc.listed {
+				img := rollout.Image{Ref: f.inv.Registries.Regions[f.inv.Env("qa").Region].Address + "/app:1.1"}
+				if ok, err := presence.Present(t.Context(), "qa", rollout.Host{Name: lost, State: rollout.StateActive}, img); !ok || err != nil {
+					t.Fatalf("Present on %s before the fault: %v %v", lost, ok, err)
+				}
+			}
+			p := &agentDown{Presence: presence, down: func() {
+				if err := f.l.Rancher.DisconnectAgent(lost, true); err != nil {
+					t.Error(err)
+				}
+			}}
+			rep, err := f.apply(t, p)
+			if err == nil {
+				t.Fatalf("apply with %s's agent down: no error\n%s", lost, rep)
+			}
+			miss := rep.Envs[0].Gate.Missing
+			want := strings.ReplaceAll(tc.want, "%s", lost)
+			if len(miss) != 1 || miss[0].Host != lost || !strings.Contains(miss[0].Error, "host "+lost+" unreachable") || !strings.Contains(miss[0].Error, want) {
+				t.Fatalf("gate missing %+v, want %s alone, unreachable (%s)", miss, lost, want)
+			}
+		})
+	}
+}
