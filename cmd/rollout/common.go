@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"io"
 	"io/fs"
 	"slices"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rollout/adapt"
@@ -118,7 +118,7 @@ func show(env *cli.Env, v any, table func(io.Writer) error) error {
 // commands that resolve it: for services left not active, and for closed
 // gates (pull the images with the release, when pull is given).
 func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) error {
-	if werr := show(env, rep, func(w io.Writer) error { return output.RolloutReport(w, rep) }); werr != nil {
+	if werr := show(env, rep, func(w io.Writer) error { return rolloutview.RolloutReport(w, rep) }); werr != nil {
 		return werr
 	}
 	if err == nil {

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -75,7 +75,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	if f.resume && f.journal == "" {
 		return nil, nil, cli.Usage("--resume needs --journal FILE")
 	}
-	prog := output.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
+	prog := rolloutview.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
 	if prog.Live() {
 		prog.SetWidth(func() int { return cli.Width(env.Stderr) })
 		// Log lines go above the live table instead of through it.

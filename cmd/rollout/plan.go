@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -32,7 +32,7 @@ func planCmd() *cli.Command {
 				return err
 			}
 			p, err := e.Plan(ctx, w.targets)
-			if werr := show(env, p, func(w io.Writer) error { return output.RolloutPlan(w, p) }); werr != nil {
+			if werr := show(env, p, func(w io.Writer) error { return rolloutview.RolloutPlan(w, p) }); werr != nil {
 				return werr
 			}
 			return cli.Failed(err)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -35,7 +35,7 @@ func statusCmd() *cli.Command {
 			if lerr := leases(env, w, "status", nil).AddHolders(ctx, st); lerr != nil {
 				env.Logger.Warn("could not read the environment leases", "err", lerr)
 			}
-			if werr := show(env, st, func(w io.Writer) error { return output.RolloutStatus(w, st) }); werr != nil {
+			if werr := show(env, st, func(w io.Writer) error { return rolloutview.RolloutStatus(w, st) }); werr != nil {
 				return werr
 			}
 			return cli.Failed(err)

@@ -5,8 +5,10 @@
 //
 // It imports no other Drover package but internal/atomicfile, so that
 // every library and command can use it: the domain packages (fleet,
-// registry, rollout) describe their reports, and output draws them. It
-// never decides anything: what to show and when is the caller's.
+// registry) describe their reports, and output draws them. The rollout
+// tool's views, which read the engine's types, are its sub-package
+// rolloutview. It never decides anything: what to show and when is the
+// caller's.
 //
 // # Concurrency
 //

@@ -1,7 +1,8 @@
-package output_test
+package rolloutview_test
 
 import (
 	"bytes"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestRolloutLiveUnknownBatch(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	p := output.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+	p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
 	p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: "upgrading", Batches: 3})
 	p.Close()
 	if !strings.Contains(b.String(), "?/3") || strings.Contains(b.String(), "0/3") {
@@ -31,7 +31,7 @@ func TestRolloutLiveUnknownBatch(t *testing.T) {
 func TestRolloutLiveLogLinesAboveTable(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	p := output.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+	p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
 	p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: "upgrading"})
 	first := b.Len()
 	if _, err := p.Write([]byte("level=WARN msg=interrupted\n")); err != nil {
@@ -44,7 +44,7 @@ func TestRolloutLiveLogLinesAboveTable(t *testing.T) {
 	}
 	p.Close()
 	var off bytes.Buffer
-	q := output.NewRolloutLive(&off, false, slog.New(slog.DiscardHandler))
+	q := rolloutview.NewRolloutLive(&off, false, slog.New(slog.DiscardHandler))
 	_, _ = q.Write([]byte("plain\n"))
 	if off.String() != "plain\n" {
 		t.Errorf("off a terminal: %q, want the line as is", off.String())
@@ -58,7 +58,7 @@ func TestRolloutLiveFitsWidth(t *testing.T) {
 	t.Parallel()
 	for _, width := range []int{80, 50, 0} {
 		var b bytes.Buffer
-		p := output.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
 		p.SetWidth(func() int { return width })
 		long := strings.Repeat("x", 60)
 		p.Event(rollout.Event{Env: "production-eu-west-" + long, Service: "payments/" + long, Step: "upgrade", State: "upgrading", Health: "healthy",
