@@ -10,7 +10,7 @@ LINT  := $(GO) tool -modfile=tools/go.mod golangci-lint
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 
 ## test: every test, race detector on, shuffled. Real-daemon tests run when a
 ## Docker daemon is reachable (required when DROVER_REQUIRE_DOCKER=1, as in CI).
