@@ -49,7 +49,8 @@ func (l *Lock) Unlock() error {
 	}
 	f := l.f
 	l.f = nil
-	if err := f.Close(); err != nil {
+	uerr := funlock(f)
+	if err := errors.Join(uerr, f.Close()); err != nil {
 		return fmt.Errorf("unlock %s: %w", f.Name(), err)
 	}
 	return nil

@@ -22,3 +22,16 @@ func flock(f *os.File) error {
 		return err
 	}
 }
+
+// funlock releases the lock on the open file description itself. Closing
+// alone is not enough while another reference to it lives on: a child
+// forked by another goroutine holds a copy of every descriptor until its
+// exec closes them, and the lock would outlive Unlock for that moment.
+func funlock(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
