@@ -95,7 +95,9 @@ func TestRancherProjectReadsOnce(t *testing.T) {
 	}
 	reqs.take()
 
-	x, err := r.Wait(ctx, id, func(x rollout.Service) bool { return x.HealthState == rollout.HealthHealthy || x.State != rollout.StateUpgraded })
+	x, err := r.Wait(ctx, id, func(x rollout.Service) bool {
+		return x.HealthState == rollout.HealthHealthy || x.State != rollout.StateUpgraded
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
