@@ -89,7 +89,7 @@ func reportPhases(b *testing.B, ph phases, wall float64) {
 	b.ReportMetric(ph.pacing, "s-rancher-pacing/svc")
 	b.ReportMetric(ph.eventLag, "s-event-lag/svc")
 	b.ReportMetric(ph.health, "s-health/svc")
-	b.ReportMetric(ph.soak, "s-soak/svc")
+	b.ReportMetric(ph.soak, "s-soak+hold/svc")
 	b.ReportMetric(ph.finish, "s-finish/svc")
 	b.ReportMetric(ph.gate, "s-gate")
 	b.ReportMetric(ph.inWait, "s-waiting")

@@ -81,7 +81,7 @@ func (p *phaseLog) event(ev rollout.Event) {
 		st.upgraded = ev.Time
 	case ev.Step == "verify" && strings.HasPrefix(ev.Message, "healthy;"):
 		st.healthy = ev.Time
-	case ev.Step == "finish":
+	case ev.Step == "finish" && st.finish.IsZero(): // later ones are observations
 		st.finish = ev.Time
 		p.simWait(key, "active", &st.simActive)
 	case ev.Step == "done":
