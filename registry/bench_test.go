@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-dev/drover/internal/lab/netem"
 	"github.com/drover-dev/drover/internal/lab/registries"
 	"github.com/drover-dev/drover/inventory"
 )
@@ -189,4 +190,78 @@ func craneBinary(b *testing.B) string {
 		b.Skipf("build crane: %v\n%s", err, msg)
 	}
 	return out
+}
+
+// BenchmarkMirrorShaped mirrors a 1 GiB image from a source behind a WAN
+// link (100 MB/s, 40 ms per request) to 1 and to 3 unshaped regions, in 1
+// layer and in 8, in process. The link limit is the image once through the
+// source link (blob bytes served / link rate); "ratio" is the wall time over it,
+// 1.0 being the link saturated from the first byte to the last. Each case
+// seeds its own source (unshaped while seeding). DROVER_BENCH_MIB shrinks
+// the image.
+//
+//	go test -run '^$' -bench MirrorShaped -benchtime 1x ./registry
+func BenchmarkMirrorShaped(b *testing.B) {
+	link := netem.Link{BytesPerSec: 100_000_000, Latency: 40 * time.Millisecond}
+	size := int64(1 << 30)
+	if s := os.Getenv("DROVER_BENCH_MIB"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DROVER_BENCH_MIB=%q", s)
+		}
+		size = int64(n) << 20
+	}
+	for _, layers := range []int{1, 8} {
+		for _, nreg := range []int{1, 3} {
+			b.Run(fmt.Sprintf("layers=%d/regions=%d", layers, nreg), func(b *testing.B) {
+				ctx := b.Context()
+				src := benchRegistry(b)
+				if _, err := registries.Seed(ctx, src.Addr(), registries.SeedSpec{Images: []string{"bench/app:1.0"}, Size: size, Layers: layers, Base: -1}); err != nil {
+					b.Fatalf("seed: %v", err)
+				}
+				source := inventory.Registry{Address: src.Addr(), Insecure: true}
+				lock, err := Resolve(ctx, source, &inventory.Release{Version: 1,
+					Images: []inventory.ReleaseImage{{Name: "app", Ref: "bench/app:1.0"}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				src.SetLink(link)
+				var secs float64
+				var bytes int64
+				for b.Loop() {
+					b.StopTimer()
+					regions := map[string]inventory.Registry{}
+					var regs []*registries.Registry
+					for i := range nreg {
+						r := benchRegistry(b)
+						regs = append(regs, r)
+						regions[fmt.Sprintf("r%d", i+1)] = inventory.Registry{Address: r.Addr(), Insecure: true}
+					}
+					src.Faults().ResetStats()
+					b.StartTimer()
+					start := time.Now()
+					if _, err := Mirror(ctx, lock, source, regions); err != nil {
+						b.Fatal(err)
+					}
+					secs += time.Since(start).Seconds()
+					b.StopTimer()
+					// The seeded blobs are close to size, not exactly it: the
+					// limit counts what crossed the link, which must be the
+					// image once.
+					if bytes = served(src); bytes < size*99/100 || bytes > size*101/100 {
+						b.Fatalf("source served %d bytes, want the image once (%d)", bytes, size)
+					}
+					for _, r := range regs {
+						closeAndRemove(b, r)
+					}
+					b.StartTimer()
+				}
+				limit := float64(bytes) / float64(link.BytesPerSec)
+				b.ReportMetric(0, "ns/op")
+				b.ReportMetric(secs/float64(b.N), "s")
+				b.ReportMetric(limit, "s-link-limit")
+				b.ReportMetric(secs/float64(b.N)/limit, "ratio")
+			})
+		}
+	}
 }

@@ -46,19 +46,26 @@ func (present) Present(context.Context, string, rollout.Host, rollout.Image) (bo
 // once with the image prewarmed onto every host beforehand (prewarm's time
 // reported apart) and once with hosts pulling it during the upgrade. It
 // reports the rollout wall time of each, their ratio, and the Rancher API
-// requests per service upgrade. Run it with -benchtime 1x: each iteration
-// starts two labs (not timed).
+// requests per service upgrade. The prewarmed run is split into phases
+// from the engine's progress events (see phaseLog): per service, the mean
+// seconds of each phase; for the whole run, the wall time some service
+// spends waiting on Rancher (or its soak), and the engine's own share, the
+// rest. Run it with -benchtime 1x: each iteration starts two labs (not
+// timed).
 func BenchmarkRollout20x4(b *testing.B) {
 	var pre, pull, prewarm time.Duration
 	var reqs, upgrades int
+	var ph phases
 	for b.Loop() {
 		b.StopTimer()
 		fp := benchFleet(b)
 		start := time.Now()
 		fp.prewarm(b, nil)
 		prewarm += time.Since(start)
+		log := watchPhases(b.Context(), fp)
 		d, n, u := benchApply(b, fp, fp.engineWith(b, adapt.NewHostPresence(fp.inv), rollout.WithEnvConcurrency(1)))
 		pre += d
+		ph = log.split(d) // the last iteration's
 		reqs, upgrades = reqs+n, upgrades+u
 
 		fn := benchFleet(b)
@@ -74,6 +81,59 @@ func BenchmarkRollout20x4(b *testing.B) {
 	b.ReportMetric(pull.Seconds()/n, "s-pull-during")
 	b.ReportMetric(pull.Seconds()/pre.Seconds(), "ratio")
 	b.ReportMetric(float64(reqs)/float64(upgrades), "req/upgrade")
+	reportPhases(b, ph, pre.Seconds()/n)
+}
+
+func reportPhases(b *testing.B, ph phases, wall float64) {
+	b.ReportMetric(ph.upgrade, "s-upgrade/svc")
+	b.ReportMetric(ph.pacing, "s-rancher-pacing/svc")
+	b.ReportMetric(ph.eventLag, "s-event-lag/svc")
+	b.ReportMetric(ph.health, "s-health/svc")
+	b.ReportMetric(ph.soak, "s-soak+hold/svc")
+	b.ReportMetric(ph.finish, "s-finish/svc")
+	b.ReportMetric(ph.gate, "s-gate")
+	b.ReportMetric(ph.inWait, "s-waiting")
+	b.ReportMetric(ph.engine, "s-engine")
+	b.ReportMetric(ph.engine/wall, "engine-share")
+}
+
+// BenchmarkRolloutRequests counts the Rancher API requests per service
+// upgrade at two upgrade durations (batch interval 100 ms and 6 s: a
+// service of 2 containers upgrades in about 0.2 s and 6 s), on one
+// prewarmed environment of 8 services. The count should not grow with the
+// duration: waits ride the websocket.
+func BenchmarkRolloutRequests(b *testing.B) {
+	for _, interval := range []time.Duration{100 * time.Millisecond, 6 * time.Second} {
+		b.Run("interval="+interval.String(), func(b *testing.B) {
+			var reqs, upgrades int
+			var wall time.Duration
+			var ph phases
+			for b.Loop() {
+				b.StopTimer()
+				f := newFleet(b, fleetConfig{envs: 1, hosts: 2, services: 8})
+				f.inv.Environments[0].Strategy.IntervalMillis = int(interval / time.Millisecond)
+				f.lock.Images = f.lock.Images[:1]
+				f.prewarm(b, nil)
+				log := watchPhases(b.Context(), f)
+				f.http.reset()
+				start := time.Now()
+				rep, err := f.engineWith(b, adapt.NewHostPresence(f.inv)).Apply(b.Context(), f.targets(b))
+				d := time.Since(start)
+				if err != nil {
+					b.Fatalf("Apply: %v\n%s", err, rep)
+				}
+				wall += d
+				ph = log.split(d)
+				reqs += len(f.http.lines())
+				upgrades += ph.services
+				b.StartTimer()
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(reqs)/float64(upgrades), "req/upgrade")
+			b.ReportMetric(wall.Seconds()/float64(b.N), "s-wall")
+			b.ReportMetric(ph.upgrade, "s-upgrade/svc")
+		})
+	}
 }
 
 // benchApply runs the rollout and returns its wall time, the HTTP requests

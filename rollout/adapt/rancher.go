@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
@@ -24,6 +25,28 @@ type RancherProject struct {
 
 	mu     sync.Mutex
 	stacks map[string]string // stack id -> name
+	last   map[string]seen   // service id -> its last state seen
+}
+
+// seen is the last state of a service the adapter read (GET) or an action
+// answered with.
+type seen struct {
+	svc  *rancher.Service
+	at   time.Time
+	read bool // a GET's answer, not an action's
+}
+
+// freshFor is how long a read of a service stands in for a new one when a
+// wait starts: a wait whose condition that read already meets returns it
+// without a request. It is far below the second over which Rancher merges
+// its change events, so no wait could learn of a later change sooner; the
+// engine starts its health wait just after the read that saw upgraded.
+const freshFor = 250 * time.Millisecond
+
+func (r *RancherProject) remember(s *rancher.Service, read bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last[s.ID] = seen{svc: s, at: time.Now(), read: read}
 }
 
 // NewRancherProject binds c to project (an id or a name, resolved once).
@@ -32,7 +55,7 @@ func NewRancherProject(ctx context.Context, c *rancher.Client, project string) (
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &RancherProject{c: c, project: p.ID, stacks: map[string]string{}}, nil
+	return &RancherProject{c: c, project: p.ID, stacks: map[string]string{}, last: map[string]seen{}}, nil
 }
 
 // Services lists every service with its stack's name.
@@ -63,6 +86,7 @@ func (r *RancherProject) Service(ctx context.Context, id string) (rollout.Servic
 	if err != nil {
 		return rollout.Service{}, mapErr(err)
 	}
+	r.remember(s, true)
 	return r.withUnits(ctx, s), nil
 }
 
@@ -123,6 +147,7 @@ func (r *RancherProject) Upgrade(ctx context.Context, id string, u rollout.Upgra
 	if err != nil {
 		return rollout.Service{}, mapErr(err)
 	}
+	r.remember(out, false)
 	return r.convert(out), nil
 }
 
@@ -136,20 +161,42 @@ func (r *RancherProject) Rollback(ctx context.Context, id string) (rollout.Servi
 	return r.action(ctx, id, r.c.Rollback)
 }
 
+// action posts an action on the service, to the link of the last state
+// seen of it (the engine has always read it shortly before: the soak's
+// health reads, the wait that saw it upgraded). Only without one is it
+// read first. A stale link is no risk: the server decides whether the
+// action is allowed now (422 ActionNotAvailable if not), and a state whose
+// actions lack it is re-read by the client before it refuses locally.
 func (r *RancherProject) action(ctx context.Context, id string, f func(context.Context, *rancher.Service) (*rancher.Service, error)) (rollout.Service, error) {
-	s, err := r.c.ServiceByID(ctx, r.project, id)
-	if err != nil {
-		return rollout.Service{}, mapErr(err)
+	r.mu.Lock()
+	s := r.last[id].svc
+	r.mu.Unlock()
+	if s == nil {
+		var err error
+		if s, err = r.c.ServiceByID(ctx, r.project, id); err != nil {
+			return rollout.Service{}, mapErr(err)
+		}
 	}
 	out, err := f(ctx, s)
 	if err != nil {
 		return rollout.Service{}, mapErr(err)
 	}
+	r.remember(out, false)
 	return r.convert(out), nil
 }
 
-// Wait waits through the client's websocket (polling as the fallback).
+// Wait waits through the client's websocket (polling as the fallback). A
+// read of the service younger than freshFor that already meets done ends
+// the wait without a request; an action's answer never does.
 func (r *RancherProject) Wait(ctx context.Context, id string, done func(rollout.Service) bool) (rollout.Service, error) {
+	r.mu.Lock()
+	last := r.last[id]
+	r.mu.Unlock()
+	if last.read && time.Since(last.at) < freshFor {
+		if x := r.convert(last.svc); done(x) {
+			return x, nil
+		}
+	}
 	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
 	out, err := r.c.WaitFor(ctx, s, func(x *rancher.Service) (bool, error) { return done(r.withUnits(ctx, x)), nil })
 	if err != nil {
@@ -158,6 +205,7 @@ func (r *RancherProject) Wait(ctx context.Context, id string, done func(rollout.
 		}
 		return rollout.Service{}, mapErr(err)
 	}
+	r.remember(out, true)
 	return r.withUnits(ctx, out), nil
 }
 
