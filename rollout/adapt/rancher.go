@@ -26,7 +26,21 @@ type RancherProject struct {
 	mu     sync.Mutex
 	stacks map[string]string // stack id -> name
 	last   map[string]seen   // service id -> its last state seen
+	units  map[string]counted
 }
+
+// counted is a service's last count of units on the new image.
+type counted struct {
+	image string
+	n     int
+	at    time.Time
+}
+
+// unitsEvery bounds how often a service's instances are listed to count
+// its batch progress: the count is for the display and the stall watch,
+// which need seconds, not every event (listing on every event doubled the
+// Rancher requests per upgrade).
+const unitsEvery = 3 * time.Second
 
 // seen is the last state of a service the adapter read (GET) or an action
 // answered with.
@@ -55,7 +69,7 @@ func NewRancherProject(ctx context.Context, c *rancher.Client, project string) (
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &RancherProject{c: c, project: p.ID, stacks: map[string]string{}, last: map[string]seen{}}, nil
+	return &RancherProject{c: c, project: p.ID, stacks: map[string]string{}, last: map[string]seen{}, units: map[string]counted{}}, nil
 }
 
 // Services lists every service with its stack's name.
@@ -99,6 +113,14 @@ func (r *RancherProject) withUnits(ctx context.Context, s *rancher.Service) roll
 	if (s.State != rollout.StateUpgrading && s.State != rollout.StateUpgraded) || s.LaunchConfig == nil {
 		return out
 	}
+	image := s.LaunchConfig.ImageUUID()
+	r.mu.Lock()
+	last, ok := r.units[s.ID]
+	r.mu.Unlock()
+	if ok && last.image == image && time.Since(last.at) < unitsEvery {
+		out.NewUnits = last.n
+		return out
+	}
 	is, err := r.c.Instances(ctx, s)
 	if err != nil {
 		return out
@@ -107,10 +129,13 @@ func (r *RancherProject) withUnits(ctx context.Context, s *rancher.Service) roll
 	for _, i := range is {
 		lc := i.Labels["io.rancher.service.launch.config"]
 		primary := lc == "" || lc == "io.rancher.service.primary.launch.config"
-		if primary && i.State == "running" && i.ImageUUID == s.LaunchConfig.ImageUUID() {
+		if primary && i.State == "running" && i.ImageUUID == image {
 			out.NewUnits++
 		}
 	}
+	r.mu.Lock()
+	r.units[s.ID] = counted{image: image, n: out.NewUnits, at: time.Now()}
+	r.mu.Unlock()
 	return out
 }
 
