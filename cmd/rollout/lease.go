@@ -28,7 +28,11 @@ func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *adapt.Leases {
 func hold(ctx context.Context, env *cli.Env, w *world, name string, sf *scopeFlags) (context.Context, func(), error) {
 	run, release, err := rollout.Hold(ctx, leases(env, w, name, sf), rollout.EnvNames(w.targets))
 	if errors.Is(err, rollout.ErrHeld) {
-		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s unlock --env ENV` removes it", err, commandPrefix(env)))
+		held := "ENV"
+		if he := (*lease.HeldError)(nil); errors.As(err, &he) {
+			held = he.Env
+		}
+		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s unlock --env %s` removes it", err, commandPrefix(env), held))
 	}
 	if err != nil {
 		return nil, nil, cli.Failed(fmt.Errorf("take the environment lease: %w", err))

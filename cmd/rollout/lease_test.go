@@ -67,7 +67,7 @@ func TestLabConcurrentApplies(t *testing.T) {
 		t.Fatalf("exit codes %d and %d, want 0 and %d\n--- 1:\n%s%s\n--- 2:\n%s%s", res[0].code, res[1].code, cli.ExitBusy,
 			res[0].stdout, res[0].stderr, res[1].stdout, res[1].stderr)
 	}
-	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout -c ` + c.inv + ` apply --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "rollout -c " + c.inv + " unlock --env ENV"} {
+	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout -c ` + c.inv + ` apply --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "rollout -c " + c.inv + " unlock --env dev"} {
 		if !strings.Contains(lost.stderr, want) {
 			t.Errorf("the second run's error lacks %q:\n%s", want, lost.stderr)
 		}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/user"
@@ -72,6 +73,25 @@ type Event struct {
 	NotReady []string `json:"hostsNotReady,omitempty"`
 	// Exit is the run's exit code (run-finished, prewarm-*).
 	Exit int `json:"exit,omitempty"`
+}
+
+// MarshalJSON writes the event with wave on wave-started and exit on the
+// events that end a run, zeros included: wave 0 and exit 0 are answers
+// there, not absent values.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	out := struct {
+		plain
+		Wave *int `json:"wave,omitempty"`
+		Exit *int `json:"exit,omitempty"`
+	}{plain: plain(e)}
+	if e.Wave != 0 || e.Kind == WaveStarted {
+		out.Wave = &e.Wave
+	}
+	if e.Exit != 0 || e.Kind == RunFinished || e.Kind == NeedsHuman || e.Kind == PrewarmFinished || e.Kind == PrewarmFailed {
+		out.Exit = &e.Exit
+	}
+	return json.Marshal(out)
 }
 
 // Duration is a time.Duration written as seconds in JSON.

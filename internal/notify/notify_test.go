@@ -246,3 +246,26 @@ func TestGuessFormat(t *testing.T) {
 		}
 	}
 }
+
+// Wave 0 and exit 0 are sent: a run-finished without "exit" (omitempty
+// dropped the 0) left a receiver unable to tell success from a missing field.
+func TestZeroWaveAndExitSent(t *testing.T) {
+	for _, c := range []struct {
+		ev   notify.Event
+		want string
+	}{
+		{notify.Event{Kind: notify.WaveStarted, Wave: 0}, `"wave":0`},
+		{notify.Event{Kind: notify.RunFinished, Exit: 0}, `"exit":0`},
+		{notify.Event{Kind: notify.PrewarmFinished}, `"exit":0`},
+		{notify.Event{Kind: notify.EnvDone, Exit: 3}, `"exit":3`},
+	} {
+		b, err := json.Marshal(c.ev)
+		if err != nil || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %s %v, want %s in it", c.ev.Kind, b, err, c.want)
+		}
+	}
+	b, _ := json.Marshal(notify.Event{Kind: notify.EnvDone})
+	if strings.Contains(string(b), `"wave"`) || strings.Contains(string(b), `"exit"`) {
+		t.Errorf("env-done carries wave or exit: %s", b)
+	}
+}

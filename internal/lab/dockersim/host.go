@@ -214,11 +214,12 @@ func (h *Host) countRequest(route string) {
 
 // EnsureImage makes ref present on the host: it pulls when ref is missing,
 // or always when always is set (Rancher's pull_image: always). It is what a
-// Rancher agent does before starting a container.
+// Rancher agent does before starting a container. Its errors do not name ref
+// or the host: the caller (the Rancher simulator) does, once.
 func (h *Host) EnsureImage(ctx context.Context, ref string, always bool) error {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		return fmt.Errorf("pull %s on %s: %w", ref, h.name, err)
+		return err
 	}
 	if !always && h.store.has(ref) {
 		return nil
@@ -228,10 +229,7 @@ func (h *Host) EnsureImage(ctx context.Context, ref string, always bool) error {
 	defer cancel()
 	stop := context.AfterFunc(h.ctx, cancel)
 	defer stop()
-	if err := h.pull(ctx, pullRequest{ref: named}, &stream{}); err != nil {
-		return fmt.Errorf("pull %s on %s: %w", ref, h.name, err)
-	}
-	return nil
+	return h.pull(ctx, pullRequest{ref: named}, &stream{})
 }
 
 // Preload puts ref on the host as a pull would (tags, digest, layers

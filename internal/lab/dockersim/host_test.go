@@ -147,6 +147,18 @@ func TestDiskCapacityCountsSharedLayersOnce(t *testing.T) {
 	}
 }
 
+// EnsureImage leaves naming the image and host to its caller: the Rancher
+// simulator's transitioningMessage said "pull R on H: pull R on H: ...".
+func TestEnsureImageErrorNotPrefixed(t *testing.T) {
+	t.Parallel()
+	reg := dockertest.StartRegistry(t, false)
+	h, _ := startHost(t)
+	err := h.EnsureImage(t.Context(), reg.Ref("missing:1"), false)
+	if err == nil || strings.HasPrefix(err.Error(), "pull ") {
+		t.Errorf("ensure a missing image = %v, want the pull's own error", err)
+	}
+}
+
 func TestDownAndHang(t *testing.T) {
 	t.Parallel()
 	h, cli := startHost(t)
