@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 )
@@ -23,7 +24,11 @@ func checkViaRancher(c Config, envs []envPlan) []error {
 	for _, v := range c.ViaRancher {
 		switch {
 		case !slices.ContainsFunc(envs, func(p envPlan) bool { return p.name == v }):
-			errs = append(errs, fmt.Errorf("via-rancher: unknown environment %q", v))
+			names := make([]string, len(envs))
+			for i, p := range envs {
+				names[i] = p.name
+			}
+			errs = append(errs, fmt.Errorf("via-rancher: unknown environment %q (this lab's environments: %s)", v, strings.Join(names, ", ")))
 		case slices.Contains(c.Discover, v):
 			errs = append(errs, fmt.Errorf("environment %q: give it to discover or to via-rancher, not both", v))
 		}
