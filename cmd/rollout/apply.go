@@ -58,7 +58,7 @@ func applyCmd() *cli.Command {
 			defer release()
 			rep, err = e.Apply(ctx, w.targets)
 			done()
-			return rn.finished(rep, finish(env, rep, err, &sf))
+			return rn.finished(rep, finish(env, rep, err, "apply", &sf))
 		},
 	}
 }

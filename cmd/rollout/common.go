@@ -117,14 +117,14 @@ func show(env *cli.Env, v any, table func(io.Writer) error) error {
 // 0 done, 1 failed (put back), 3 needs a human. The error ends with the
 // commands that resolve it: for services left not active, and for closed
 // gates (pull the images with the release, when pull is given).
-func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) error {
+func finish(env *cli.Env, rep *rollout.Report, err error, verb string, pull *scopeFlags) error {
 	if werr := show(env, rep, func(w io.Writer) error { return rolloutview.RolloutReport(w, rep) }); werr != nil {
 		return werr
 	}
 	if err == nil {
 		return nil
 	}
-	cmds := gateCommands(env, rep, pull)
+	cmds := gateCommands(env, rep, verb, pull)
 	if rep.NeedsHuman() {
 		cmds = append(rep.Commands(), cmds...)
 	}
@@ -141,9 +141,10 @@ func finish(env *cli.Env, rep *rollout.Report, err error, pull *scopeFlags) erro
 }
 
 // gateCommands puts the images on the hosts a closed gate found without
-// them: prewarm pull of the release onto those hosts, or a rerun with
-// --prewarm (the gate then pulls them itself).
-func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string {
+// them: prewarm pull of the release onto those hosts, or the same command
+// (verb, with the scope sf) rerun with --prewarm (the gate then pulls them
+// itself).
+func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags) []string {
 	var out []string
 	for _, e := range rep.Envs {
 		if e.Status != rollout.EnvGated || e.Gate == nil {
@@ -157,17 +158,35 @@ func gateCommands(env *cli.Env, rep *rollout.Report, pull *scopeFlags) []string 
 		}
 		switch {
 		case len(hosts) == 0:
-		case pull != nil && pull.release != "" && len(pull.services) == 0:
-			cmd := "prewarm pull -c " + cli.Quote(env.ConfigPath()) + " -f " + cli.Quote(pull.release)
-			if pull.lock != "" {
-				cmd += " --lock " + cli.Quote(pull.lock)
+		case verb == "apply" && sf != nil && sf.release != "" && len(sf.services) == 0:
+			cmd := "prewarm pull -c " + cli.Quote(env.ConfigPath()) + " -f " + cli.Quote(sf.release)
+			if sf.lock != "" {
+				cmd += " --lock " + cli.Quote(sf.lock)
 			}
 			out = append(out, fmt.Sprintf("%s --hosts %s   # %s: or rerun with --prewarm", cmd, cli.Quote(strings.Join(hosts, ",")), e.Env))
 		default:
-			out = append(out, fmt.Sprintf("# %s: rerun with --prewarm, which pulls the image onto %s", e.Env, strings.Join(hosts, ",")))
+			out = append(out, fmt.Sprintf("%s   # %s: pulls the image onto %s", rerunPrewarm(env, verb, e.Env, sf), e.Env, strings.Join(hosts, ",")))
 		}
 	}
 	return out
+}
+
+// rerunPrewarm is the command verb again, for environment envName, with
+// --prewarm: its gate pulls the missing images itself.
+func rerunPrewarm(env *cli.Env, verb, envName string, sf *scopeFlags) string {
+	cmd := "rollout " + verb + " -c " + cli.Quote(env.ConfigPath()) + " --env " + cli.Quote(envName)
+	if sf != nil {
+		if sf.release != "" {
+			cmd += " -f " + cli.Quote(sf.release)
+		}
+		if sf.lock != "" {
+			cmd += " --lock " + cli.Quote(sf.lock)
+		}
+		for _, s := range sf.services {
+			cmd += " --service " + cli.Quote(s)
+		}
+	}
+	return cmd + " --prewarm"
 }
 
 // commandPrefix starts the commands reports print: with -c, they carry it,

@@ -47,7 +47,7 @@ func finishCmd() *cli.Command {
 			defer release()
 			rep, err := e.Finish(ctx, w.targets)
 			done()
-			return finish(env, rep, err, nil)
+			return finish(env, rep, err, "finish", nil)
 		},
 	}
 }

@@ -67,7 +67,7 @@ func rollbackCmd() *cli.Command {
 			defer release()
 			rep, err = e.Rollback(ctx, w.targets)
 			done()
-			return rn.finished(rep, finish(env, rep, err, nil))
+			return rn.finished(rep, finish(env, rep, err, "rollback", &sf))
 		},
 	}
 }
