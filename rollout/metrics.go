@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -81,12 +82,34 @@ func (r *Report) Metrics(prev []byte) []byte {
 	return b.Bytes()
 }
 
+// maxPrevMetrics bounds how much of the file WriteMetrics replaces it
+// reads for the last success times: a metrics file is a few KiB, and
+// --metrics-file pointed at something else (a device, a huge file) must not
+// cost memory or time.
+const maxPrevMetrics = 1 << 20
+
 // WriteMetrics writes Metrics to path atomically, carrying the last
-// success times over from the file it replaces (a missing or unreadable
-// old file carries nothing).
+// success times over from the file it replaces (a missing, unreadable,
+// non-regular or larger than 1 MiB old file carries nothing).
 func (r *Report) WriteMetrics(path string) error {
-	prev, _ := os.ReadFile(path)
-	return atomicfile.WriteFile(path, r.Metrics(prev))
+	return atomicfile.WriteFile(path, r.Metrics(readPrevMetrics(path)))
+}
+
+func readPrevMetrics(path string) []byte {
+	// Stat before opening: opening a FIFO for reading would wait for a writer.
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() > maxPrevMetrics {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPrevMetrics))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // LastSuccess reads, from a metrics file Metrics wrote, each environment's

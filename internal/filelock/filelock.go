@@ -26,8 +26,12 @@ func TryLock(path string) (*Lock, error) {
 	}
 	if err := flock(f); err != nil {
 		holder := ""
-		if b, rerr := os.ReadFile(path); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
-			holder = " (pid " + strings.TrimSpace(string(b)) + ")"
+		// The holder wrote its pid (a few bytes); read no more than that,
+		// and only digits count.
+		b := make([]byte, 32)
+		n, _ := f.ReadAt(b, 0)
+		if pid := strings.TrimSpace(string(b[:n])); pid != "" && strings.Trim(pid, "0123456789") == "" {
+			holder = " (pid " + pid + ")"
 		}
 		_ = f.Close()
 		if errors.Is(err, ErrLocked) {
