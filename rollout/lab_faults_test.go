@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/drover-dev/drover/rollout"
 )
@@ -34,7 +35,11 @@ func TestLabRancherFaults(t *testing.T) {
 			}
 		}
 	}
-	rep, err := f.engine(t).Apply(t.Context(), f.targets(t))
+	// The soak is long enough to ride out the burst of five failed reads
+	// with room to spare on a loaded machine (CI once saw four failed
+	// reads take 530 ms of a 300 ms soak's 600 ms deadline); the soak's own
+	// accounting of failed reads is TestLabSoakWithoutHealth's subject.
+	rep, err := f.engine(t, rollout.WithSoak(time.Second)).Apply(t.Context(), f.targets(t))
 	if err != nil {
 		t.Fatalf("Apply: %v\n%s", err, rep)
 	}
