@@ -102,6 +102,7 @@ func ExampleDescribe() {
 	//     eu:
 	//       address: registry.eu.example.com
 	//       insecure: false
+	//       foreignLayers: urls
 	// rancher:
 	//   url: ""
 	// environments:

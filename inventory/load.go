@@ -104,6 +104,12 @@ func (inv *Inventory) applyDefaults(set func(key string, zero bool) bool) {
 		Pull:        Pull{Timeout: Duration(DefaultPullTimeout), Concurrency: DefaultPullConcurrency},
 	}
 	mergeSettings(set, "defaults", &d.Strategy, &d.Concurrency, &d.Retention, &d.Pull, &builtin)
+	for name, r := range inv.Registries.Regions {
+		if r.ForeignLayers == "" {
+			r.ForeignLayers = ForeignURLs
+			inv.Registries.Regions[name] = r
+		}
+	}
 	for i := range inv.Environments {
 		e := &inv.Environments[i]
 		p := "environments[" + strconv.Itoa(i) + "]"

@@ -57,6 +57,10 @@ type Registry struct {
 	// MaxConcurrency bounds concurrent requests (blob uploads, host pulls)
 	// against this registry. 0 means the tool's default.
 	MaxConcurrency int `yaml:"maxConcurrency,omitempty" json:"maxConcurrency,omitempty"`
+	// ForeignLayers (regions only) says whether the mirror copies foreign
+	// layers into this region or its hosts fetch them from the vendor's
+	// URLs (foreign.go). Load fills in ForeignURLs when unset.
+	ForeignLayers ForeignLayers `yaml:"foreignLayers,omitempty" json:"foreignLayers,omitempty"`
 }
 
 // RegistryCredentials names where registry credentials come from. Secrets are

@@ -150,6 +150,9 @@ func (v *validator) registries() {
 	} else {
 		v.registry(src, &r.Source)
 	}
+	if r.Source.ForeignLayers != "" {
+		v.errorf(src.field("foreignLayers"), "only regions take foreignLayers (the source holds what CI pushed): move it to registries.regions.NAME")
+	}
 	regions := l.field("regions")
 	if len(r.Regions) == 0 {
 		v.errorf(regions, "at least one region is required (name: {address: host[:port]})")
@@ -165,6 +168,7 @@ func (v *validator) registries() {
 			continue
 		}
 		v.registry(rl, &reg)
+		v.foreignLayers(rl, &reg)
 	}
 }
 
