@@ -29,7 +29,10 @@
 // prewarm pulls and rollout deploys) plus the platforms kept. Mirror rebuilds
 // the narrowed index from the source's index (by tag) and refuses to push it
 // unless it hashes to the locked digest. Non-distributable (foreign) layers
-// are left as references unless WithNondistributable is given.
+// are left as references (hosts fetch them from their URLs) except in
+// regions whose inventory entry sets foreignLayers: mirror, or everywhere
+// with WithNondistributable; their manifests are copied unchanged, urls
+// kept (docs/foreign-layers.md says why).
 //
 // Manifests are pushed after all their blobs, children before their index,
 // and the top manifest by tag when the lock has one (else by digest), so an

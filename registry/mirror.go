@@ -104,6 +104,9 @@ type run struct {
 	src     *client // set by the first loadImage
 	srcOnce func() (*client, error)
 	regions []string // sorted
+	// foreign: regions that copy foreign layers (WithNondistributable, or
+	// their inventory entry's foreignLayers: mirror).
+	foreign map[string]bool
 	dst     map[string]*client
 	images  []*image // nil where the source was not needed or failed
 	states  [][]*state
@@ -150,6 +153,10 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 	r.prog.init(o.progress)
 	r.chunks.New = func() any { return &chunk{buf: make([]byte, o.chunk), pool: &r.chunks} }
 	r.regions = slices.Sorted(maps.Keys(regions))
+	r.foreign = map[string]bool{}
+	for name, reg := range regions {
+		r.foreign[name] = o.foreign || reg.Mirrors()
+	}
 	var pull, push []string
 	for _, li := range lock.Images {
 		pull = append(pull, scope(li.Repository, transport.PullScope))
@@ -377,7 +384,7 @@ func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st 
 	g.SetLimit(r.o.jobs)
 	for k, d := range order {
 		b := needed[d]
-		if b.foreign() && !r.o.foreign {
+		if b.foreign() && !r.foreign[reg] {
 			st.res.ForeignLayers++
 			present[k] = true
 			continue
@@ -396,7 +403,7 @@ func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st 
 	for k, d := range order {
 		b := needed[d]
 		if present[k] {
-			if !b.foreign() || r.o.foreign {
+			if !b.foreign() || r.foreign[reg] {
 				st.res.BlobsSkipped++
 				r.known[[2]string{reg, d}] = repo
 			}

@@ -111,9 +111,11 @@ func WithPlatforms(platforms ...string) Option {
 	}
 }
 
-// WithNondistributable copies non-distributable (foreign) layers too. The
-// default leaves them as references, as registries and Docker expect: the
-// host fetches them from their URLs.
+// WithNondistributable copies non-distributable (foreign) layers into
+// every region. The default copies them only into regions whose inventory
+// entry sets foreignLayers: mirror, and leaves them as references elsewhere,
+// as registries and Docker expect: those hosts fetch them from their URLs.
+// Manifests are copied unchanged either way (urls kept).
 func WithNondistributable(copy bool) Option {
 	return func(o *options) error { o.foreign = copy; return nil }
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
+	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/registry"
 )
 
@@ -35,10 +38,15 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 	if plan == nil {
 		return cli.Usage("%w", err)
 	}
+	layers, ferr := registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
+	outside := prewarm.OutsideFetches(inv, nil, layers)
 	if env.JSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(plan)
+		_ = enc.Encode(struct {
+			*registry.PlanReport
+			Outside []prewarm.OutsideFetch `json:"outsideFetches,omitempty"`
+		}{plan, outside})
 	} else {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "REGION\tIMAGE\tDIGEST\tPRESENT\tMISSING BLOBS\tERROR")
@@ -51,8 +59,9 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 		for _, rp := range plan.Regions {
 			fmt.Fprintf(env.Stdout, "%s: %d blobs, %s to move\n", rp.Region, rp.MissingBlobs, output.HumanBytes(rp.MissingBytes))
 		}
+		printOutside(env, outside)
 	}
-	return cli.Failed(err)
+	return cli.Failed(errors.Join(err, ferr))
 }
 
 func short(digest string) string {
@@ -60,4 +69,24 @@ func short(digest string) string {
 		return digest[:19]
 	}
 	return digest
+}
+
+// printOutside lists the hosts that will download foreign layers from the
+// vendor's URLs rather than from their region.
+func printOutside(env *cli.Env, outside []prewarm.OutsideFetch) {
+	if len(outside) == 0 {
+		return
+	}
+	fmt.Fprintln(env.Stdout, "\nHosts that will download foreign layers from outside their region (its foreignLayers is urls;\n"+
+		"set registries.regions.REGION.foreignLayers: mirror where hosts cannot reach these URLs):")
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENV\tREGION\tHOSTS\tIMAGE\tLAYERS\tSIZE\tFROM")
+	for _, o := range outside {
+		hosts := strings.Join(o.Hosts, ",")
+		if o.Discovered {
+			hosts = "(discovered from Rancher)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Env, o.Region, hosts, o.Image, o.Layers, output.HumanBytes(o.Bytes), strings.Join(o.From, ","))
+	}
+	_ = tw.Flush()
 }

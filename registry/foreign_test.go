@@ -1,0 +1,50 @@
+package registry
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+
+	"github.com/drover-dev/drover/internal/lab/registries"
+	"github.com/drover-dev/drover/inventory"
+)
+
+// TestMirrorForeignLayersPerRegion: a region set to foreignLayers: mirror
+// gets the foreign layer's bytes, one left at urls does not, and both get
+// the source's manifest byte for byte (urls kept, digest unchanged).
+func TestMirrorForeignLayersPerRegion(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 2)
+	seeded := l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2})
+	foreign := seeded["win:1.0"].Layers[0]
+	lock := l.lock(t, []string{"win:1.0"})
+	regions := l.inv()
+	mirrored := regions["r1"]
+	mirrored.ForeignLayers = inventory.ForeignMirror
+	regions["r1"] = mirrored // r2 stays at the default (unset: urls)
+
+	rep, err := Mirror(t.Context(), lock, l.source(), regions, l.opts()...)
+	if err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	for _, res := range rep.Results {
+		want := map[string]int{"r1": 0, "r2": 1}[res.Region]
+		if res.ForeignLayers != want || res.Status != StatusMirrored {
+			t.Errorf("region %s: %d foreign layers left as references, status %s; want %d, mirrored", res.Region, res.ForeignLayers, res.Status, want)
+		}
+	}
+	_, srcManifest := getManifest(t, l.src.Addr(), "win", lock.Images[0].Digest)
+	if !bytes.Contains(srcManifest, []byte(`"urls"`)) {
+		t.Fatalf("seeded manifest has no urls: %s", srcManifest)
+	}
+	for name, want := range map[string]bool{"r1": true, "r2": false} {
+		r := l.regions[name]
+		if code, _ := headBlob(t, r.Addr(), "win", foreign); (code == http.StatusOK) != want {
+			t.Errorf("region %s: foreign layer HEAD %d, want present=%v", name, code, want)
+		}
+		code, got := getManifest(t, r.Addr(), "win", lock.Images[0].Digest)
+		if code != http.StatusOK || !bytes.Equal(got, srcManifest) {
+			t.Errorf("region %s: manifest %d, want the source's bytes (urls kept):\n%s", name, code, got)
+		}
+	}
+}
