@@ -57,3 +57,22 @@ func ForeignLayers(ctx context.Context, lock *inventory.Lock, source inventory.R
 	}
 	return out, errors.Join(errs...)
 }
+
+// foreignPresent reports whether region reg, which holds im's manifest,
+// also holds im's foreign layers: it may have received the image before
+// its foreignLayers was set to mirror.
+func (r *run) foreignPresent(ctx context.Context, im *image, reg string) (bool, error) {
+	c := r.client(reg)
+	for _, m := range im.manifests {
+		for _, b := range im.blobs[m.Digest] {
+			if !b.foreign() {
+				continue
+			}
+			ok, err := c.headBlob(ctx, im.lock.Repository, b.Digest)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}

@@ -48,3 +48,37 @@ func TestMirrorForeignLayersPerRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorForeignLayersBackfill: a region that got an image while it left
+// foreign layers at their URLs gets them once set to mirror, although it
+// already holds the image's manifest; then it reports the image present.
+func TestMirrorForeignLayersBackfill(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	seeded := l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2})
+	foreign := seeded["win:1.0"].Layers[0]
+	lock := l.lock(t, []string{"win:1.0"})
+	regions := l.inv()
+	if _, err := Mirror(t.Context(), lock, l.source(), regions, l.opts()...); err != nil {
+		t.Fatalf("first mirror (urls): %v", err)
+	}
+	addr := l.regions["r1"].Addr()
+	if code, _ := headBlob(t, addr, "win", foreign); code == http.StatusOK {
+		t.Fatal("the foreign layer was copied while the region was at urls")
+	}
+	r1 := regions["r1"]
+	r1.ForeignLayers = inventory.ForeignMirror
+	regions["r1"] = r1
+	for _, want := range []Status{StatusMirrored, StatusPresent} {
+		var done []string
+		rep, err := Mirror(t.Context(), lock, l.source(), regions, l.opts(WithRegionDone(func(region string, err error) {
+			if code, _ := headBlob(t, addr, "win", foreign); code != http.StatusOK {
+				t.Errorf("region %s reported done (%v) before it held the foreign layer", region, err)
+			}
+			done = append(done, region)
+		}))...)
+		if err != nil || len(rep.Results) != 1 || rep.Results[0].Status != want || len(done) != 1 {
+			t.Fatalf("mirror (now mirror): %v, %+v, done %v; want %s, done once", err, rep.Results, done, want)
+		}
+	}
+}

@@ -250,7 +250,9 @@ func (r *run) checkImage(ctx context.Context, i int) {
 				r.held[reg] = append(r.held[reg], li.Repository)
 			}
 			r.mu.Unlock()
-			if ok || err != nil {
+			// A region that copies foreign layers settles once they are
+			// checked too: it may hold the image from before it did.
+			if (ok && !r.foreign[reg]) || err != nil {
 				r.settle(i, ri)
 			}
 			return nil
@@ -258,8 +260,8 @@ func (r *run) checkImage(ctx context.Context, i int) {
 	}
 	_ = g.Wait()
 	need := false
-	for _, st := range r.states[i] {
-		need = need || (!r.failed(st) && !st.present)
+	for ri, st := range r.states[i] {
+		need = need || (!r.failed(st) && (!st.present || r.foreign[r.regions[ri]]))
 	}
 	if !need {
 		return
@@ -279,10 +281,22 @@ func (r *run) checkImage(ctx context.Context, i int) {
 	r.images[i] = im
 	for ri, reg := range r.regions {
 		st := r.states[i][ri]
-		if r.failed(st) || st.present {
+		if r.failed(st) || (st.present && !r.foreign[reg]) {
 			continue
 		}
 		g.Go(func() error {
+			if st.present {
+				if whole, err := r.foreignPresent(ctx, im, reg); err != nil || whole {
+					r.mu.Lock()
+					st.fail(err)
+					r.mu.Unlock()
+					r.settle(i, ri)
+					return nil
+				}
+				r.mu.Lock()
+				st.present = false // its foreign layers are copied, its manifest pushed again
+				r.mu.Unlock()
+			}
 			if err := r.checkRegion(ctx, i, im, reg, st); err != nil {
 				r.mu.Lock()
 				st.fail(err)
