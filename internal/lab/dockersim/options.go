@@ -22,6 +22,7 @@ type config struct {
 	maxDownloads int
 	platform     platform
 	logger       *slog.Logger
+	nondist      *[]string // WithNondistributableRegistries (foreign.go)
 }
 
 func defaultConfig() config {
