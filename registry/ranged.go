@@ -44,25 +44,35 @@ func (r *run) pumpRanged(ctx context.Context, j *blobJob, sinks []*sink, first i
 	own := make(chan struct{}, 1)             // the blob's own source slot, when no range uses it
 	own <- struct{}{}
 	wg.Go(func() {
+		pre := true // the caller's borrowed slot, for the second range
+		defer func() {
+			if pre {
+				r.src.slots.Release(1)
+			}
+		}()
 		for k, p := range parts {
-			select {
-			case window <- struct{}{}:
-			case <-fctx.Done():
-				if k == 0 {
-					first.Close()
-				}
-				return
-			}
-			borrowed, err := r.rangeSlot(fctx, own)
-			if err != nil {
-				if k == 0 {
-					first.Close()
-				}
-				return
-			}
 			var body io.ReadCloser
 			if k == 0 {
 				body = first
+			}
+			select {
+			case window <- struct{}{}:
+			case <-fctx.Done():
+				if body != nil {
+					body.Close()
+				}
+				return
+			}
+			borrowed := pre
+			if pre && k == 1 {
+				pre = false
+			} else if got, err := r.rangeSlot(fctx, own); err == nil {
+				borrowed = got
+			} else {
+				if body != nil {
+					body.Close()
+				}
+				return
 			}
 			wg.Go(func() {
 				r.fetchPart(fctx, j, p, body)
