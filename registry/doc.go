@@ -20,8 +20,15 @@
 // restart; a region whose upload fails drops out of the stream and retries
 // that blob alone from the source afterwards, while the others continue. A
 // source read cut mid-blob resumes with a Range request where the source
-// supports it. Blobs are never held whole in memory: memory is bounded by
-// jobs x regions x a few chunk buffers, whatever the image size.
+// supports it. A blob larger than 8 MiB is read as 8 MiB ranges, up to 4 at
+// once (one GET stream is often held below the link's rate by TCP windows
+// on a long path), reassembled in order for the uploads and the digest; a
+// source that answers the first Range with 200 is read by that one GET. The
+// extra ranges borrow free slots of the source's limit, so maxConcurrency
+// still bounds the GETs in flight. Blobs are never held whole in memory:
+// memory is bounded by jobs x (regions x a few 256 KiB chunks + 4 ranges of
+// 8 MiB read ahead), whatever the image size: at most 128 MiB of ranges at
+// the default 4 jobs.
 //
 // Multi-arch indexes are kept whole by default. WithPlatforms narrows an
 // index to the platforms given; that changes the index, and so its digest:

@@ -203,3 +203,25 @@ func (c *client) getBlob(ctx context.Context, repo, digest string, offset, size 
 	}
 	return resp.Body, 0, nil
 }
+
+// getRange opens bytes [from, to) of repo's blob digest. ranged is false
+// when the registry ignored the Range and answered 200 with the whole blob
+// (body then starts at byte 0).
+func (c *client) getRange(ctx context.Context, repo, digest string, from, to int64) (body io.ReadCloser, ranged bool, err error) {
+	hdr := http.Header{"Range": {"bytes=" + strconv.FormatInt(from, 10) + "-" + strconv.FormatInt(to-1, 10)}}
+	resp, err := c.do(ctx, http.MethodGet, c.url("/v2/"+repo+"/blobs/"+digest, nil), hdr, nil,
+		http.StatusOK, http.StatusPartialContent)
+	if err != nil {
+		return nil, false, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp.Body, false, nil
+	}
+	var first, last int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/", &first, &last); err != nil || first != from || last != to-1 {
+		resp.Body.Close()
+		return nil, false, fmt.Errorf("GET %s/v2/%s/blobs/%s: Content-Range %q, want bytes %d-%d",
+			c.addr, repo, digest, resp.Header.Get("Content-Range"), from, to-1)
+	}
+	return resp.Body, true, nil
+}

@@ -38,6 +38,8 @@ type options struct {
 	maxBackoff   time.Duration
 	chunk        int
 	depth        int
+	ranges       int   // ranges of one blob read from the source at once (1: one GET)
+	rangeSize    int64 // bytes per range; blobs no larger are read by one GET
 	stall        time.Duration
 	previous     *inventory.Lock
 	relock       bool
@@ -57,6 +59,8 @@ func newOptions(opts []Option) (*options, error) {
 		maxBackoff: 10 * time.Second,
 		chunk:      256 << 10,
 		depth:      4,
+		ranges:     4,
+		rangeSize:  8 << 20,
 		stall:      2 * time.Minute,
 		sleep:      ctxsleep.Sleep,
 	}

@@ -72,15 +72,38 @@ func (r *chanReader) Read(p []byte) (int, error) {
 var errAllSinksFailed = errors.New("every upload of the blob failed")
 
 // pump reads the blob from the source once and hands each chunk to every
-// live sink, waiting for room in each (backpressure). A source read cut
-// short is resumed from where it stopped (a Range request), up to the retry
-// limit. The content must hash to the blob's digest.
+// live sink, waiting for room in each (backpressure). A blob larger than one
+// range is read as several ranges at once (pumpRanged) when a second source
+// slot is free and the source answers a Range request with 206; otherwise,
+// and for foreign layers, by one GET (pumpStream): ranges read one after
+// another on one connection would each wait a round trip for nothing. The
+// content must hash to the blob's digest.
 func (r *run) pump(ctx context.Context, j *blobJob, sinks []*sink) error {
+	b := j.blob
+	if r.o.ranges < 2 || b.Size <= r.o.rangeSize || b.foreign() || !r.src.slots.TryAcquire(1) {
+		return r.pumpStream(ctx, j, sinks, nil)
+	}
+	body, ranged, err := r.src.getRange(ctx, j.srcRepo, b.Digest, 0, r.o.rangeSize)
+	if err != nil {
+		r.src.slots.Release(1)
+		return fmt.Errorf("read %s from source: %w", b.Digest, err)
+	}
+	if !ranged { // 200: the whole blob, as one GET would have had it
+		r.src.slots.Release(1)
+		r.o.logger.Debug("source ignores Range, reading the blob as one stream", "digest", b.Digest)
+		return r.pumpStream(ctx, j, sinks, body)
+	}
+	return r.pumpRanged(ctx, j, sinks, body)
+}
+
+// pumpStream reads the blob by one GET (body, when not nil, is one already
+// open from the blob's first byte). A source read cut short is resumed from
+// where it stopped (a Range request), up to the retry limit.
+func (r *run) pumpStream(ctx context.Context, j *blobJob, sinks []*sink, body io.ReadCloser) error {
 	b := j.blob
 	pool := &r.chunks
 	h := sha256.New()
 	var off int64
-	var body io.ReadCloser
 	defer func() {
 		if body != nil {
 			body.Close()
