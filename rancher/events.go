@@ -29,8 +29,8 @@ type hub struct {
 }
 
 // waiter receives the raw resource of each change of its resource id; a
-// nil message means "re-read" (connected, or an event without data). Only
-// the latest message is kept.
+// nil message means "re-read" (connected, or an event without data), an
+// empty one "disconnected" (streamDown). Only the latest message is kept.
 type waiter struct {
 	id string
 	h  *hub
@@ -123,10 +123,17 @@ func (h *hub) stop() {
 	h.cancel()
 }
 
-func (h *hub) setConnected(on bool) {
+// streamDown tells waiters that the socket is down (and polls are due at
+// the faster pace); it is not nil, and empty.
+var streamDown = json.RawMessage{}
+
+// setConnected records the socket's state and reports whether it changed.
+func (h *hub) setConnected(on bool) bool {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	was := h.connected
 	h.connected = on
-	h.mu.Unlock()
+	return was != on
 }
 
 // broadcast sends m to the waiters of id, or to all when id is "".
@@ -147,7 +154,9 @@ func (h *hub) run() {
 	for h.ctx.Err() == nil {
 		start := time.Now()
 		err := h.session()
-		h.setConnected(false)
+		if h.setConnected(false) {
+			h.broadcast("", streamDown)
+		}
 		if h.ctx.Err() != nil {
 			return
 		}
