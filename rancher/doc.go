@@ -24,11 +24,14 @@
 // not model are sent back byte for byte.
 //
 // WaitFor watches a service through the project's subscribe websocket
-// (resource.change events) and falls back to slow polling; one websocket per
-// project serves every concurrent waiter of a Client. After every (re)connect
-// each waiter re-reads its resource, and a condition that an event reports
-// as met is confirmed with a fresh GET before WaitFor returns, so a late
-// or merged event can never end a wait early.
+// (resource.change events) and falls back to slow polling, backing off
+// while the websocket is up; one websocket per project serves every
+// concurrent waiter of a Client. After every (re)connect each waiter
+// re-reads its resource, and a condition that an event reports as met is
+// confirmed with a fresh GET before WaitFor returns, so a late or merged
+// event can never end a wait early. WatchInstances follows services'
+// containers on the same websocket, and says when its view may have missed
+// a change (the stream was down) so that the caller lists them.
 //
 // Concurrency: a Client is safe for concurrent use by many goroutines. Close
 // ends the event subscriptions and waits for their goroutines.

@@ -21,20 +21,25 @@ type hub struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
+	tried     chan struct{} // closed once the first dial has ended, either way
+	triedOnce sync.Once
+
 	mu        sync.Mutex
 	waiters   map[*waiter]struct{}
 	connected bool
+	gen       uint64 // connections made: a change means events may have been missed
 	stopped   bool
 	idle      *time.Timer
 }
 
 // waiter receives the raw resource of each change of its resource id; a
-// nil message means "re-read" (connected, or an event without data). Only
-// the latest message is kept.
+// nil message means "re-read" (connected, or an event without data), an
+// empty one "disconnected" (streamDown). Only the latest message is kept.
 type waiter struct {
 	id string
 	h  *hub
 	ch chan json.RawMessage
+	iw *InstanceWatch // receives the project's instance changes (id is "")
 }
 
 func (w *waiter) notify(m json.RawMessage) {
@@ -64,6 +69,10 @@ func (w *waiter) streaming() bool {
 // subscribe registers a waiter for resource id in project. It returns nil
 // (and a no-op release) when the event stream is off or the client closed.
 func (c *Client) subscribe(project, id string) (*waiter, func()) {
+	return c.subscribeWith(project, &waiter{id: id, ch: make(chan json.RawMessage, 1)})
+}
+
+func (c *Client) subscribeWith(project string, w *waiter) (*waiter, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.opts.events || c.closed {
@@ -72,12 +81,12 @@ func (c *Client) subscribe(project, id string) (*waiter, func()) {
 	h := c.hubs[project]
 	if h == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		h = &hub{c: c, project: project, ctx: ctx, cancel: cancel, waiters: map[*waiter]struct{}{}}
+		h = &hub{c: c, project: project, ctx: ctx, cancel: cancel, waiters: map[*waiter]struct{}{}, tried: make(chan struct{})}
 		c.hubs[project] = h
 		c.hubsDone.Add(1)
 		go h.run()
 	}
-	w := &waiter{id: id, h: h, ch: make(chan json.RawMessage, 1)}
+	w.h = h
 	h.mu.Lock()
 	h.waiters[w] = struct{}{}
 	if h.idle != nil {
@@ -123,10 +132,55 @@ func (h *hub) stop() {
 	h.cancel()
 }
 
-func (h *hub) setConnected(on bool) {
+// streamDown tells waiters that the socket is down (and polls are due at
+// the faster pace); it is not nil, and empty.
+var streamDown = json.RawMessage{}
+
+// setConnected records the socket's state and reports whether it changed.
+func (h *hub) setConnected(on bool) bool {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	was := h.connected
 	h.connected = on
-	h.mu.Unlock()
+	if on && !was {
+		h.gen++
+	}
+	return was != on
+}
+
+// connection is the current connection's number, 0 while disconnected.
+func (h *hub) connection() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.connected || h.stopped {
+		return 0
+	}
+	return h.gen
+}
+
+func (h *hub) triedDial() { h.triedOnce.Do(func() { close(h.tried) }) }
+
+// instanceChanged hands an instance's new state to the instance watches.
+func (h *hub) instanceChanged(in *Instance) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.waiters {
+		if w.iw != nil {
+			w.iw.changed(in)
+		}
+	}
+}
+
+// watchesInstances reports whether some waiter wants instance changes.
+func (h *hub) watchesInstances() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.waiters {
+		if w.iw != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // broadcast sends m to the waiters of id, or to all when id is "".
@@ -142,12 +196,15 @@ func (h *hub) broadcast(id string, m json.RawMessage) {
 
 func (h *hub) run() {
 	defer h.c.hubsDone.Done()
+	defer h.triedDial()
 	o := h.c.opts
 	backoff := o.backoffMin
 	for h.ctx.Err() == nil {
 		start := time.Now()
 		err := h.session()
-		h.setConnected(false)
+		if h.setConnected(false) {
+			h.broadcast("", streamDown)
+		}
 		if h.ctx.Err() != nil {
 			return
 		}
@@ -182,6 +239,9 @@ func (h *hub) session() error {
 	dctx, cancel := context.WithTimeout(h.ctx, c.opts.requestTimeout)
 	conn, resp, err := websocket.Dial(dctx, h.subscribeURL(), &websocket.DialOptions{HTTPClient: c.hc, HTTPHeader: hdr})
 	cancel()
+	if err != nil {
+		h.triedDial()
+	}
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close() // nil after a handshake; the start of an error answer otherwise
 	}
@@ -192,6 +252,7 @@ func (h *hub) session() error {
 	conn.SetReadLimit(maxBody)
 	c.log.Debug("rancher: event stream connected", "project", h.project)
 	h.setConnected(true)
+	h.triedDial()
 	h.broadcast("", nil) // re-read: changes while we were away are not replayed
 	for {
 		rctx, cancel := context.WithTimeout(h.ctx, c.opts.readTimeout)
@@ -222,6 +283,11 @@ func (h *hub) session() error {
 		}
 		if id == "" {
 			continue
+		}
+		if res != nil && h.watchesInstances() {
+			if in := asInstance(ev.ResourceType, res); in != nil {
+				h.instanceChanged(in)
+			}
 		}
 		h.broadcast(id, res)
 	}

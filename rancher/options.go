@@ -39,8 +39,14 @@ func defaultOptions() options {
 
 // Default poll intervals of WaitFor.
 const (
-	// DefaultPollInterval is the fallback poll while the event stream is on.
-	DefaultPollInterval = 5 * time.Second
+	// DefaultPollInterval is the first fallback poll while the event stream
+	// is on: a wait re-reads after this long without a read, then after
+	// twice that, and so on up to DefaultPollIntervalMax, back to the start
+	// after every reconnect. Events carry the changes; the poll only catches
+	// one the stream lost (the rancher CLI's --wait re-polls every 10s too).
+	DefaultPollInterval = 10 * time.Second
+	// DefaultPollIntervalMax caps the fallback poll's backoff.
+	DefaultPollIntervalMax = time.Minute
 	// DefaultPollIntervalNoEvents is the poll when WithEventStream(false).
 	DefaultPollIntervalNoEvents = time.Second
 )
@@ -89,9 +95,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithPollInterval sets how often WaitFor re-reads the resource, whether the
-// event stream is up or not. By default it depends: 5s while the websocket
-// is connected (DefaultPollInterval, only a fallback then), 1s while it is
-// down or off (DefaultPollIntervalNoEvents). It must be at least 10ms.
+// event stream is up or not. By default it depends: while the websocket is
+// connected, 10s doubling up to a minute (DefaultPollInterval,
+// DefaultPollIntervalMax: only a fallback then), 1s while it is down or off
+// (DefaultPollIntervalNoEvents). It must be at least 10ms.
 func WithPollInterval(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 10*time.Millisecond {

@@ -59,9 +59,11 @@ func (c *Client) WaitState(ctx context.Context, svc *Service, states ...string) 
 // project and Client, shared by all waiters), reads the service once, then
 // evaluates cond on every event for it. An event that meets cond (or makes
 // it fail) is confirmed with a GET, whose result decides. The service is
-// also re-read after every (re)connect of the websocket and every poll
-// interval (WithPollInterval; by default 5s while the socket is up, and 1s
-// while it is down or with WithEventStream(false)). Network errors, 5xx,
+// also re-read after every (re)connect of the websocket and at the poll
+// interval (WithPollInterval; by default, while the socket is up, 10s after
+// the last read, then 20s, 40s, up to a minute, back to 10s after a
+// reconnect: flat in the wait's length; 1s while the socket is down or with
+// WithEventStream(false)). Network errors, 5xx,
 // 408, 409 and 429 answers while waiting are retried until the deadline;
 // other 4xx answers (404: the service is gone) end the wait. A failed read is
 // retried after 100ms, doubling up to 5s (or the poll interval if shorter).
@@ -83,11 +85,11 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 	cur, lastErr := svc, error(nil)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	read, failures := true, 0
+	read, failures, polls := true, 0, 0
 	for {
 		if read {
 			read = false
-			next := c.pollInterval(w)
+			next := c.pollInterval(w, polls)
 			var s Service
 			err := c.call(ctx, http.MethodGet, self, nil, &s)
 			switch {
@@ -118,10 +120,14 @@ func (c *Client) WaitFor(ctx context.Context, svc *Service, cond Condition) (*Se
 		case <-ctx.Done():
 			return cur, c.waitErr(ctx, cur, lastErr)
 		case <-timer.C:
-			read = true
+			read, polls = true, polls+1
 		case raw := <-events:
-			if raw == nil {
-				read = true
+			switch {
+			case raw == nil: // (re)connected: re-read, poll from the start
+				read, polls = true, 0
+				continue
+			case len(raw) == 0: // disconnected: poll at the faster pace now
+				timer.Reset(c.pollInterval(w, 0))
 				continue
 			}
 			var s Service
@@ -146,13 +152,14 @@ func readRetryDelay(n int) time.Duration {
 }
 
 // pollInterval is WithPollInterval's value if given, else the slow fallback
-// poll while the websocket is up and a faster one while it is not.
-func (c *Client) pollInterval(w *waiter) time.Duration {
+// poll while the websocket is up (backing off with the polls made since the
+// last connect) and a faster one while it is not.
+func (c *Client) pollInterval(w *waiter, polls int) time.Duration {
 	if p := c.opts.pollInterval; p != 0 {
 		return p
 	}
 	if w.streaming() {
-		return DefaultPollInterval
+		return min(DefaultPollInterval<<min(polls, 8), DefaultPollIntervalMax)
 	}
 	return DefaultPollIntervalNoEvents
 }

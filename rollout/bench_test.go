@@ -126,6 +126,7 @@ func BenchmarkRolloutRequests(b *testing.B) {
 				ph = log.split(d)
 				reqs += len(f.http.lines())
 				upgrades += ph.services
+				b.Logf("requests by path, %d upgrades:\n%s", ph.services, f.http.byPath())
 				b.StartTimer()
 			}
 			b.ReportMetric(0, "ns/op")

@@ -1,10 +1,13 @@
 package rollout_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -313,4 +316,33 @@ func (h *httpLog) lines(subs ...string) []string {
 		}
 	}
 	return out
+}
+
+// idSegment is a path segment that is a Rancher id (1s12, 1a5, 1i40).
+var idSegment = regexp.MustCompile(`^[0-9]+[a-z]+[0-9]+$`)
+
+// byPath counts the requests by method and path with ids replaced by
+// "{id}", most frequent first, one "count line" a line.
+func (h *httpLog) byPath() string {
+	h.mu.Lock()
+	n := map[string]int{}
+	for _, l := range h.all {
+		parts := strings.Split(l, " ")
+		segs := strings.Split(parts[1], "/")
+		for i, s := range segs {
+			if idSegment.MatchString(s) {
+				segs[i] = "{id}"
+			}
+		}
+		parts[1] = strings.Join(segs, "/")
+		n[strings.Join(parts, " ")]++
+	}
+	h.mu.Unlock()
+	keys := slices.Collect(maps.Keys(n))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "%5d %s\n", n[k], k)
+	}
+	return sb.String()
 }

@@ -27,6 +27,7 @@ type RancherProject struct {
 	stacks map[string]string // stack id -> name
 	last   map[string]seen   // service id -> its last state seen
 	units  map[string]counted
+	iw     *rancher.InstanceWatch // from the first upgrade or count on
 }
 
 // counted is a service's last count of units on the new image.
@@ -37,9 +38,10 @@ type counted struct {
 }
 
 // unitsEvery bounds how often a service's instances are listed to count
-// its batch progress: the count is for the display and the stall watch,
-// which need seconds, not every event (listing on every event doubled the
-// Rancher requests per upgrade).
+// its batch progress when the event stream cannot tell (it is off, or was
+// down since the last count): the count is for the display and the stall
+// watch, which need seconds, not every event (listing on every event
+// doubled the Rancher requests per upgrade).
 const unitsEvery = 3 * time.Second
 
 // seen is the last state of a service the adapter read (GET) or an action
@@ -106,14 +108,22 @@ func (r *RancherProject) Service(ctx context.Context, id string) (rollout.Servic
 
 // withUnits is convert with NewUnits counted during an upgrade: the
 // service's running containers of its primary launch config on the new
-// image (what the engine shows as the batch). A failed count leaves it
-// unknown (-1); it is progress, not a decision.
+// image (what the engine shows as the batch). They are counted from the
+// instance changes on the event stream (tracked since the upgrade was
+// sent); only when the stream cannot tell are they listed, at most every
+// unitsEvery, and that listing is the base for the events that follow. A
+// failed count leaves it unknown (-1); it is progress, not a decision.
 func (r *RancherProject) withUnits(ctx context.Context, s *rancher.Service) rollout.Service {
 	out := r.convert(s)
 	if (s.State != rollout.StateUpgrading && s.State != rollout.StateUpgraded) || s.LaunchConfig == nil {
 		return out
 	}
 	image := s.LaunchConfig.ImageUUID()
+	iw := r.watch()
+	if is, ok := iw.Instances(s.ID); ok {
+		out.NewUnits = newUnits(is, image)
+		return out
+	}
 	r.mu.Lock()
 	last, ok := r.units[s.ID]
 	r.mu.Unlock()
@@ -121,22 +131,41 @@ func (r *RancherProject) withUnits(ctx context.Context, s *rancher.Service) roll
 		out.NewUnits = last.n
 		return out
 	}
-	is, err := r.c.Instances(ctx, s)
+	is, err := iw.List(ctx, s)
 	if err != nil {
 		return out
 	}
-	out.NewUnits = 0
-	for _, i := range is {
-		lc := i.Labels["io.rancher.service.launch.config"]
-		primary := lc == "" || lc == "io.rancher.service.primary.launch.config"
-		if primary && i.State == "running" && i.ImageUUID == image {
-			out.NewUnits++
-		}
-	}
+	out.NewUnits = newUnits(is, image)
 	r.mu.Lock()
 	r.units[s.ID] = counted{image: image, n: out.NewUnits, at: time.Now()}
 	r.mu.Unlock()
 	return out
+}
+
+// newUnits counts the running containers of the primary launch config on
+// image.
+func newUnits(is []rancher.Instance, image string) int {
+	n := 0
+	for _, i := range is {
+		lc := i.Labels["io.rancher.service.launch.config"]
+		primary := lc == "" || lc == "io.rancher.service.primary.launch.config"
+		if primary && i.State == "running" && i.ImageUUID == image {
+			n++
+		}
+	}
+	return n
+}
+
+// watch returns the project's instance watch, started on first use (it
+// connects the project's event stream, which then stays up until the
+// client is closed).
+func (r *RancherProject) watch() *rancher.InstanceWatch {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.iw == nil {
+		r.iw = r.c.WatchInstances(r.project)
+	}
+	return r.iw
 }
 
 // Hosts lists the project's hosts; State is "active" only when the agent
@@ -163,7 +192,11 @@ func (r *RancherProject) Hosts(ctx context.Context) ([]rollout.Host, error) {
 
 // Upgrade sends the service's current launch config back with only the
 // image(s) changed (the client re-reads it first and keeps unknown fields).
+//
+// The service's instances are tracked on the event stream from just before
+// the upgrade is sent, to count its batches (NewUnits) without listing.
 func (r *RancherProject) Upgrade(ctx context.Context, id string, u rollout.Upgrade) (rollout.Service, error) {
+	r.watch().Track(ctx, id)
 	s := &rancher.Service{Resource: rancher.Resource{ID: id, Type: "service", AccountID: r.project}}
 	out, err := r.c.Upgrade(ctx, s, rancher.UpgradeSpec{
 		Image: u.Image, Sidekicks: u.Sidekicks,
@@ -207,6 +240,12 @@ func (r *RancherProject) action(ctx context.Context, id string, f func(context.C
 		return rollout.Service{}, mapErr(err)
 	}
 	r.remember(out, false)
+	r.mu.Lock()
+	iw := r.iw
+	r.mu.Unlock()
+	if iw != nil {
+		iw.Untrack(id) // its batches are counted no more
+	}
 	return r.convert(out), nil
 }
 

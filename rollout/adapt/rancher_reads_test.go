@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,5 +120,80 @@ func TestRancherProjectReadsOnce(t *testing.T) {
 	}
 	if got := reqs.take(); len(got) == 0 {
 		t.Errorf("wait after an action made no request")
+	}
+}
+
+// TestRancherProjectCountsBatchesFromEvents: the batch column's count
+// (NewUnits) comes from the instance changes on the event stream, with no
+// listing of the service's instances; with the stream off it is listed.
+func TestRancherProjectCountsBatchesFromEvents(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		events   bool
+		listings bool
+	}{
+		{"events", true, false},
+		{"no events", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			srv, err := ranchersim.Start(ctx, ranchersim.WithEventPeriod(20*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
+			dev := srv.AddProject("dev", ranchersim.Keys{Access: "AK", Secret: "SK"})
+			dev.AddHost("host1", "10.0.0.1", nil, &simEngine{})
+			dev.AddHost("host2", "10.0.0.2", nil, &simEngine{})
+			svc, err := dev.AddService("web", "frontend", "registry.local/app:1.0", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.WaitState(ctx, "active"); err != nil {
+				t.Fatal(err)
+			}
+			reqs := &requests{rt: http.DefaultTransport.(*http.Transport).Clone()}
+			c, err := rancher.New(srv.URL(), "AK", "SK", rancher.WithHTTPClient(&http.Client{Transport: reqs}),
+				rancher.WithEventStream(tc.events), rancher.WithPollInterval(50*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			r, err := adapt.NewRancherProject(ctx, c, "dev")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := svc.ID()
+			if _, err := r.Upgrade(ctx, id, rollout.Upgrade{Image: "registry.local/app:1.1", Strategy: rollout.Strategy{BatchSize: 1, IntervalMillis: 500}}); err != nil {
+				t.Fatal(err)
+			}
+			var seen []int
+			x, err := r.Wait(ctx, id, func(x rollout.Service) bool {
+				if len(seen) == 0 || seen[len(seen)-1] != x.NewUnits {
+					seen = append(seen, x.NewUnits)
+				}
+				return x.State == rollout.StateUpgraded && !x.Busy()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The second unit's container may be published just after the
+			// service's upgraded state: 1 or 2 at the end.
+			if x.NewUnits < 1 || !slices.Contains(seen, 1) {
+				t.Errorf("counts seen %v, at upgraded %d: want the first batch's 1 among them", seen, x.NewUnits)
+			}
+			listings := 0
+			for _, q := range reqs.take() {
+				if strings.Contains(q, "/instances") {
+					listings++
+				}
+			}
+			if (listings > 0) != tc.listings {
+				t.Errorf("%d listings of the service's instances, want some: %v", listings, tc.listings)
+			}
+		})
 	}
 }
