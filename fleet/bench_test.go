@@ -234,6 +234,16 @@ func cpuTime() time.Duration {
 // stopped at cleanup.
 func labProcess(b *testing.B, envs, hostsPerEnv int) *inventory.Inventory {
 	b.Helper()
+	inv, _ := labProcessArgs(b, "--regions", "3", "--envs", strconv.Itoa(envs), "--hosts-per-env", strconv.Itoa(hostsPerEnv),
+		"--images", "app:1.0", "--image-size", "256KiB", "--layers", "2")
+	return inv
+}
+
+// labProcessArgs builds cmd/lab, runs `lab up` with args, and returns its
+// inventory and the path of the hosts.yaml it wrote (its Rancher keys are
+// in that path + ".env"). The process is stopped at cleanup.
+func labProcessArgs(b *testing.B, args ...string) (*inventory.Inventory, string) {
+	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "lab")
 	build := exec.CommandContext(b.Context(), "go", "build", "-o", bin, "../cmd/lab")
@@ -241,8 +251,7 @@ func labProcess(b *testing.B, envs, hostsPerEnv int) *inventory.Inventory {
 		b.Fatalf("build lab: %v\n%s", err, out)
 	}
 	hostsFile := filepath.Join(dir, "hosts.yaml")
-	cmd := exec.CommandContext(context.WithoutCancel(b.Context()), bin, "up", "--regions", "3", "--envs", strconv.Itoa(envs), "--hosts-per-env", strconv.Itoa(hostsPerEnv),
-		"--images", "app:1.0", "--image-size", "256KiB", "--layers", "2", "--write", hostsFile)
+	cmd := exec.CommandContext(context.WithoutCancel(b.Context()), bin, append(append([]string{"up"}, args...), "--write", hostsFile)...)
 	logf, err := os.Create(filepath.Join(dir, "lab.log"))
 	if err != nil {
 		b.Fatal(err)
@@ -269,7 +278,7 @@ func labProcess(b *testing.B, envs, hostsPerEnv int) *inventory.Inventory {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if inv, err := inventory.LoadFile(hostsFile); err == nil {
-			return inv
+			return inv, hostsFile
 		}
 		select {
 		case err := <-exited:

@@ -45,13 +45,39 @@ func dialViaRancher(host Target) (Engine, error) {
 		if err != nil {
 			return nil, viaRancherError(host, via.Keys, err)
 		}
-		return c, nil
+		return &viaConn{Conn: c, host: host, keys: via.Keys}, nil
 	}
 	c, err := client.New(client.WithHost(viaRancherEndpoint), client.WithDialContext(dial))
 	if err != nil {
 		return nil, fmt.Errorf("docker on %s through Rancher: %w", host.Name, err)
 	}
 	return c, nil
+}
+
+// viaConn names the host and its environment in the errors a connection's
+// Read finds about the host itself: an agent that went away after the
+// host was listed shows only once Rancher closes the websocket.
+type viaConn struct {
+	net.Conn
+	host Target
+	keys string
+}
+
+func (c *viaConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	return n, c.named(err)
+}
+
+func (c *viaConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	return n, c.named(err)
+}
+
+func (c *viaConn) named(err error) error {
+	if err != nil && (errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing)) {
+		return viaRancherError(c.host, c.keys, err)
+	}
+	return err
 }
 
 // viaRancherError names the host, its environment and, for a refused

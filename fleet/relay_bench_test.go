@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/registry"
 )
 
 // countingRT counts the HTTP requests a Rancher client makes (the API calls:
@@ -151,4 +153,103 @@ func BenchmarkRelayPull(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRelayPresence is the presence check (`prewarm status`) of 300
+// hosts (one environment) and of 1,000 hosts (5 environments of 200) x 10
+// images, direct and through Rancher, with the lab (hosts, registries,
+// Rancher and its relay) in a separate `lab up` process each, so this
+// process's CPU time and heap are the tool's own: its moby clients, and
+// through Rancher the dockersocket actions, websockets and base64 framing.
+// The images are not on the hosts (each inspect answers 404: the lab has
+// no quick way to preload ten images onto 1,000 hosts); the calls are
+// those of a present image, with a smaller answer. Reported: wall time,
+// CPU time, peak heap, Rancher API requests.
+func BenchmarkRelayPresence(b *testing.B) {
+	images := make([]string, 10)
+	for i := range images {
+		images[i] = fmt.Sprintf("app%d:1.0", i)
+	}
+	for _, size := range []struct{ envs, perEnv int }{{1, 300}, {5, 200}} {
+		for _, side := range []string{"direct", "rancher"} {
+			b.Run(fmt.Sprintf("hosts=%d/%s", size.envs*size.perEnv, side), func(b *testing.B) {
+				args := []string{"--regions", "3", "--envs", strconv.Itoa(size.envs), "--hosts-per-env", strconv.Itoa(size.perEnv),
+					"--images", strings.Join(images, ","), "--image-size", "64KiB", "--layers", "2"}
+				if side == "rancher" {
+					args = append(args, "--via-rancher", strings.Join(labEnvNames(size.envs), ","))
+				}
+				inv, hostsFile := labProcessArgs(b, args...)
+				getenv, err := envFileGetenv(hostsFile + ".env")
+				if err != nil {
+					b.Fatal(err)
+				}
+				rancherReqs := &countingRT{}
+				hc := &http.Client{Transport: rancherReqs}
+				targets, err := Discover(b.Context(), inv, Selection{}, func(env *inventory.Environment) (RancherHosts, string, error) {
+					return rancher.Connect(inv, env.Name, getenv, rancher.WithHTTPClient(hc))
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if want := size.envs * size.perEnv; len(targets) != want {
+					b.Fatalf("%d hosts, want %d", len(targets), want)
+				}
+				rel := &inventory.Release{Version: 1}
+				for i, img := range images {
+					rel.Images = append(rel.Images, inventory.ReleaseImage{Name: fmt.Sprintf("app%d", i), Ref: inv.Registries.Source.Address + "/" + img})
+				}
+				lock, err := registry.Resolve(b.Context(), inv.Registries.Source, rel)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range b.N {
+					if i > 0 {
+						b.Skip("runs once: a lab of this size per side")
+					}
+					rancher0 := rancherReqs.n.Load()
+					var mat *Matrix
+					run := measure(func() { mat, err = Status(b.Context(), targets, lock, WithConcurrency(32)) })
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, h := range mat.Hosts {
+						for _, c := range h.Cells {
+							if c.State != StateMissing {
+								b.Fatalf("%s %s: %s %s, want missing", h.Name, c.Image, c.State, c.Error)
+							}
+						}
+					}
+					b.ReportMetric(run.wall.Seconds(), "wall-s")
+					b.ReportMetric(run.cpu.Seconds(), "cpu-s")
+					b.ReportMetric(float64(run.peakHeap)/mib, "peak-heap-MiB")
+					b.ReportMetric(float64(rancherReqs.n.Load()-rancher0), "rancher-reqs")
+				}
+			})
+		}
+	}
+}
+
+// labEnvNames are the names `lab up --envs n` gives its environments.
+func labEnvNames(n int) []string {
+	names := []string{"dev", "qa", "demo"}
+	regions := []string{"eu-west", "us-east", "ap-south"}
+	for i := 3; i < n; i++ {
+		names = append(names, "dmz-"+regions[(i-3)%len(regions)])
+	}
+	return names[:n]
+}
+
+// envFileGetenv reads the export lines `lab up` writes (its Rancher keys).
+func envFileGetenv(path string) (func(string) string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "export "), "="); ok && !strings.HasPrefix(line, "#") {
+			vars[k] = v
+		}
+	}
+	return func(k string) string { return vars[k] }, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -24,29 +25,53 @@ var dockerSocketStates = []string{StateActive, "inactive", "activating", "deacti
 // 403, or 422 InvalidAction: the key's role lacks modifyInfra). Errors never
 // hold the token.
 func (c *Client) HostAccess(ctx context.Context, h *Host) (wsURL, token string, err error) {
-	name := h.Name
-	if name == "" {
-		name = h.Hostname
+	fresh, err := c.checkHostAccess(ctx, h)
+	if err != nil {
+		return "", "", err
 	}
+	return c.postDockerSocket(ctx, hostName(h), fresh.Actions["dockersocket"])
+}
+
+// checkHostAccess re-reads host h and returns it when it offers the
+// dockersocket action (its state, its agent's state and the action link
+// for this key); otherwise an error wrapping ErrHostNotActive or
+// ErrActionMissing.
+func (c *Client) checkHostAccess(ctx context.Context, h *Host) (*Host, error) {
+	name := hostName(h)
 	self, err := c.selfURL(&h.Resource, "hosts")
 	if err != nil {
-		return "", "", fmt.Errorf("host %s: %w", name, err)
+		return nil, fmt.Errorf("host %s: %w", name, err)
 	}
 	var fresh Host
 	if err := c.call(ctx, http.MethodGet, self, nil, &fresh); err != nil {
-		return "", "", fmt.Errorf("host %s: %w", name, err)
+		return nil, fmt.Errorf("host %s: %w", name, err)
 	}
-	if !slices.Contains(dockerSocketStates, fresh.State) || (fresh.AgentState != "" && fresh.AgentState != StateActive) {
-		st := fresh.State
-		if fresh.AgentState != "" && fresh.AgentState != StateActive {
-			st += ", agent " + fresh.AgentState
+	if err := dockerSocketOffered(name, &fresh); err != nil {
+		return nil, err
+	}
+	return &fresh, nil
+}
+
+// dockerSocketOffered: nil when host h (read as name) offers the
+// dockersocket action.
+func dockerSocketOffered(name string, h *Host) error {
+	agentAway := h.AgentState != "" && h.AgentState != StateActive
+	if !slices.Contains(dockerSocketStates, h.State) || agentAway {
+		st := h.State
+		if agentAway {
+			st += ", agent " + h.AgentState
 		}
-		return "", "", fmt.Errorf("host %s is %s: %w", name, st, dockersocket.ErrHostNotActive)
+		return fmt.Errorf("host %s is %s: %w", name, st, dockersocket.ErrHostNotActive)
 	}
-	link := fresh.Actions["dockersocket"]
-	if link == "" {
-		return "", "", fmt.Errorf("host %s: %w", name, dockersocket.ErrActionMissing)
+	if h.Actions["dockersocket"] == "" {
+		return fmt.Errorf("host %s: %w", name, dockersocket.ErrActionMissing)
 	}
+	return nil
+}
+
+// postDockerSocket POSTs a host's dockersocket action link and returns the
+// hostAccess URL and token.
+func (c *Client) postDockerSocket(ctx context.Context, name, link string) (wsURL, token string, err error) {
 	u, err := c.resolve(link)
 	if err != nil {
 		return "", "", fmt.Errorf("host %s: %w", name, err)
@@ -74,14 +99,43 @@ func (c *Client) HostAccess(ctx context.Context, h *Host) (wsURL, token string, 
 	return ha.URL, ha.Token, nil
 }
 
+func hostName(h *Host) string {
+	if h.Name != "" {
+		return h.Name
+	}
+	return h.Hostname
+}
+
 // DockerDialer is a dialer that reaches host h's Docker Engine API through
-// Rancher (see package dockersocket): a fresh HostAccess per connection, the
-// websocket verified with the client's TLS settings (rancher.caCert or the
-// system roots), and ws:// refused when the client's URL is https.
+// Rancher (see package dockersocket): a fresh dockersocket action per
+// connection, the websocket verified with the client's TLS settings
+// (rancher.caCert or the system roots), and ws:// refused when the client's
+// URL is https.
+//
+// When h as listed offers the action, each connection is one request: the
+// POST of that action link (Rancher re-checks the host's state itself). An
+// agent that went away since the listing shows as a websocket Rancher closes
+// at once; only then is the host re-read, so the error says so
+// (ErrHostNotActive, "agent reconnecting"). A host listed without the action
+// is re-read before every action (HostAccess).
 func (c *Client) DockerDialer(h *Host) *dockersocket.Dialer {
-	h = &Host{Resource: h.Resource, Hostname: h.Hostname}
+	listed := &Host{Resource: h.Resource, Hostname: h.Hostname, AgentState: h.AgentState}
+	listed.Actions = maps.Clone(h.Actions)
+	name := hostName(listed)
+	access := func(ctx context.Context) (string, string, error) { return c.HostAccess(ctx, listed) }
+	if dockerSocketOffered(name, listed) == nil {
+		link := listed.Actions["dockersocket"]
+		access = func(ctx context.Context) (string, string, error) { return c.postDockerSocket(ctx, name, link) }
+	}
 	return &dockersocket.Dialer{
-		Access:     func(ctx context.Context) (string, string, error) { return c.HostAccess(ctx, h) },
+		Access: access,
+		Check: func(ctx context.Context) error {
+			_, err := c.checkHostAccess(ctx, listed)
+			if errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing) {
+				return err
+			}
+			return nil // the relay's own error says more than a failed re-read
+		},
 		TLS:        c.tlsConfig(),
 		RequireTLS: c.base.Scheme == "https",
 		Logger:     c.log,

@@ -33,6 +33,13 @@ type Dialer struct {
 	RequireTLS bool
 	// Logger gets debug records of each connection (never the token). nil discards.
 	Logger *slog.Logger
+	// Check, when set, is asked why a websocket closed before dockerd sent a
+	// byte: Rancher accepts the action and the websocket of a host whose agent
+	// went away, then closes it. A non-nil error (such as one wrapping
+	// [ErrHostNotActive] after re-reading the host) is what the connection's
+	// Read returns instead of [ErrRelayClosed]. It lets Access skip reading
+	// the host before every action, paying that read only on failure.
+	Check func(ctx context.Context) error
 
 	once sync.Once
 	hc   *http.Client
@@ -86,7 +93,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, _ string) (net.Conn, 
 	}
 	c.SetReadLimit(maxMessage)
 	d.logger().Debug("dockersocket: websocket open", "url", stripQuery(raw))
-	return newConn(c, u.Host), nil
+	return newConn(c, u.Host, d.Check), nil
 }
 
 func (d *Dialer) init() {

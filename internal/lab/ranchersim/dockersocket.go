@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -301,29 +302,37 @@ func (s *Server) dockerSocket(w http.ResponseWriter, r *http.Request) {
 }
 
 // relay copies between the websocket c and dockerd until either side ends.
+// Both directions reuse their buffers: the simulator's CPU is not the
+// agent's, and a benchmark of the relay should not measure its garbage.
 func (s *Server) relay(c *websocket.Conn, docker net.Conn, drop int64) {
 	ctx := s.ctx
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer docker.Close()
+		var msg, data []byte
 		for {
-			_, msg, err := c.Read(ctx)
+			_, r, err := c.Reader(ctx)
 			if err != nil {
 				return
 			}
-			data, err := base64.StdEncoding.DecodeString(string(msg))
+			if msg, err = readAll(r, msg[:0]); err != nil {
+				return
+			}
+			data = growTo(data, base64.StdEncoding.DecodedLen(len(msg)))
+			n, err := base64.StdEncoding.Decode(data, msg)
 			if err != nil {
 				s.opts.logger.Debug("dockersocket: decoding message", "err", err)
 				return
 			}
-			if _, err := docker.Write(data); err != nil {
+			if _, err := docker.Write(data[:n]); err != nil {
 				return
 			}
 		}
 	}()
 	var sent int64
 	buf := make([]byte, relayChunk)
+	enc := make([]byte, base64.StdEncoding.EncodedLen(relayChunk))
 	abrupt := false
 	for {
 		n, err := docker.Read(buf)
@@ -332,8 +341,12 @@ func (s *Server) relay(c *websocket.Conn, docker net.Conn, drop int64) {
 			if drop > 0 && sent+int64(n) >= drop {
 				chunk, abrupt = buf[:drop-sent], true
 			}
-			if len(chunk) > 0 && c.Write(ctx, websocket.MessageText, []byte(base64.StdEncoding.EncodeToString(chunk))) != nil {
-				break
+			if len(chunk) > 0 {
+				e := enc[:base64.StdEncoding.EncodedLen(len(chunk))]
+				base64.StdEncoding.Encode(e, chunk)
+				if c.Write(ctx, websocket.MessageText, e) != nil {
+					break
+				}
 			}
 			sent += int64(len(chunk))
 		}
@@ -348,6 +361,31 @@ func (s *Server) relay(c *websocket.Conn, docker net.Conn, drop int64) {
 		_ = c.Close(websocket.StatusNormalClosure, "")
 	}
 	<-done
+}
+
+// readAll appends what r holds to b, reusing b's array.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// growTo returns b with length n, reusing its array when it is large enough.
+func growTo(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
 }
 
 // closeRelays ends every dockersocket websocket abruptly (server Close and Restart).
