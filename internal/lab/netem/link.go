@@ -96,8 +96,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // bucket hands out transmission slots: reserve(n) says how long the caller
 // must wait before n more bytes have "crossed" the link. Reservations are
-// serialised, so concurrent users share the rate. Unused time is not banked
-// beyond one chunk, so an idle link does not allow a later burst.
+// serialised, so concurrent users share the rate. Unused time is banked up
+// to backlog (a link's queue keeps draining while a sender is a little
+// late: a timer that fires 1 ms late must not cost a busy link 1 ms), but
+// no further, so an idle link does not allow a later burst.
 type bucket struct {
 	rate int64
 	mu   sync.Mutex
@@ -119,12 +121,21 @@ func (b *bucket) chunk() int {
 	return int(min(max(c, 1<<10), 64<<10))
 }
 
+// backlog is the most unused link time a late sender gets back: about a
+// NIC queue's worth. Without it, every timer overshoot on a busy machine
+// was lost link time, and one stream reached a quarter of a 100 MB/s link
+// (measured: 27.7 MB/s with none, 60-100 MB/s with 10 ms).
+const backlog = 10 * time.Millisecond
+
 func (b *bucket) reserve(n int) time.Duration {
 	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.next.Before(now) {
+	if b.next.IsZero() { // a fresh link has banked nothing
 		b.next = now
+	}
+	if floor := now.Add(-backlog); b.next.Before(floor) {
+		b.next = floor
 	}
 	b.next = b.next.Add(time.Duration(float64(n) / float64(b.rate) * float64(time.Second)))
 	return b.next.Sub(now)

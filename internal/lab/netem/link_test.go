@@ -152,3 +152,27 @@ func TestTransport(t *testing.T) {
 		t.Errorf("unshaped Transport(nil) is not http.DefaultTransport")
 	}
 }
+
+// TestBucketBanksALateSendersTime: a sender that comes back late (its
+// timer overshot) gets up to backlog of the link time it missed, and no
+// more, so an idle link allows no burst beyond that.
+func TestBucketBanksALateSendersTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBucket(1 << 20) // 1 MiB/s: 1 KiB takes ~0.98 ms
+		if d := b.reserve(1 << 10); d < 900*time.Microsecond {
+			t.Fatalf("first KiB: wait %v, want ~1 ms", d)
+		}
+		time.Sleep(3 * time.Millisecond) // late by ~2 ms
+		if d := b.reserve(1 << 10); d > 0 {
+			t.Errorf("a sender 2 ms late waits %v for 1 KiB; the link had drained it meanwhile", d)
+		}
+		time.Sleep(time.Second) // idle: only backlog is banked
+		var sent int
+		for b.reserve(1<<10) <= 0 {
+			sent += 1 << 10
+		}
+		if limit := int(backlog.Seconds()*(1<<20)) + 1<<10; sent > limit {
+			t.Errorf("after 1 s idle, %d bytes passed without a wait; want at most the backlog's %d", sent, limit)
+		}
+	})
+}
