@@ -194,13 +194,13 @@ func TestMirrorRegionHangs(t *testing.T) {
 	lock := l.lock(t, []string{"app:1.0"})
 	l.regions["r3"].Faults().Hang(true)
 	t.Cleanup(func() { l.regions["r3"].Faults().Hang(false) })
-	rep, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts(WithStallTimeout(200*time.Millisecond), WithRetry(2, time.Millisecond, time.Millisecond))...)
+	rep, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts(WithStallTimeout(time.Second), WithRetry(2, time.Millisecond, time.Millisecond))...)
 	if err == nil || !strings.Contains(err.Error(), "r3") {
 		t.Fatalf("mirror with r3 hung: error %v, want one naming r3", err)
 	}
 	for _, res := range rep.Results {
 		switch {
-		case res.Region == "r3" && (res.Status != StatusFailed || !strings.Contains(res.Error, "no answer within 200ms")):
+		case res.Region == "r3" && (res.Status != StatusFailed || !strings.Contains(res.Error, "no answer within 1s")):
 			t.Errorf("r3: %+v, want failed with the stall named", res)
 		case res.Region != "r3" && res.Status != StatusMirrored:
 			t.Errorf("%s: %+v, want mirrored", res.Region, res)
