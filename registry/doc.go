@@ -44,8 +44,11 @@
 // Manifests are pushed after all their blobs, children before their index,
 // and the top manifest by tag when the lock has one (else by digest), so an
 // interrupted run leaves no manifest pointing at missing blobs and a re-run
-// resumes by skipping whatever is complete. An image already present in a
-// region (by digest) is not re-tagged there: hosts pull by digest.
+// resumes by skipping whatever is complete. Each image is pushed to each
+// region as soon as its blobs are there, without waiting for the blobs of
+// other images or regions, so a region is reported done (WithRegionDone)
+// while slower ones still upload. An image already present in a region (by
+// digest) is not re-tagged there: hosts pull by digest.
 //
 // Concurrency: images, regions and blobs proceed in parallel, bounded by
 // WithJobs overall and, per registry, by inventory.Registry.MaxConcurrency

@@ -29,6 +29,7 @@ func Mirror(ctx context.Context, lock *inventory.Lock, source inventory.Registry
 	}
 	defer r.o.done()
 	r.check(ctx)
+	r.pushReady(ctx)
 	r.transfer(ctx)
 	r.push(ctx)
 	return r.report()
@@ -119,6 +120,10 @@ type run struct {
 	held  map[string][]string  // region -> repositories with an image already there
 	jobs  map[string]*blobJob  // digest -> job
 
+	waiters   map[*target][][2]int // target -> {image, region} states waiting for it
+	pushes    sync.WaitGroup
+	pushSlots chan struct{} // bounds the pushes running at once
+
 	sourceBytes atomic.Int64
 	prog        progress
 	chunks      sync.Pool // *chunk, shared by every fan-out of the run
@@ -130,6 +135,8 @@ type state struct {
 	err       error
 	present   bool
 	settled   bool
+	pushing   bool        // its push has started (under run.mu)
+	pending   int         // targets not transferred yet (under run.mu)
 	manifests []*manifest // to push, in order
 	targets   []*target   // blobs this image needs in this region
 }
@@ -149,7 +156,8 @@ func start(ctx context.Context, lock *inventory.Lock, source inventory.Registry,
 		return nil, errors.New("mirror: need a lock and at least one region")
 	}
 	r := &run{o: o, lock: lock, started: time.Now(), dst: map[string]*client{},
-		known: map[[2]string]string{}, held: map[string][]string{}, jobs: map[string]*blobJob{}}
+		known: map[[2]string]string{}, held: map[string][]string{}, jobs: map[string]*blobJob{},
+		pushSlots: make(chan struct{}, o.jobs)}
 	r.prog.init(o.progress)
 	r.chunks.New = func() any { return &chunk{buf: make([]byte, o.chunk), pool: &r.chunks} }
 	r.regions = slices.Sorted(maps.Keys(regions))
@@ -447,41 +455,107 @@ func (r *run) addTarget(i int, im *image, reg string, b blob) *target {
 	return t
 }
 
-// push puts the manifests of every image whose blobs are all in place,
-// children first, the top one by tag when the lock has one.
+// push puts the manifests of every image not pushed yet (transferred
+// pushes each one as soon as its blobs are in) and waits for every push.
 func (r *run) push(ctx context.Context) {
-	var g errgroup.Group
-	g.SetLimit(r.o.jobs)
-	for i, li := range r.lock.Images {
-		for ri, reg := range r.regions {
-			st := r.states[i][ri]
-			g.Go(func() error {
-				defer r.settle(i, ri)
-				defer func() { st.res.Seconds = time.Since(r.started).Seconds() }()
-				if r.failed(st) || st.present {
-					return nil
-				}
-				for _, t := range st.targets {
-					if t.err != nil {
-						st.fail(fmt.Errorf("blob %s: %w", t.digest(), t.err))
-						return nil
-					}
-				}
-				for _, m := range st.manifests {
-					ref := m.Digest
-					if m == r.images[i].root() && li.Tag != "" {
-						ref = li.Tag
-					}
-					if err := r.client(reg).putManifest(ctx, li.Repository, ref, m); err != nil {
-						st.fail(fmt.Errorf("manifest %s: %w", m.Digest, err))
-						return nil
-					}
-				}
-				return nil
-			})
+	for i := range r.lock.Images {
+		for ri := range r.regions {
+			r.startPush(ctx, i, ri)
 		}
 	}
-	_ = g.Wait()
+	r.pushes.Wait()
+}
+
+// pushReady counts each image's missing blobs per region and starts the
+// push of every image that lacks none (only manifests, or nothing).
+func (r *run) pushReady(ctx context.Context) {
+	r.mu.Lock()
+	r.waiters = map[*target][][2]int{}
+	var ready [][2]int
+	for i := range r.states {
+		for ri, st := range r.states[i] {
+			st.pending = len(st.targets)
+			for _, t := range st.targets {
+				r.waiters[t] = append(r.waiters[t], [2]int{i, ri})
+			}
+			if st.pending == 0 {
+				ready = append(ready, [2]int{i, ri})
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, w := range ready {
+		r.startPush(ctx, w[0], w[1])
+	}
+}
+
+// transferred is called when job j is over (every target uploaded,
+// mounted or failed): an image for which j was the last missing blob in a
+// region is pushed to that region at once, so a region is done (and its
+// hosts can pull) without waiting for the blobs other regions still lack.
+func (r *run) transferred(ctx context.Context, j *blobJob) {
+	var ready [][2]int
+	r.mu.Lock()
+	for _, t := range j.targets {
+		for _, w := range r.waiters[t] {
+			st := r.states[w[0]][w[1]]
+			st.pending--
+			if st.pending == 0 {
+				ready = append(ready, w)
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, w := range ready {
+		r.startPush(ctx, w[0], w[1])
+	}
+}
+
+// startPush pushes image i to region ri in the background, once: its
+// manifests, children first, the top one by tag when the lock has one. At
+// most jobs pushes run at once; push waits for them all.
+func (r *run) startPush(ctx context.Context, i, ri int) {
+	st := r.states[i][ri]
+	r.mu.Lock()
+	started := st.pushing
+	st.pushing = true
+	r.mu.Unlock()
+	if started {
+		return
+	}
+	r.pushes.Go(func() {
+		r.pushSlots <- struct{}{}
+		defer func() { <-r.pushSlots }()
+		defer r.settle(i, ri)
+		defer func() { st.res.Seconds = time.Since(r.started).Seconds() }()
+		li, reg := r.lock.Images[i], r.regions[ri]
+		if r.failed(st) || st.present {
+			return
+		}
+		for _, t := range st.targets {
+			if t.err != nil {
+				r.fail(st, fmt.Errorf("blob %s: %w", t.digest(), t.err))
+				return
+			}
+		}
+		for _, m := range st.manifests {
+			ref := m.Digest
+			if m == r.images[i].root() && li.Tag != "" {
+				ref = li.Tag
+			}
+			if err := r.client(reg).putManifest(ctx, li.Repository, ref, m); err != nil {
+				r.fail(st, fmt.Errorf("manifest %s: %w", m.Digest, err))
+				return
+			}
+		}
+	})
+}
+
+// fail records err as st's failure unless it has one (under r.mu).
+func (r *run) fail(st *state, err error) {
+	r.mu.Lock()
+	st.fail(err)
+	r.mu.Unlock()
 }
 
 func (r *run) report() (*Report, error) {

@@ -46,6 +46,7 @@ func (r *run) transfer(ctx context.Context) {
 		j := r.jobs[d]
 		g.Go(func() error {
 			r.transferBlob(ctx, j)
+			r.transferred(ctx, j)
 			return nil
 		})
 	}
