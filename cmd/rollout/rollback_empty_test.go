@@ -1,8 +1,6 @@
 package main
 
 import (
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -33,12 +31,13 @@ func TestLabRollbackNothing(t *testing.T) {
 	if state, img := c.image(t); state != "active" || img == v10 {
 		t.Fatalf("service %s %s after the empty rollback, want it left at app:1.1", state, img)
 	}
-	m := regexp.MustCompile("`([^`]* rollback --env dev --service web/svc01)`").FindStringSubmatch(stderr)
-	if m == nil {
-		t.Fatalf("no suggested rollback command for web/svc01 in:\n%s", stderr)
+	// Subcommand first, as every printed command; run as printed, but
+	// for the soak (the default 30s).
+	want := "rollout rollback -c " + c.inv + " --env dev --service web/svc01"
+	if !strings.Contains(stderr, "`"+want+"`") {
+		t.Fatalf("no suggested `%s` in:\n%s", want, stderr)
 	}
-	args := strings.Fields(m[1])
-	args = args[slices.Index(args, "rollback"):]
+	args := strings.Fields(want)[1:]
 	if code, stdout, stderr = c.run(t, append(args, quick...)...); code != cli.ExitOK {
 		t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 	}
