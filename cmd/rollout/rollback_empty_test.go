@@ -11,7 +11,7 @@ import (
 // dev` (no -f, no --service) finds no pending upgrade. It used to print
 // "done" and exit 0 having rolled back nothing; now it exits 1, says there
 // was nothing to roll back and what to add, and the command it suggests
-// rolls the service back.
+// rolls the service back. It prints only the error (no empty table).
 func TestLabRollbackNothing(t *testing.T) {
 	c := newLabCLI(t)
 	v10 := c.region + "/app:1.0"
@@ -22,6 +22,9 @@ func TestLabRollbackNothing(t *testing.T) {
 	code, stdout, stderr := c.run(t, "rollback", "--env", "dev")
 	if code != cli.ExitFailed {
 		t.Errorf("empty rollback: exit %d, want %d\n%s%s", code, cli.ExitFailed, stdout, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("empty rollback printed a report (want only the error):\n%s", stdout)
 	}
 	for _, want := range []string{"nothing to roll back", "no service of dev has a pending upgrade", "-f release.yaml", "--service NAME"} {
 		if !strings.Contains(stderr, want) {
