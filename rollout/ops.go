@@ -189,7 +189,7 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 	if len(again) > 0 {
 		// An interrupted upgrade back is finished, never rolled back: that
 		// would put the release being undone back in place.
-		up, _ := e.apply(ctx, again, PendingFinish)
+		up, _ := e.apply(ctx, again, PendingFinish, true)
 		for _, ur := range up.Envs {
 			i := slices.IndexFunc(rep.Envs, func(r EnvReport) bool { return r.Env == ur.Env })
 			merged := rep.Envs[i]
