@@ -1,9 +1,6 @@
 package inventory
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestValidateStartFirstServices: strategy.startFirstServices names are
 // checked offline for their form (stack/service, once each), with the
@@ -11,11 +8,6 @@ import (
 // to a run (rollout plan), not to validate.
 func TestValidateStartFirstServices(t *testing.T) {
 	t.Parallel()
-	const base = `version: 1
-registries:
-  source: {address: "127.0.0.1:5000"}
-  regions: {eu: {address: "127.0.0.1:5001"}}
-`
 	tests := []struct {
 		name string
 		in   string
@@ -38,27 +30,17 @@ environments:
     strategy: {startFirstServices: [web/front/x, /api]}
     hosts: [{name: h1, docker: "tcp://127.0.0.1:2375"}]
 `, want: []string{
-			`x.yaml:8: defaults.strategy.startFirstServices[0]: want stack/service as Rancher names it (e.g. web/frontend), got "front"`,
-			`x.yaml:10: defaults.strategy.startFirstServices[2]: want stack/service as Rancher names it (e.g. web/frontend), got "web/api "`,
-			`x.yaml:11: defaults.strategy.startFirstServices[3]: duplicate service "web/api" (first at line 9)`,
-			`x.yaml:15: environments[dev].strategy.startFirstServices[0]: want stack/service as Rancher names it (e.g. web/frontend), got "web/front/x"`,
-			`x.yaml:15: environments[dev].strategy.startFirstServices[1]: want stack/service as Rancher names it (e.g. web/frontend), got "/api"`,
+			`x.yaml:9: defaults.strategy.startFirstServices[0]: want stack/service as Rancher names it (e.g. web/frontend), got "front"`,
+			`x.yaml:11: defaults.strategy.startFirstServices[2]: want stack/service as Rancher names it (e.g. web/frontend), got "web/api "`,
+			`x.yaml:12: defaults.strategy.startFirstServices[3]: duplicate service "web/api" (first at line 10)`,
+			`x.yaml:16: environments[dev].strategy.startFirstServices[0]: want stack/service as Rancher names it (e.g. web/frontend), got "web/front/x"`,
+			`x.yaml:16: environments[dev].strategy.startFirstServices[1]: want stack/service as Rancher names it (e.g. web/frontend), got "/api"`,
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			inv, err := Load(strings.NewReader(base+tt.in), "x.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, fe := range FieldErrors(inv.Validate()) {
-				got = append(got, fe.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
+			checkFieldErrors(t, viaRancherBase+tt.in, nil, tt.want)
 		})
 	}
 }
