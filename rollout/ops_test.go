@@ -22,6 +22,7 @@ func TestPlan(t *testing.T) {
 		e := testEngine(t, w)
 		tg := target("dev", 1, "web/a=reg/app:2", "web/b=reg/app:2", "web/c=reg/app:2", "web/zz=reg/app:2")
 		tg.Strategy.BatchSize = 2
+		tg.Strategy.StartFirstServices = []string{"web/a", "web/typo"}
 		p, err := e.Plan(t.Context(), []EnvTarget{tg})
 		if err != nil {
 			t.Fatal(err)
@@ -38,6 +39,11 @@ func TestPlan(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("plan\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// A startFirstServices name the environment lacks is flagged; the
+		// inventory cannot know it offline.
+		if w := p.Envs[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "names web/typo, which dev does not have") {
+			t.Errorf("warnings %q, want one for web/typo", w)
 		}
 		if g := p.Envs[0].Gate; g == nil || g.Open || len(g.Missing) != 1 || g.Missing[0].Host != "dev-h2" {
 			t.Errorf("gate %+v", g)

@@ -83,6 +83,9 @@ func RolloutPlan(w io.Writer, p *rollout.PlanReport) error {
 		if e.Gate != nil && len(e.Gate.Inactive) > 0 {
 			fmt.Fprintf(w, "  left out (not active): %s\n", strings.Join(e.Gate.Inactive, ", "))
 		}
+		for _, warn := range e.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warn)
+		}
 	}
 	return nil
 }
