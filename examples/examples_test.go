@@ -166,26 +166,109 @@ func unitExecStarts(t *testing.T, path string) []string {
 	return out
 }
 
-// cloudInit reads the snippet: a #cloud-config document with runcmd, each
-// command a list of words.
+// cloudConfigKeys are the top-level keys cloud-init's modules read (from
+// its module reference, docs.cloud-init.io "Module reference"): the ones
+// an example of ours may reasonably use. A key outside it is a typo
+// cloud-init would ignore with a warning ("run_cmd"), never run.
+var cloudConfigKeys = []string{
+	"apt", "bootcmd", "ca_certs", "chpasswd", "disk_setup", "final_message", "fqdn", "fs_setup",
+	"groups", "growpart", "hostname", "locale", "manage_etc_hosts", "mounts", "ntp", "output",
+	"package_reboot_if_required", "package_update", "package_upgrade", "packages", "power_state",
+	"preserve_hostname", "resize_rootfs", "rsyslog", "runcmd", "snap", "ssh_authorized_keys",
+	"ssh_pwauth", "swap", "timezone", "users", "write_files", "yum_repos",
+}
+
+// parseCloudConfig reads user-data as cloud-init does: a #cloud-config
+// first line, one YAML mapping of known module keys (each once), and
+// runcmd a list whose items are each a command: a list of words (run
+// without a shell) or a string (run by sh). It returns runcmd's commands,
+// a string one as [sh -c STRING].
+func parseCloudConfig(b []byte) ([][]string, error) {
+	if !bytes.HasPrefix(b, []byte("#cloud-config\n")) {
+		return nil, errors.New("user-data must start with a #cloud-config line")
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("want one YAML mapping of cloud-config keys")
+	}
+	var errs []error
+	var cmds [][]string
+	seen := map[string]bool{}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		switch {
+		case !slices.Contains(cloudConfigKeys, k.Value):
+			errs = append(errs, fmt.Errorf("line %d: %q is not a cloud-config key (want one of %s)", k.Line, k.Value, strings.Join(cloudConfigKeys, ", ")))
+		case seen[k.Value]:
+			errs = append(errs, fmt.Errorf("line %d: %q given twice", k.Line, k.Value))
+		}
+		seen[k.Value] = true
+		if k.Value != "runcmd" {
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			errs = append(errs, fmt.Errorf("line %d: runcmd: want a list of commands", v.Line))
+			continue
+		}
+		for _, c := range v.Content {
+			var words []string
+			switch c.Kind {
+			case yaml.ScalarNode:
+				words = []string{"sh", "-c", c.Value}
+			case yaml.SequenceNode:
+				if err := c.Decode(&words); err != nil {
+					errs = append(errs, fmt.Errorf("line %d: runcmd: %w", c.Line, err))
+					continue
+				}
+			default: // a mapping, an alias: no command
+			}
+			if len(words) == 0 {
+				errs = append(errs, fmt.Errorf("line %d: runcmd: want a command (a list of words, or a string)", c.Line))
+				continue
+			}
+			cmds = append(cmds, words)
+		}
+	}
+	return cmds, errors.Join(errs...)
+}
+
+func TestParseCloudConfigRejects(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"no header":       "runcmd:\n  - [true]\n",
+		"typo key":        "#cloud-config\nrun_cmd:\n  - [true]\n",
+		"twice":           "#cloud-config\nruncmd: [[true]]\nruncmd: [[false]]\n",
+		"runcmd a string": "#cloud-config\nruncmd: systemctl start docker\n",
+		"empty command":   "#cloud-config\nruncmd:\n  - []\n",
+		"nested command":  "#cloud-config\nruncmd:\n  - [[a, b]]\n",
+		"not a mapping":   "#cloud-config\n- runcmd\n",
+	} {
+		if _, err := parseCloudConfig([]byte(in)); err == nil {
+			t.Errorf("%s: parseCloudConfig accepted %q", name, in)
+		}
+	}
+	cmds, err := parseCloudConfig([]byte("#cloud-config\npackages: [jq]\nruncmd:\n  - [systemctl, start, docker]\n  - echo hi\n"))
+	if want := [][]string{{"systemctl", "start", "docker"}, {"sh", "-c", "echo hi"}}; err != nil || !slices.EqualFunc(cmds, want, slices.Equal) {
+		t.Errorf("parseCloudConfig = %q, %v; want %q", cmds, err, want)
+	}
+}
+
+// cloudInit reads the snippet (parseCloudConfig) and returns its runcmd.
 func cloudInit(t *testing.T) [][]string {
 	t.Helper()
 	b, err := os.ReadFile("cloud-init/drover-seed.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(b, []byte("#cloud-config\n")) {
-		t.Fatal("cloud-init user-data must start with #cloud-config")
+	cmds, err := parseCloudConfig(b)
+	if err != nil {
+		t.Fatalf("cloud-init/drover-seed.yaml: %v", err)
 	}
-	var doc struct {
-		Runcmd [][]string `yaml:"runcmd"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("cloud-init: %v", err)
-	}
-	return doc.Runcmd
+	return cmds
 }
 
 func TestCloudInitOrder(t *testing.T) {

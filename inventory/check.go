@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/drover-dev/drover/internal/pemfile"
 )
 
 var (
@@ -160,19 +161,15 @@ func checkCAFile(path string) error {
 }
 
 func loadCAPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	if err := pemfile.AppendCerts(pool, path); err != nil {
+		return nil, err
 	}
 	return pool, nil
 }
 
 func checkKeyPair(cert, key string) error {
-	if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+	if _, err := pemfile.KeyPair(cert, key); err != nil {
 		return fmt.Errorf("load %s and %s: %w", cert, key, err)
 	}
 	return nil

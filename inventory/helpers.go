@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"text/template"
+
+	"github.com/drover-dev/drover/internal/pemfile"
 )
 
 // Env returns the environment called name, or nil.
@@ -192,7 +194,7 @@ func (t *TLS) ClientConfig() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	if t.Cert != "" || t.Key != "" {
-		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		pair, err := pemfile.KeyPair(t.Cert, t.Key)
 		if err != nil {
 			return nil, fmt.Errorf("load %s and %s: %w", t.Cert, t.Key, err)
 		}

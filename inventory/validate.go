@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // ValidateOption changes what Validate checks beyond the file itself.
@@ -233,6 +234,26 @@ func (v *validator) settings(l loc, s Strategy, conc int, r Retention, p Pull) {
 	check("retention.keep", r.Keep < 0, "must be 0 or more, got %d", r.Keep)
 	check("pull.timeout", p.Timeout <= 0, "must be positive, got %s", p.Timeout)
 	check("pull.concurrency", p.Concurrency < 1, "must be at least 1, got %d", p.Concurrency)
+	sf := l.field("strategy.startFirstServices")
+	if l.key != "defaults" && !v.set(sf) {
+		return
+	}
+	seen := map[string]loc{}
+	for i, name := range s.StartFirstServices {
+		il := loc{sf.key + "[" + strconv.Itoa(i) + "]", sf.show + "[" + strconv.Itoa(i) + "]"}
+		stack, svc, ok := strings.Cut(name, "/")
+		switch {
+		case len(name) > 2*MaxNameBytes+1:
+			v.errorf(il, "%v", tooLong("service", name))
+		case !ok || stack == "" || svc == "" || strings.Contains(svc, "/") || strings.TrimSpace(name) != name:
+			v.errorf(il, "want stack/service as Rancher names it (e.g. web/frontend), got %s", quote(name))
+		default:
+			if first, dup := seen[name]; dup {
+				v.errorf(il, "duplicate service %s (first at %s)", quote(name), v.where(first))
+			}
+			seen[name] = il
+		}
+	}
 }
 
 func (v *validator) credentials(l loc, c *Credentials) {

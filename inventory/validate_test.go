@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drover-dev/drover/internal/pemfile"
 )
 
 // writeCerts writes a throwaway self-signed certificate and key as
@@ -77,6 +80,11 @@ func TestValidateOptions(t *testing.T) {
 	writeCerts(t, dir)
 	p := func(name string) string { return filepath.Join(dir, name) }
 	good := strings.NewReplacer("DOCKERCONFIG", p("config.json"), "RANCHERCA", p("ca.pem"), "CA", p("ca.pem"), "CERT", p("cert.pem"), "KEY", p("key.pem"))
+	bigPEM := p("big.pem") // over pemfile.MaxBytes: refused unread
+	if err := os.WriteFile(bigPEM, bytes.Repeat([]byte("#"), pemfile.MaxBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.NewReplacer("DOCKERCONFIG", p("config.json"), "RANCHERCA", bigPEM, "CA", bigPEM, "CERT", bigPEM, "KEY", p("key.pem"))
 	bad := strings.NewReplacer("DOCKERCONFIG", p("nope.json"), "RANCHERCA", p("notpem.pem"), "CA", p("missing.pem"), "CERT", p("cert.pem"), "KEY", p("bad-key.pem"))
 	env := func(vars ...string) func(string) string {
 		return func(k string) string {
@@ -100,8 +108,13 @@ func TestValidateOptions(t *testing.T) {
 		{"files bad", bad, []ValidateOption{CheckFiles(true)}, []string{
 			"5: registries.regions.eu.credentials.dockerConfig: open " + p("nope.json") + ": no such file or directory",
 			"6: rancher.caCert: " + p("notpem.pem") + ": no PEM certificate in it",
-			"9: defaults.tls.ca: open " + p("missing.pem") + ": no such file or directory",
+			"9: defaults.tls.ca: stat " + p("missing.pem") + ": no such file or directory",
 			"9: defaults.tls.cert: load " + p("cert.pem") + " and " + p("bad-key.pem") + ": tls: failed to parse private key",
+		}},
+		{"files too big", huge, []ValidateOption{CheckFiles(true)}, []string{
+			"6: rancher.caCert: " + bigPEM + " is larger than 1 MiB, the most a PEM file may hold: is this the right file?",
+			"9: defaults.tls.ca: " + bigPEM + " is larger than 1 MiB, the most a PEM file may hold: is this the right file?",
+			"9: defaults.tls.cert: load " + bigPEM + " and " + p("key.pem") + ": " + bigPEM + " is larger than 1 MiB, the most a PEM file may hold: is this the right file?",
 		}},
 		{"credentials all set", good, []ValidateOption{RequireCredentials(all), RequireRancher(all)}, nil},
 		{"credentials unset, each reported once", good, []ValidateOption{RequireCredentials(env("SRC_USER"))}, []string{

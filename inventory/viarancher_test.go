@@ -68,18 +68,25 @@ environments:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			inv, err := Load(strings.NewReader(viaRancherBase+tt.in), "x.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = inv.Validate(tt.opts...)
-			var got []string
-			for _, fe := range FieldErrors(err) {
-				got = append(got, fe.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s\n(err %v)", strings.Join(got, "\n"), strings.Join(tt.want, "\n"), err)
-			}
+			checkFieldErrors(t, viaRancherBase+tt.in, tt.opts, tt.want)
 		})
+	}
+}
+
+// checkFieldErrors loads in as x.yaml, validates it with opts, and wants
+// exactly the field errors want, in order (none: valid).
+func checkFieldErrors(t *testing.T, in string, opts []ValidateOption, want []string) {
+	t.Helper()
+	inv, err := Load(strings.NewReader(in), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = inv.Validate(opts...)
+	var got []string
+	for _, fe := range FieldErrors(err) {
+		got = append(got, fe.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s\n(err %v)", strings.Join(got, "\n"), strings.Join(want, "\n"), err)
 	}
 }

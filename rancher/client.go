@@ -13,10 +13,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drover-dev/drover/internal/pemfile"
 )
 
 // Client talks to one Rancher 1.6 server with one API key pair.
@@ -113,16 +114,12 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
 }
 
 func loadCA(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read CA file: %w", err)
-	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s: no PEM certificate found", path)
+	if err := pemfile.AppendCerts(pool, path); err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
 	}
 	return pool, nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/drover-dev/drover/internal/pemfile"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -70,6 +72,10 @@ func TestNewOptions(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bigPEM := filepath.Join(dir, "big.pem") // over pemfile.MaxBytes: refused unread
+	if err := os.WriteFile(bigPEM, make([]byte, pemfile.MaxBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name      string
 		ak, sk    string
@@ -88,7 +94,8 @@ func TestNewOptions(t *testing.T) {
 		{name: "poll", opts: []Option{WithPollInterval(time.Second)}},
 		{name: "request timeout zero", opts: []Option{WithRequestTimeout(0)}, wantErrIn: "not positive"},
 		{name: "empty CA path", opts: []Option{WithCAFile("")}, wantErrIn: "empty path"},
-		{name: "missing CA", opts: []Option{WithCAFile(filepath.Join(dir, "nope.pem"))}, wantErrIn: "read CA file"},
+		{name: "missing CA", opts: []Option{WithCAFile(filepath.Join(dir, "nope.pem"))}, wantErrIn: "CA file: stat"},
+		{name: "CA too big", opts: []Option{WithCAFile(bigPEM)}, wantErrIn: "CA file: " + bigPEM + " is larger than 1 MiB"},
 		{name: "CA not PEM", opts: []Option{WithCAFile(notPEM)}, wantErrIn: "no PEM certificate"},
 		{name: "CA with client", opts: []Option{WithCAFile(notPEM), WithHTTPClient(&http.Client{})}, wantErrIn: "cannot be combined"},
 		{name: "events off", opts: []Option{WithEventStream(false)}},

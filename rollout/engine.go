@@ -144,11 +144,11 @@ func (e *Engine) restContext(ctx context.Context) (rest context.Context, stop fu
 // The report is always returned; the error joins one *Failure per failed
 // environment (or says the run was interrupted).
 func (e *Engine) Apply(ctx context.Context, targets []EnvTarget) (*Report, error) {
-	return e.apply(ctx, targets, e.onInterrupt)
+	return e.apply(ctx, targets, e.onInterrupt, false)
 }
 
 // apply is Apply with the first Ctrl-C's policy for in-flight services.
-func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt PendingPolicy) (*Report, error) {
+func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt PendingPolicy, back bool) (*Report, error) {
 	rest, stop := e.restContext(ctx)
 	defer stop()
 	rep := &Report{Started: time.Now()}
@@ -174,7 +174,7 @@ func (e *Engine) apply(ctx context.Context, targets []EnvTarget, onInterrupt Pen
 					envReps[i] = notStarted(t, "not started: interrupted")
 					return nil
 				}
-				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt, started: time.Now()}
+				er := &envRun{e: e, t: t, run: run, onInterrupt: onInterrupt, back: back, started: time.Now()}
 				envReps[i] = er.apply(ctx, rest)
 				// The environment's outcome, for notifications (Step "ended").
 				r := envReps[i]

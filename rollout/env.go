@@ -22,6 +22,9 @@ type envRun struct {
 	// the engine's policy, except for an upgrade back (Rollback), which
 	// is always finished: rolling it back would redeploy the bad release.
 	onInterrupt PendingPolicy
+	// back marks an upgrade back (Rollback): its gate checks the previous
+	// images once and does not wait for them (see Engine.gate).
+	back bool
 
 	svcs  []*svcRun
 	hosts []Host // as the gate read them
@@ -145,14 +148,14 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 			return er.report(rep, ctx)
 		}
 		er.hosts = hosts
-		st := er.e.gate(ctx, er.t.Name, hosts, fresh)
+		st := er.e.gate(ctx, er.t.Name, hosts, fresh, er.back)
 		rep.Gate = &st
 		if !st.Open {
 			if ctx.Err() != nil {
 				return er.report(rep, ctx)
 			}
 			er.mu.Lock()
-			er.failCause = gateCause(st)
+			er.failCause = gateCause(st, er.back)
 			er.mu.Unlock()
 			er.record(nil, "gated", errors.New(er.failCause))
 			er.e.emit(Event{Env: er.t.Name, Step: "gated", Message: er.failCause})
@@ -308,9 +311,13 @@ func sidekicksAt(cur Service, st ServiceTarget) bool {
 	return true
 }
 
-func gateCause(st GateStatus) string {
+func gateCause(st GateStatus, back bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "gate closed after %s: %d host/image pair(s) missing", st.Waited, len(st.Missing))
+	if back {
+		fmt.Fprintf(&b, "gate closed: the previous image is not on every host (a rollback checks once, it does not wait): %d host/image pair(s) missing", len(st.Missing))
+	} else {
+		fmt.Fprintf(&b, "gate closed after %s: %d host/image pair(s) missing", st.Waited, len(st.Missing))
+	}
 	for i, m := range st.Missing {
 		if i == 5 {
 			fmt.Fprintf(&b, ", ... (%d more)", len(st.Missing)-i)

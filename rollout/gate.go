@@ -144,13 +144,17 @@ const minGateCheck = 5 * time.Second
 // gateTimeout is set, every pull: a hung host counts as missing once the
 // gate's time is up, whatever prewarm's own timeouts. It makes no Rancher
 // call.
-func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun) GateStatus {
+//
+// With once (a rollback's upgrade back) and no --prewarm it checks once and
+// returns: the previous image is on a host or it is not, and waiting out
+// the gate timeout for nobody to bring it helps no one.
+func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun, once bool) GateStatus {
 	start := time.Now()
 	deadline := start.Add(e.gateTimeout)
 	for round := 1; ; round++ {
 		st, missing := e.checkGate(ctx, env, hosts, svcs, deadline)
 		st.Waited = time.Since(start).Round(time.Millisecond).String()
-		if st.Open || ctx.Err() != nil {
+		if st.Open || ctx.Err() != nil || (once && e.puller == nil) {
 			return st
 		}
 		if e.puller != nil && len(missing) > 0 {

@@ -21,7 +21,11 @@ type EnvStatusReport struct {
 	Env   string `json:"env"`
 	Error string `json:"error,omitempty"`
 	// Lease says who holds the environment's lease ("" when nobody does).
-	Lease    string          `json:"lease,omitempty"`
+	Lease string `json:"lease,omitempty"`
+	// Unlock is the command that removes the environment's lease when a
+	// live one is held by another run ("" otherwise): until that run ends,
+	// or its lease is removed, the services' commands exit 4.
+	Unlock   string          `json:"unlock,omitempty"`
 	Services []ServiceStatus `json:"services"`
 }
 
@@ -185,7 +189,7 @@ func (e *Engine) Rollback(ctx context.Context, envs []EnvTarget) (*Report, error
 	if len(again) > 0 {
 		// An interrupted upgrade back is finished, never rolled back: that
 		// would put the release being undone back in place.
-		up, _ := e.apply(ctx, again, PendingFinish)
+		up, _ := e.apply(ctx, again, PendingFinish, true)
 		for _, ur := range up.Envs {
 			i := slices.IndexFunc(rep.Envs, func(r EnvReport) bool { return r.Env == ur.Env })
 			merged := rep.Envs[i]
@@ -223,9 +227,9 @@ func (e *Engine) nothingToRollBack(env string, byKey map[string]Service) error {
 	case len(back) == 0:
 		msg += " (no service of " + env + " has a previous image either)"
 	case len(back) <= 5:
-		msg += fmt.Sprintf(", e.g. `%s rollback --env %s --service %s`", e.command, env, strings.Join(back, " --service "))
+		msg += fmt.Sprintf(", e.g. `%s`", command(e.command, "rollback", "--env "+env+" --service "+strings.Join(back, " --service ")))
 	default:
-		msg += fmt.Sprintf(" (%d services have a previous image, e.g. `%s rollback --env %s --service %s`)", len(back), e.command, env, back[0])
+		msg += fmt.Sprintf(" (%d services have a previous image, e.g. `%s`)", len(back), command(e.command, "rollback", "--env "+env+" --service "+back[0]))
 	}
 	return errors.New(msg)
 }

@@ -17,13 +17,16 @@ type PlanReport struct {
 
 // EnvPlan is one environment's plan.
 type EnvPlan struct {
-	Env         string        `json:"env"`
-	Wave        int           `json:"wave"`
-	Strategy    Strategy      `json:"strategy"`
-	Concurrency int           `json:"concurrency"`
-	Gate        *GateStatus   `json:"gate,omitempty"`
-	Error       string        `json:"error,omitempty"`
-	Services    []ServicePlan `json:"services"`
+	Env         string      `json:"env"`
+	Wave        int         `json:"wave"`
+	Strategy    Strategy    `json:"strategy"`
+	Concurrency int         `json:"concurrency"`
+	Gate        *GateStatus `json:"gate,omitempty"`
+	Error       string      `json:"error,omitempty"`
+	// Warnings are what the plan found suspicious without being an error,
+	// e.g. a strategy.startFirstServices name the environment lacks.
+	Warnings []string      `json:"warnings,omitempty"`
+	Services []ServicePlan `json:"services"`
 }
 
 // Plan actions.
@@ -86,6 +89,11 @@ func (e *Engine) planEnv(ctx context.Context, t EnvTarget) (EnvPlan, error) {
 	byKey, err := er.services(ctx)
 	if err != nil {
 		return p, err
+	}
+	for _, name := range t.Strategy.StartFirstServices {
+		if _, ok := byKey[name]; !ok {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("strategy.startFirstServices names %s, which %s does not have (a typo? it insists on nothing)", name, t.Name))
+		}
 	}
 	var gated []*svcRun
 	for _, st := range t.Services {

@@ -15,24 +15,47 @@ import (
 var ErrStartFirstConflict = errors.New("startFirst cannot place the new container")
 
 // portConflict says why s cannot be upgraded start-first: it publishes host
-// ports and every active host already runs one of its containers (a
-// published host port puts at most one per host), so no host is free to
+// ports and every host that may run it already runs one of its containers
+// (a published host port puts at most one per host), so no host is free to
 // start the new container while the old one holds the port. "" when it can.
+//
+// The hosts that may run it are the active ones its hard host-label rules
+// allow (io.rancher.scheduler.affinity:host_label and host_label_ne, as
+// Cattle's allocator applies them: CanRun). A global service
+// (io.rancher.scheduler.global=true) runs one container on each of them,
+// whatever its scale, so it never has a spare host.
 func portConflict(s Service, hosts []Host) string {
 	if len(s.HostPorts) == 0 {
 		return ""
 	}
-	active := 0
+	eligible := 0
 	for _, h := range hosts {
-		if h.State == StateActive {
-			active++
+		if h.State == StateActive && CanRun(s.Labels, h.Labels) {
+			eligible++
 		}
 	}
-	if active > s.Scale {
+	ports := strings.Join(s.HostPorts, ", ")
+	if strings.EqualFold(strings.TrimSpace(s.Labels[labelGlobal]), "true") {
+		return fmt.Sprintf("publishes host port %s and is global (%s): it runs on each of the %d host(s) it may run on, none is free to start the new container first",
+			ports, labelGlobal, eligible)
+	}
+	if eligible > s.Scale {
 		return ""
 	}
-	return fmt.Sprintf("publishes host port %s and its %d container(s) fill all %d active host(s): none is free to start the new container first",
-		strings.Join(s.HostPorts, ", "), s.Scale, active)
+	return fmt.Sprintf("publishes host port %s and its %d container(s) fill all %d active host(s) %s: none is free to start the new container first",
+		ports, s.Scale, eligible, hostsWord(s.Labels))
+}
+
+// labelGlobal marks a Rancher 1.6 global service: one container on every
+// host it may run on.
+const labelGlobal = "io.rancher.scheduler.global"
+
+// hostsWord qualifies "active host(s)" when scheduling labels narrow them.
+func hostsWord(labels map[string]string) string {
+	if labels[labelHostAffinity] == "" && labels[labelHostAntiAff] == "" {
+		return "it may run on"
+	}
+	return "its host_label scheduling rules allow"
 }
 
 // strategyFor is the strategy s is upgraded with, and why it differs from

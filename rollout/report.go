@@ -197,6 +197,12 @@ func command(prefix, sub, args string) string {
 	return strings.Join(slices.DeleteFunc([]string{tool, sub, globals, args}, func(s string) bool { return s == "" }), " ")
 }
 
+// CommandLine is a command line in the form every printed command takes:
+// the tool (prefix's first word), the subcommand, the global flags prefix
+// carries, then args: CommandLine("rollout -c hosts.yaml", "unlock",
+// "--env dev") is "rollout unlock -c hosts.yaml --env dev".
+func CommandLine(prefix, sub, args string) string { return command(prefix, sub, args) }
+
 // String is a one-line summary.
 func (r *Report) String() string {
 	var parts []string

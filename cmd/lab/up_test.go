@@ -120,22 +120,31 @@ func TestUpWritesFiles(t *testing.T) {
 
 func TestUpUsageErrors(t *testing.T) {
 	t.Parallel()
-	tests := [][]string{
-		{"up", "--image-size", "lots"},
-		{"up", "--regions", "0"},
-		{"up", "--link", "mars:1MB/s"},
-		{"up", "--fault", "registry=eu-west:teapot"},
-		{"up", "--impl", "quay"},
-		{"up", "--services", "1", "--host-port", "70000"},
-		{"up", "--host-port", "8080"},
-		{"up", "extra"},
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"up", "--image-size", "lots"}, cli.ExitUsage},
+		{[]string{"up", "--regions", "0"}, cli.ExitUsage},
+		{[]string{"up", "--link", "mars:1MB/s"}, cli.ExitUsage},
+		{[]string{"up", "--fault", "registry=eu-west:teapot"}, cli.ExitUsage},
+		{[]string{"up", "--impl", "quay"}, cli.ExitUsage},
+		{[]string{"up", "--services", "1", "--host-port", "70000"}, cli.ExitUsage},
+		{[]string{"up", "--host-port", "8080"}, cli.ExitUsage},
+		{[]string{"up", "extra"}, cli.ExitUsage},
 		// Parsed, but the lab has no such host: refused once it is up.
-		{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"},
+		{[]string{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"}, cli.ExitUsage},
+		// Refused by lab.Start, before anything starts.
+		{[]string{"up", "--via-rancher", "nope"}, cli.ExitFailed},
 	}
-	for _, args := range tests {
+	for _, tt := range tests {
 		var out, errb bytes.Buffer
-		if code := cli.Main(t.Context(), "lab", commands(), args, &out, &errb); code != cli.ExitUsage {
-			t.Errorf("%v: exit %d, want %d (%s)", args, code, cli.ExitUsage, errb.String())
+		if code := cli.Main(t.Context(), "lab", commands(), tt.args, &out, &errb); code != tt.want {
+			t.Errorf("%v: exit %d, want %d (%s)", tt.args, code, tt.want, errb.String())
+		}
+		// The tool name is printed once, by cli.Main, never again by the lab.
+		if got := errb.String(); !strings.HasPrefix(got, "lab: ") || strings.Contains(got, "lab: lab:") {
+			t.Errorf("%v: stderr = %q, want one \"lab: \" prefix", tt.args, got)
 		}
 	}
 }

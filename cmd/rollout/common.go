@@ -117,9 +117,13 @@ func show(env *cli.Env, v any, table func(io.Writer) error) error {
 // 0 done, 1 failed (put back), 3 needs a human. The error ends with the
 // commands that resolve it: for services left not active, and for closed
 // gates (pull the images with the release, when pull is given).
+// A failed run that reached no service (an empty rollback) prints only its
+// error: its table would be a header alone.
 func finish(env *cli.Env, rep *rollout.Report, err error, verb string, pull *scopeFlags) error {
-	if werr := show(env, rep, func(w io.Writer) error { return rolloutview.RolloutReport(w, rep) }); werr != nil {
-		return werr
+	if err == nil || env.JSON || reachedService(rep) {
+		if werr := show(env, rep, func(w io.Writer) error { return rolloutview.RolloutReport(w, rep) }); werr != nil {
+			return werr
+		}
 	}
 	if err == nil {
 		return nil
@@ -138,6 +142,19 @@ func finish(env *cli.Env, rep *rollout.Report, err error, verb string, pull *sco
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
 	return cli.Failed(err)
+}
+
+// reachedService reports whether rep has a line for any service.
+func reachedService(rep *rollout.Report) bool {
+	if rep == nil {
+		return false
+	}
+	for _, e := range rep.Envs {
+		if len(e.Services) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // gateCommands puts the images on the hosts a closed gate found without

@@ -15,11 +15,11 @@ import (
 // leases are the environments' one-operator leases, taken in the name of
 // this run of the named subcommand.
 func leases(env *cli.Env, w *world, name string, sf *scopeFlags) *adapt.Leases {
-	cmd := commandPrefix(env) + " " + name + " --env " + strings.Join(rollout.EnvNames(w.targets), ",")
+	args := "--env " + strings.Join(rollout.EnvNames(w.targets), ",")
 	if sf != nil && sf.release != "" {
-		cmd += " -f " + cli.Quote(sf.release)
+		args += " -f " + cli.Quote(sf.release)
 	}
-	return w.conns.NewLeases(lease.Local(cmd), lease.WithLogger(env.Logger))
+	return w.conns.NewLeases(lease.Local(rollout.CommandLine(commandPrefix(env), name, args)), lease.WithLogger(env.Logger))
 }
 
 // hold takes the lease of every environment the run writes to, before any
@@ -32,7 +32,7 @@ func hold(ctx context.Context, env *cli.Env, w *world, name string, sf *scopeFla
 		if he := (*lease.HeldError)(nil); errors.As(err, &he) {
 			held = he.Env
 		}
-		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s unlock --env %s` removes it", err, commandPrefix(env), held))
+		return nil, nil, cli.Busy(fmt.Errorf("%w; nothing was changed. If that run is gone (its lease expires within 2 minutes of its last renewal), `%s` removes it", err, rollout.CommandLine(commandPrefix(env), "unlock", "--env "+held)))
 	}
 	if err != nil {
 		return nil, nil, cli.Failed(fmt.Errorf("take the environment lease: %w", err))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,7 @@ func TestLabConcurrentApplies(t *testing.T) {
 		t.Fatalf("exit codes %d and %d, want 0 and %d\n--- 1:\n%s%s\n--- 2:\n%s%s", res[0].code, res[1].code, cli.ExitBusy,
 			res[0].stdout, res[0].stderr, res[1].stdout, res[1].stderr)
 	}
-	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout -c ` + c.inv + ` apply --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "rollout -c " + c.inv + " unlock --env dev"} {
+	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout apply -c ` + c.inv + ` --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "`rollout unlock -c " + c.inv + " --env dev`"} {
 		if !strings.Contains(lost.stderr, want) {
 			t.Errorf("the second run's error lacks %q:\n%s", want, lost.stderr)
 		}
@@ -84,8 +85,10 @@ func TestLabConcurrentApplies(t *testing.T) {
 }
 
 // TestLabCrashedHolder: a lease whose holder crashed (its expiry passed) is
-// taken over with a warning; status shows a live holder; unlock removes it
-// and says who held it.
+// taken over with a warning; status shows a live holder and, before the
+// commands that resolve a pending upgrade (they would exit 4), the unlock
+// command; every one of them runs as printed, as does the unlock of the
+// exit-4 error; unlock says who held the lease.
 func TestLabCrashedHolder(t *testing.T) {
 	c := newLabCLI(t)
 	st, err := rancher.Resolve(c.l.Inventory(), "dev", c.l.Getenv)
@@ -107,7 +110,7 @@ func TestLabCrashedHolder(t *testing.T) {
 		return o.ID
 	}
 	crashed := plant("carol@crashed", time.Now().Add(-time.Minute))
-	code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--prewarm", "--soak", "0s", "--upgrade-timeout", "30s")
+	code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--prewarm", "--finish", "manual", "--soak", "0s", "--upgrade-timeout", "30s")
 	if code != cli.ExitOK || !strings.Contains(stderr, "taking over an expired lease") || !strings.Contains(stderr, "carol@crashed") {
 		t.Fatalf("apply over a crashed holder's lease: exit %d, want 0 with a warning naming carol@crashed\n%s%s", code, stdout, stderr)
 	}
@@ -117,21 +120,55 @@ func TestLabCrashedHolder(t *testing.T) {
 		}
 	}
 
+	// An expired lease is taken over by the next run: status offers no unlock.
+	plant("carol@crashed", time.Now().Add(-time.Minute))
+	if code, stdout, _ = c.run(t, "status", "--env", "dev"); code != cli.ExitOK || !strings.Contains(stdout, "carol@crashed") || strings.Contains(stdout, "unlock") {
+		t.Errorf("status with an expired lease: exit %d, want the holder named and no unlock:\n%s", code, stdout)
+	}
+	c.run(t, "unlock", "--env", "dev")
+
 	plant("dave@live", time.Now().Add(time.Hour))
 	code, stdout, _ = c.run(t, "status", "--env", "dev")
-	if code != cli.ExitOK || !strings.Contains(stdout, `dev: held by dave@live on box pid 42 running "rollout apply --env dev" since`) {
-		t.Errorf("status with a live holder: exit %d, want the holder named:\n%s", code, stdout)
+	unlock := "rollout unlock -c " + c.inv + " --env dev"
+	if code != cli.ExitOK || !strings.Contains(stdout, `dev: held by dave@live on box pid 42 running "rollout apply --env dev" since`) ||
+		!strings.Contains(stdout, "\n  "+unlock+"\n") || strings.Index(stdout, unlock) > strings.Index(stdout, "rollout finish") {
+		t.Errorf("status with a live holder: exit %d, want the holder named, then %q before the finish command:\n%s", code, unlock, stdout)
 	}
+	statusText := stdout
 	code, stdout, stderr = c.run(t, "rollback", "--env", "dev", "--service", "web/svc01")
-	if code != cli.ExitBusy || !strings.Contains(stderr, "held by dave@live") {
-		t.Errorf("rollback while held: exit %d, want %d naming dave@live\n%s%s", code, cli.ExitBusy, stdout, stderr)
+	if code != cli.ExitBusy || !strings.Contains(stderr, "held by dave@live") || !strings.Contains(stderr, "`"+unlock+"`") {
+		t.Errorf("rollback while held: exit %d, want %d naming dave@live and %q\n%s%s", code, cli.ExitBusy, unlock, stdout, stderr)
+	}
+	if state, img := c.image(t); state != "upgraded" || img != c.region+"/app:1.1" {
+		t.Errorf("service %s %s after a refused rollback, want it untouched, upgraded to app:1.1", state, img)
+	}
+	// The exit-4 error's unlock, as printed, removes the lease.
+	if got := c.printed(t, t.Context(), "", stderr, cli.ExitOK); !slices.Equal(got, []string{"rollout unlock"}) {
+		t.Errorf("exit 4 printed %q, want one unlock", got)
+	}
+	if ids := c.leaseObjects(); len(ids) != 0 {
+		t.Errorf("lease objects %v after the printed unlock", ids)
+	}
+
+	// status's commands, in order, as printed: unlock, then finish (the
+	// rollback after "# or:" is the other choice, not a next step).
+	plant("dave@live", time.Now().Add(time.Hour))
+	var cmds strings.Builder
+	for line := range strings.Lines(statusText) {
+		line, _, _ = strings.Cut(line, "#")
+		cmds.WriteString(line + "\n")
+	}
+	if got := c.printed(t, t.Context(), "", cmds.String(), cli.ExitOK); !slices.Equal(got, []string{"rollout unlock", "rollout finish"}) {
+		t.Errorf("status printed %q, want unlock then finish", got)
 	}
 	if state, img := c.image(t); state != "active" || img != c.region+"/app:1.1" {
-		t.Errorf("service %s %s after a refused rollback, want it untouched at app:1.1", state, img)
+		t.Errorf("after status's printed commands: %s %s, want active app:1.1", state, img)
 	}
+
+	plant("erin@live", time.Now().Add(time.Hour))
 	code, stdout, stderr = c.run(t, "unlock", "--env", "dev")
-	if code != cli.ExitOK || !strings.Contains(stdout, "dev: removed lease, held by dave@live") {
-		t.Errorf("unlock: exit %d, want it to name dave@live\n%s%s", code, stdout, stderr)
+	if code != cli.ExitOK || !strings.Contains(stdout, "dev: removed lease, held by erin@live") {
+		t.Errorf("unlock: exit %d, want it to name erin@live\n%s%s", code, stdout, stderr)
 	}
 	if ids := c.leaseObjects(); len(ids) != 0 {
 		t.Errorf("lease objects %v after unlock", ids)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +11,7 @@ import (
 // dev` (no -f, no --service) finds no pending upgrade. It used to print
 // "done" and exit 0 having rolled back nothing; now it exits 1, says there
 // was nothing to roll back and what to add, and the command it suggests
-// rolls the service back.
+// rolls the service back. It prints only the error (no empty table).
 func TestLabRollbackNothing(t *testing.T) {
 	c := newLabCLI(t)
 	v10 := c.region + "/app:1.0"
@@ -25,6 +23,9 @@ func TestLabRollbackNothing(t *testing.T) {
 	if code != cli.ExitFailed {
 		t.Errorf("empty rollback: exit %d, want %d\n%s%s", code, cli.ExitFailed, stdout, stderr)
 	}
+	if stdout != "" {
+		t.Errorf("empty rollback printed a report (want only the error):\n%s", stdout)
+	}
 	for _, want := range []string{"nothing to roll back", "no service of dev has a pending upgrade", "-f release.yaml", "--service NAME"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
@@ -33,12 +34,13 @@ func TestLabRollbackNothing(t *testing.T) {
 	if state, img := c.image(t); state != "active" || img == v10 {
 		t.Fatalf("service %s %s after the empty rollback, want it left at app:1.1", state, img)
 	}
-	m := regexp.MustCompile("`([^`]* rollback --env dev --service web/svc01)`").FindStringSubmatch(stderr)
-	if m == nil {
-		t.Fatalf("no suggested rollback command for web/svc01 in:\n%s", stderr)
+	// Subcommand first, as every printed command; run as printed, but
+	// for the soak (the default 30s).
+	want := "rollout rollback -c " + c.inv + " --env dev --service web/svc01"
+	if !strings.Contains(stderr, "`"+want+"`") {
+		t.Fatalf("no suggested `%s` in:\n%s", want, stderr)
 	}
-	args := strings.Fields(m[1])
-	args = args[slices.Index(args, "rollback"):]
+	args := strings.Fields(want)[1:]
 	if code, stdout, stderr = c.run(t, append(args, quick...)...); code != cli.ExitOK {
 		t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 	}

@@ -32,7 +32,7 @@ func statusCmd() *cli.Command {
 				return err
 			}
 			st, err := e.Status(ctx, w.targets)
-			if lerr := leases(env, w, "status", nil).AddHolders(ctx, st); lerr != nil {
+			if lerr := leases(env, w, "status", nil).AddHolders(ctx, st, commandPrefix(env)); lerr != nil {
 				env.Logger.Warn("could not read the environment leases", "err", lerr)
 			}
 			if werr := show(env, st, func(w io.Writer) error { return rolloutview.RolloutStatus(w, st) }); werr != nil {

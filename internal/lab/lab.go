@@ -69,11 +69,13 @@ type Host struct {
 func Start(ctx context.Context, cfg Config) (*Lab, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
+		// Not prefixed "lab: ": the lab command prints its tool name
+		// before every error, and config errors name their own flag.
+		return nil, err
 	}
 	l := &Lab{cfg: cfg, regionNames: regionNames(cfg.Regions), regions: map[string]*registries.Registry{}, secrets: map[string]string{}}
 	if err := l.start(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("lab: %w", err), l.Close())
+		return nil, errors.Join(fmt.Errorf("start: %w", err), l.Close())
 	}
 	return l, nil
 }

@@ -85,8 +85,9 @@ func (ls *Leases) ForceUnlock(ctx context.Context, env string) ([]lease.Holder, 
 
 // AddHolders sets each environment's Lease in st: who holds it, where,
 // which command, since when (or that its holder stopped renewing it).
-// Environments whose lease cannot be read say so.
-func (ls *Leases) AddHolders(ctx context.Context, st *rollout.StatusReport) error {
+// Environments whose lease cannot be read say so. A live lease also sets
+// Unlock, the command (prefix as rollout.WithCommand's) that removes it.
+func (ls *Leases) AddHolders(ctx context.Context, st *rollout.StatusReport, prefix string) error {
 	var errs []error
 	for i := range st.Envs {
 		h, err := ls.Inspect(ctx, st.Envs[i].Env)
@@ -96,6 +97,9 @@ func (ls *Leases) AddHolders(ctx context.Context, st *rollout.StatusReport) erro
 			errs = append(errs, err)
 		case h != nil:
 			st.Envs[i].Lease = HolderText(*h)
+			if !h.Expired {
+				st.Envs[i].Unlock = rollout.CommandLine(prefix, "unlock", "--env "+st.Envs[i].Env)
+			}
 		}
 	}
 	return errors.Join(errs...)

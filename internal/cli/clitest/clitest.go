@@ -10,7 +10,7 @@ import (
 
 // commandStart is where a printed command starts: a tool, then one of its
 // subcommands or a flag.
-var commandStart = regexp.MustCompile(`(?:^|[\s` + "`" + `])((?:rollout|prewarm) (?:-|(?:validate|plan|apply|status|finish|rollback|pull|seed|prune|run|mirror)(?:\s|$)))`)
+var commandStart = regexp.MustCompile(`(?:^|[\s` + "`" + `])((?:rollout|prewarm) (?:-|(?:validate|plan|apply|status|finish|rollback|unlock|pull|seed|prune|run|mirror)(?:\s|$)))`)
 
 // Commands returns every command printed in text, split as a POSIX shell
 // would split it (quotes, backslashes; an unquoted # starts a comment). A

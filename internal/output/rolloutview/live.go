@@ -27,6 +27,7 @@ type RolloutLive struct {
 	last   time.Time
 	closed bool
 	width  func() int
+	height func() int
 }
 
 // NewRolloutLive draws the live table on w when live (a terminal), else
@@ -67,6 +68,17 @@ func (p *RolloutLive) SetWidth(width func() int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.width = width
+}
+
+// SetHeight gives the table the terminal's height (lines; 0 for unknown),
+// asked at every redraw. A table with more rows than the terminal has
+// lines (less one, for the cursor) shows the first ones and "... and N
+// more services": a redraw taller than the terminal would scroll, leaving
+// stale copies behind. Without it, every row is shown.
+func (p *RolloutLive) SetHeight(height func() int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.height = height
 }
 
 // Live reports whether the table is drawn (log lines should then be
@@ -132,14 +144,41 @@ func (p *RolloutLive) draw() {
 		}
 		rows = append(rows, []string{ev.Env, svc, ev.Step, strings.TrimSpace(ev.State + " " + ev.Health), b, ev.Message})
 	}
-	width := 0
+	width, height := 0, 0
 	if p.width != nil {
 		width = p.width()
 	}
-	for _, line := range fitTable(rows, width) {
+	if p.height != nil {
+		height = p.height()
+	}
+	rows, more := fitHeight(rows, height)
+	lines := fitTable(rows, width)
+	if more != "" {
+		if width > 0 {
+			more = cut(more, width-1)
+		}
+		lines = append(lines, more)
+	}
+	for _, line := range lines {
 		fmt.Fprintln(p.w, line)
 	}
-	p.drawn = len(rows)
+	p.drawn = len(lines)
+}
+
+// fitHeight keeps rows (the header first) within height-1 lines (0: no
+// limit): when they do not fit, the first height-2 and a line that says
+// how many are left out (else ""). It keeps at least the header.
+func fitHeight(rows [][]string, height int) ([][]string, string) {
+	if height <= 0 || len(rows) <= height-1 {
+		return rows, ""
+	}
+	keep := max(height-2, 1)
+	more := len(rows) - keep
+	noun := "services"
+	if more == 1 {
+		noun = "service"
+	}
+	return rows[:keep], fmt.Sprintf("... and %d more %s", more, noun)
 }
 
 // Column limits of the live table: the widest a column grows to, and the

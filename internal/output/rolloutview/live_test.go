@@ -2,6 +2,7 @@ package rolloutview_test
 
 import (
 	"bytes"
+	"fmt"
 	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"log/slog"
 	"regexp"
@@ -90,6 +91,50 @@ func TestRolloutLiveFitsWidth(t *testing.T) {
 			drawn := strings.Count(segs[i], "\n") - strings.Count(segs[i], "level=")
 			if m[1] != strconv.Itoa(drawn) {
 				t.Errorf("width %d: redraw %d moves up %s lines, %d were drawn:\n%q", width, i, m[1], drawn, out)
+			}
+		}
+	}
+}
+
+// TestRolloutLiveFitsHeight: with more rows than the terminal has lines,
+// the table shows the first ones and how many more, in at most height-1
+// lines, so that a redraw does not scroll; each clear moves up exactly the
+// lines drawn.
+func TestRolloutLiveFitsHeight(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		height, services, wantLines int
+		wantMore                    string
+	}{
+		{height: 10, services: 30, wantLines: 9, wantMore: "... and 23 more services"},
+		{height: 10, services: 9, wantLines: 9, wantMore: "... and 2 more services"},
+		{height: 10, services: 8, wantLines: 9},
+		{height: 0, services: 30, wantLines: 31},
+		{height: 2, services: 3, wantLines: 2, wantMore: "... and 3 more services"},
+	} {
+		var b bytes.Buffer
+		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+		p.SetHeight(func() int { return tt.height })
+		for i := range tt.services {
+			p.Event(rollout.Event{Env: "dev", Service: fmt.Sprintf("web/svc%02d", i), Step: "upgrade", State: "upgrading"})
+		}
+		p.Close()
+		out := b.String()
+		final := out
+		if i := strings.LastIndex(out, "\x1b[J"); i >= 0 {
+			final = out[i+3:]
+		}
+		lines := strings.Split(strings.TrimSuffix(final, "\n"), "\n")
+		if len(lines) != tt.wantLines {
+			t.Errorf("height %d, %d services: %d lines, want %d:\n%s", tt.height, tt.services, len(lines), tt.wantLines, final)
+		}
+		if last := lines[len(lines)-1]; (tt.wantMore == "") == strings.HasPrefix(last, "...") || !strings.HasPrefix(last, tt.wantMore) {
+			t.Errorf("height %d, %d services: last line %q, want %q", tt.height, tt.services, last, tt.wantMore)
+		}
+		segs := regexp.MustCompile(`\r\x1b\[(\d+)A\x1b\[J`).Split(out, -1)
+		for i, m := range regexp.MustCompile(`\r\x1b\[(\d+)A\x1b\[J`).FindAllStringSubmatch(out, -1) {
+			if drawn := strings.Count(segs[i], "\n"); m[1] != strconv.Itoa(drawn) {
+				t.Errorf("height %d: redraw %d moves up %s lines, %d were drawn", tt.height, i, m[1], drawn)
 			}
 		}
 	}

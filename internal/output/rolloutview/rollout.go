@@ -83,6 +83,9 @@ func RolloutPlan(w io.Writer, p *rollout.PlanReport) error {
 		if e.Gate != nil && len(e.Gate.Inactive) > 0 {
 			fmt.Fprintf(w, "  left out (not active): %s\n", strings.Join(e.Gate.Inactive, ", "))
 		}
+		for _, warn := range e.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warn)
+		}
 	}
 	return nil
 }
@@ -124,12 +127,24 @@ func RolloutStatus(w io.Writer, s *rollout.StatusReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	var unlocks []string
 	for _, e := range s.Envs {
 		if e.Error != "" {
 			fmt.Fprintf(w, "%s: cannot read: %s\n", e.Env, e.Error)
 		}
 		if e.Lease != "" {
 			fmt.Fprintf(w, "%s: %s\n", e.Env, e.Lease)
+		}
+		if e.Unlock != "" {
+			unlocks = append(unlocks, e.Unlock)
+		}
+	}
+	if len(unlocks) > 0 {
+		// Until the holder ends, finish and rollback exit 4: say so, and
+		// how to remove the lease of a run that is gone, before them.
+		fmt.Fprintln(w, "\nHeld by another run: apply, rollback and finish exit 4 until it ends. Only if that run is gone, remove its lease:")
+		for _, c := range unlocks {
+			fmt.Fprintln(w, "  "+c)
 		}
 	}
 	if len(cmds) > 0 {
