@@ -106,7 +106,7 @@ func runUp(ctx context.Context, env *cli.Env, f *upFlags, args []string) error {
 	}
 	cfg.Logger = env.Logger
 	err = lab.Serve(ctx, cfg, lab.ServeOptions{Faults: faults, Write: f.write, EnvFile: f.envFile, JSON: env.JSON, Out: env.Stdout})
-	if errors.Is(err, lab.ErrFault) {
+	if errors.Is(err, lab.ErrFault) || errors.Is(err, lab.ErrConfig) {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
 	return err

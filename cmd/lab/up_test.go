@@ -135,7 +135,7 @@ func TestUpUsageErrors(t *testing.T) {
 		// Parsed, but the lab has no such host: refused once it is up.
 		{[]string{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"}, cli.ExitUsage},
 		// Refused by lab.Start, before anything starts.
-		{[]string{"up", "--via-rancher", "nope"}, cli.ExitFailed},
+		{[]string{"up", "--via-rancher", "nope"}, cli.ExitUsage},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer

@@ -71,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Lab, error) {
 	if err != nil {
 		// Not prefixed "lab: ": the lab command prints its tool name
 		// before every error, and config errors name their own flag.
-		return nil, err
+		return nil, configError{err}
 	}
 	l := &Lab{cfg: cfg, regionNames: regionNames(cfg.Regions), regions: map[string]*registries.Registry{}, secrets: map[string]string{}}
 	if err := l.start(ctx); err != nil {

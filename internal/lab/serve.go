@@ -20,6 +20,16 @@ type faultError struct{ error }
 func (e faultError) Unwrap() error      { return e.error }
 func (faultError) Is(target error) bool { return target == ErrFault }
 
+// ErrConfig marks a Config that Start refuses before starting anything (an
+// unknown environment, a bad count): the caller's usage error.
+var ErrConfig = errors.New("lab config")
+
+// configError is an error that is ErrConfig, and says only what it says.
+type configError struct{ error }
+
+func (e configError) Unwrap() error      { return e.error }
+func (configError) Is(target error) bool { return target == ErrConfig }
+
 // ServeOptions is what Serve does around a running lab (`lab up`).
 type ServeOptions struct {
 	// Faults are injected once the lab is up.
