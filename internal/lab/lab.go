@@ -85,6 +85,9 @@ func (l *Lab) start(ctx context.Context) error {
 		Images: cfg.Images, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base,
 		MultiArch: cfg.MultiArch, Foreign: cfg.Foreign,
 	}
+	if len(cfg.WindowsEnvs) > 0 {
+		spec.WindowsBuilds = WindowsBuilds
+	}
 	if cfg.SourceAuth {
 		user, pass := "lab", randomKey(16)
 		l.secrets[SourceUsernameEnv], l.secrets[SourcePasswordEnv] = user, pass
