@@ -47,6 +47,10 @@ type Cell struct {
 	err   error
 }
 
+// Err is the cell's error: ErrUnreachable, or a *PlatformError for
+// no-platform; nil otherwise.
+func (c Cell) Err() error { return c.err }
+
 // check decides presence for a host of platform pl: the index entry the
 // host runs (Choose; none is StateNoPlatform, without a call), then the one
 // inspect call.
