@@ -2,6 +2,8 @@ package registry
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -23,4 +25,25 @@ func manifestsOf(m *manifest) []inventory.LockManifest {
 		}
 	}
 	return out
+}
+
+// CheckPlatforms reports the first of platforms WithPlatforms would refuse,
+// so a command can name its flag before anything else happens.
+func CheckPlatforms(platforms ...string) error {
+	for _, s := range platforms {
+		if _, err := parsePlatform(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parsePlatform reads "os/arch[/variant]".
+func parsePlatform(s string) (*v1.Platform, error) {
+	s = strings.TrimSpace(s)
+	p, err := v1.ParsePlatform(s)
+	if err != nil || s == "" || p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("platform %q: want os/arch[/variant]", s)
+	}
+	return p, nil
 }

@@ -129,6 +129,8 @@ func TestUpUsageErrors(t *testing.T) {
 		{"up", "--services", "1", "--host-port", "70000"},
 		{"up", "--host-port", "8080"},
 		{"up", "extra"},
+		{"up", "--windows-hosts", "dev", "--windows-build", "2019"},
+		{"up", "--windows-build", "10.0.17763"},
 		// Parsed, but the lab has no such host: refused once it is up.
 		{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"},
 	}
@@ -172,6 +174,31 @@ func TestUpJSON(t *testing.T) {
 	for _, name := range d.SecretEnvs {
 		if strings.Contains(stdout.String(), name+"=") {
 			t.Errorf("stdout shows the value of %s", name)
+		}
+	}
+}
+
+// lab up --windows-hosts makes the lab's images manifest lists of linux and
+// two Windows builds, and those environments' hosts Windows of the build.
+func TestUpWindowsHosts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout := &upWriter{cancel: cancel}
+	var stderr bytes.Buffer
+	args := []string{"up", "--json", "--regions", "1", "--envs", "2", "--hosts-per-env", "1", "--image-size", "64KiB",
+		"--windows-hosts", "qa", "--windows-build", "10.0.20348"}
+	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var d lab.Description
+	if err := json.Unmarshal([]byte(stdout.String()), &d); err != nil {
+		t.Fatalf("stdout is not a description: %v\n%s", err, stdout.String())
+	}
+	want := []string{"linux/amd64", "windows/amd64:10.0.17763.6054", "windows/amd64:10.0.20348.2582"}
+	for _, im := range d.Images {
+		if strings.Join(im.Platforms, " ") != strings.Join(want, " ") {
+			t.Errorf("image %s platforms %v, want %v", im.Ref, im.Platforms, want)
 		}
 	}
 }

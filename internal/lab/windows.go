@@ -25,17 +25,17 @@ func checkWindows(c Config, envs []envPlan) []error {
 			for i, p := range envs {
 				names[i] = p.name
 			}
-			errs = append(errs, fmt.Errorf("windows hosts: unknown environment %q (this lab's environments: %s)", w, strings.Join(names, ", ")))
+			errs = append(errs, fmt.Errorf("windows-hosts: unknown environment %q (this lab's environments: %s)", w, strings.Join(names, ", ")))
 		}
 	}
-	if !isBuild(c.WindowsBuild) {
+	if !IsWindowsBuild(c.WindowsBuild) {
 		errs = append(errs, fmt.Errorf("windows build %q: want major.minor.build, e.g. %s", c.WindowsBuild, DefaultWindowsBuild))
 	}
 	return errs
 }
 
-// isBuild accepts "10.0.17763" and "10.0.17763.6054".
-func isBuild(v string) bool {
+// IsWindowsBuild accepts "10.0.17763" and "10.0.17763.6054".
+func IsWindowsBuild(v string) bool {
 	parts := strings.Split(v, ".")
 	if len(parts) < 3 || len(parts) > 4 {
 		return false

@@ -15,7 +15,7 @@ func TestWindowsConfig(t *testing.T) {
 	}{
 		{name: "default build", cfg: Config{Envs: 2, WindowsEnvs: []string{"qa"}}, wantBuild: DefaultWindowsBuild},
 		{name: "build given", cfg: Config{Envs: 2, WindowsEnvs: []string{"qa"}, WindowsBuild: "10.0.20348"}, wantBuild: "10.0.20348"},
-		{name: "unknown env", cfg: Config{Envs: 2, WindowsEnvs: []string{"prod"}}, wantErr: `windows hosts: unknown environment "prod" (this lab's environments: dev, qa)`},
+		{name: "unknown env", cfg: Config{Envs: 2, WindowsEnvs: []string{"prod"}}, wantErr: `windows-hosts: unknown environment "prod" (this lab's environments: dev, qa)`},
 		{name: "bad build", cfg: Config{WindowsEnvs: []string{"dev"}, WindowsBuild: "2019"}, wantErr: `windows build "2019": want major.minor.build`},
 	}
 	for _, tt := range tests {
