@@ -116,7 +116,7 @@ func (l *Lab) start(ctx context.Context) error {
 	spec.Username, spec.Password = "", ""
 	if !cfg.SeedRegions && cfg.Services > 0 {
 		// Only what the services run, as if mirrored before the lab began.
-		spec = registries.SeedSpec{Images: []string{cfg.ServiceImage}, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base}
+		spec = registries.SeedSpec{Images: []string{cfg.ServiceImage}, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base, WindowsBuilds: spec.WindowsBuilds}
 	}
 	if cfg.SeedRegions || cfg.Services > 0 {
 		g, gctx := errgroup.WithContext(ctx)
