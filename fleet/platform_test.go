@@ -194,3 +194,34 @@ func TestStatusPlatform(t *testing.T) {
 		t.Errorf("table lacks the platform:\n%s", b.String())
 	}
 }
+
+// An image held by digest but of another Windows build than the host's
+// entry is wrong-platform, and a pull replaces it.
+func TestWrongWindowsBuildRepulled(t *testing.T) {
+	t.Parallel()
+	f := newFleet()
+	hosts := fakeHosts(1, "r1:5000")
+	f.infos = map[string]system.Info{"h00": {OSType: "windows", Architecture: "x86_64", OSVersion: "10.0.20348"}}
+	lock := windowsLock()
+	lock.Images = lock.Images[:1]
+	w := LockWant(hosts[0].Registry, lock.Images[0])
+	eng, _ := f.dial(t.Context(), hosts[0])
+	held := inspectFor(w.Pull)
+	held.Os, held.OsVersion = "windows", "10.0.17763.6054"
+	eng.(*fakeEngine).images[w.Ref] = held
+
+	m, err := Status(t.Context(), hosts, lock, WithDial(f.dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Hosts[0].Cells[0]; c.State != StateWrongPlatform {
+		t.Fatalf("cell %+v, want wrong-platform", c)
+	}
+	rep, err := Pull(t.Context(), hosts, lock, WithDial(f.dial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ir := rep.Hosts[0].Images[0]; ir.Action != ActionPulled {
+		t.Errorf("image %+v, want pulled again", ir)
+	}
+}
