@@ -19,6 +19,7 @@ type Engine interface {
 	ImageList(ctx context.Context, opts client.ImageListOptions) (client.ImageListResult, error)
 	ImageRemove(ctx context.Context, image string, opts client.ImageRemoveOptions) (client.ImageRemoveResult, error)
 	ContainerList(ctx context.Context, opts client.ContainerListOptions) (client.ContainerListResult, error)
+	Info(ctx context.Context, opts client.InfoOptions) (client.SystemInfoResult, error)
 	Close() error
 }
 

@@ -9,6 +9,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
 )
 
@@ -29,6 +30,13 @@ type fleet struct {
 	// hang makes every call block until its context ends.
 	hang  bool
 	hosts map[string]*fakeEngine
+	// infos is each host's /info (default: linux, x86_64); infoErr, if
+	// set, is every Info call's error.
+	infos   map[string]system.Info
+	infoErr error
+	// noPlatform makes every pull fail in-stream as dockerd does for an
+	// index without the host's platform.
+	noPlatform string
 }
 
 func newFleet() *fleet {
@@ -40,7 +48,7 @@ func (f *fleet) dial(_ context.Context, t Target) (Engine, error) {
 	defer f.mu.Unlock()
 	e, ok := f.hosts[t.Name]
 	if !ok {
-		e = &fakeEngine{f: f, images: map[string]client.ImageInspectResult{}}
+		e = &fakeEngine{f: f, name: t.Name, images: map[string]client.ImageInspectResult{}}
 		f.hosts[t.Name] = e
 	}
 	return e, nil
@@ -49,11 +57,33 @@ func (f *fleet) dial(_ context.Context, t Target) (Engine, error) {
 type fakeEngine struct {
 	Engine // unimplemented methods panic
 	f      *fleet
+	name   string
 	images map[string]client.ImageInspectResult // guarded by f.mu
 	pulls  int
+	infos  int
+	// pullOpts are the options of every pull, in order (guarded by f.mu).
+	pullOpts []client.ImagePullOptions
 }
 
 func (e *fakeEngine) Close() error { return nil }
+
+func (e *fakeEngine) Info(ctx context.Context, _ client.InfoOptions) (client.SystemInfoResult, error) {
+	if e.f.hang {
+		<-ctx.Done()
+		return client.SystemInfoResult{}, ctx.Err()
+	}
+	e.f.mu.Lock()
+	defer e.f.mu.Unlock()
+	e.infos++
+	if e.f.infoErr != nil {
+		return client.SystemInfoResult{}, e.f.infoErr
+	}
+	info, ok := e.f.infos[e.name]
+	if !ok {
+		info = system.Info{OSType: "linux", Architecture: "x86_64"}
+	}
+	return client.SystemInfoResult{Info: info}, nil
+}
 
 func (e *fakeEngine) ImageInspect(ctx context.Context, ref string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error) {
 	if e.f.hang {
@@ -69,9 +99,18 @@ func (e *fakeEngine) ImageInspect(ctx context.Context, ref string, _ ...client.I
 	return res, nil
 }
 
-func (e *fakeEngine) ImagePull(ctx context.Context, ref string, _ client.ImagePullOptions) (client.ImagePullResponse, error) {
+func (e *fakeEngine) ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
+	e.f.mu.Lock()
+	e.pullOpts = append(e.pullOpts, o)
+	e.f.mu.Unlock()
 	if e.f.pullErr != nil {
 		return nil, e.f.pullErr
+	}
+	if e.f.noPlatform != "" {
+		e.f.mu.Lock()
+		e.pulls++
+		e.f.mu.Unlock()
+		return fakeStream{{Error: &jsonstream.Error{Message: "no matching manifest for " + e.f.noPlatform + " in the manifest list entries"}}}, nil
 	}
 	reg := registryOf(ref)
 	f := e.f

@@ -22,6 +22,10 @@ type Want struct {
 	Repository string `json:"repository"`
 	// Digest is the manifest digest expected in RepoDigests ("" = any).
 	Digest string `json:"digest,omitempty"`
+	// Entries are the platforms the image's index offers (the lock's
+	// manifests); each host pulls the one it runs (Choose). Nil for a
+	// single-platform image or one known only by reference.
+	Entries []inventory.LockManifest `json:"-"`
 }
 
 // WantsFor lists what host should hold for lock: each image by digest from
@@ -44,6 +48,7 @@ func LockWant(registry string, im inventory.LockImage) Want {
 		Pull:       registry + "/" + im.Repository + "@" + im.Digest,
 		Repository: im.Repository,
 		Digest:     im.Digest,
+		Entries:    im.Entries(),
 	}
 	w.Ref = w.Pull
 	if im.Tag != "" {
@@ -73,6 +78,15 @@ func RefWant(ref string) (Want, error) {
 func (w Want) withRegistry(registry string) Want {
 	w.Pull = registry + "/" + w.Repository + "@" + w.Digest
 	return w
+}
+
+// short is the image as an operator names it: the last path element of its
+// deploy reference with its tag ("app:1.4").
+func (w Want) short() string {
+	if i := strings.LastIndex(w.Ref, "/"); i >= 0 {
+		return w.Ref[i+1:]
+	}
+	return w.Ref
 }
 
 // registryOf returns the registry host of ref ("docker.io" for short names).

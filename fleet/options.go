@@ -13,6 +13,7 @@ import (
 type Option func(*options) error
 
 type options struct {
+	platforms       *HostPlatforms
 	concurrency     int
 	registryLimit   int
 	registryMax     map[string]int
@@ -94,6 +95,7 @@ func CheckOptions(opts ...Option) error {
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
+		platforms:     NewHostPlatforms(),
 		concurrency:   32,
 		registryLimit: 8,
 		registryMax:   map[string]int{},
@@ -112,6 +114,19 @@ func newOptions(opts []Option) (*options, error) {
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// WithHostPlatforms shares c between calls, so each host's /info is read
+// once for all of them (a rollout's gate checks each image of each host in
+// its own call). The default reads it once per call (Pull, Status, Check).
+func WithHostPlatforms(c *HostPlatforms) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("host platforms is nil")
+		}
+		o.platforms = c
+		return nil
+	}
 }
 
 // WithConcurrency bounds how many hosts are worked on at once. The default is 32.

@@ -144,12 +144,19 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 	defer eng.Close()
 	var errs []error
 	var gone error
-	for _, w := range wants {
+	pl, perr := p.platform(ctx, eng, t) // once per host and run
+	hr.Platform = pl.String()
+	for i, w := range wants {
 		if gone != nil {
 			hr.Images = append(hr.Images, ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest, Action: ActionFailed, Error: "not attempted: " + gone.Error()})
 			continue
 		}
-		ir, err := p.image(ctx, eng, t, w)
+		ir, err := ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest, Action: ActionFailed}, perr
+		if i == 0 && perr != nil { // unreachable or interrupted: reported as the first image's failure
+			ir.Error = perr.Error()
+		} else {
+			ir, err = p.image(ctx, eng, t, pl, w)
+		}
 		hr.Images = append(hr.Images, ir)
 		hr.Bytes += ir.Bytes
 		if err != nil {

@@ -8,13 +8,15 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/drover-dev/drover/internal/ctxsleep"
+	"github.com/drover-dev/drover/inventory"
 )
 
 // image brings one image onto one host: check, pull (with retries and,
 // if allowed, the fallback source), verify RepoDigests, tag.
-func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (ImageReport, error) {
+func (p *puller) image(ctx context.Context, eng Engine, t Target, pl Platform, w Want) (ImageReport, error) {
 	start := p.o.now()
 	ir := ImageReport{Name: w.Name, Ref: w.Ref, Digest: w.Digest}
 	done := func(err error) (ImageReport, error) {
@@ -31,15 +33,16 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	}
 
 	p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "checking"})
-	cell := p.check(ctx, eng, w)
+	cell := p.check(ctx, eng, t, pl, w)
+	ir.Platform = cell.Platform
 	switch cell.State {
 	case StatePresent:
 		ir.Action = ActionPresent
 		p.emit(Progress{Host: t.Name, Image: w.Name, Phase: "present"})
 		return done(nil)
-	case StateUnreachable:
+	case StateUnreachable, StateNoPlatform:
 		return done(cell.err)
-	case StateMissing, StateWrongDigest:
+	case StateMissing, StateWrongDigest, StateWrongPlatform:
 		// pull below
 	}
 
@@ -48,9 +51,13 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 	for attempt := 1; ; attempt++ {
 		ir.Attempts = attempt
 		var n, need int64
-		n, need, err = p.pullOnce(ctx, eng, t, src, attempt)
+		n, need, err = p.pullOnce(ctx, eng, t, src, cell.entry, attempt)
 		ir.Bytes += n
 		if err == nil {
+			break
+		}
+		if isPlatformMiss(err) {
+			err = p.platformMiss(t, pl, w, err)
 			break
 		}
 		if isNoSpace(err) {
@@ -94,7 +101,7 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, w Want) (Image
 // pullOnce is one attempt: wait for a registry slot, pull, read the
 // stream. It returns the bytes downloaded and the sum of the layer sizes
 // the daemon announced.
-func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, attempt int) (n, total int64, err error) {
+func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, entry inventory.LockManifest, attempt int) (n, total int64, err error) {
 	reg := registryOf(src.Pull)
 	p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "waiting", Attempt: attempt})
 	slot := p.slot(reg)
@@ -106,6 +113,11 @@ func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, a
 	actx, cancel := context.WithTimeout(ctx, p.o.timeout)
 	defer cancel()
 	popts := client.ImagePullOptions{}
+	if entry.OS != "" {
+		// By the index digest (what RepoDigests and the lock record), for
+		// the entry's os/arch; a Windows daemon takes its own build's entry.
+		popts.Platforms = []ocispec.Platform{{OS: entry.OS, Architecture: entry.Architecture, Variant: entry.Variant}}
+	}
 	if p.o.auth != nil {
 		a, err := p.o.auth(actx, reg)
 		if err != nil {
@@ -127,6 +139,15 @@ func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, a
 		return n, total, p.callErr(ctx, actx, err)
 	}
 	return n, total, nil
+}
+
+// platformMiss is the daemon's answer that the index has nothing for its
+// platform: a *PlatformError when the lock lists the index's entries.
+func (p *puller) platformMiss(t Target, pl Platform, w Want, err error) error {
+	if len(w.Entries) > 0 && pl.OS != "" {
+		return &PlatformError{Host: t.Name, Env: t.Env, Image: w.short(), Platform: pl, Have: w.Entries}
+	}
+	return fmt.Errorf("%w: host %s: %w", ErrNoPlatform, t.Name, err)
 }
 
 // verifyAndTag checks the pulled image carries the digest, then tags it
@@ -179,7 +200,7 @@ func isNotFound(err error) bool {
 func retryable(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil,
-		errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNoSpace),
+		errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNoSpace), errors.Is(err, ErrNoPlatform),
 		cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
 		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err):
 		return false

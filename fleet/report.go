@@ -59,11 +59,13 @@ type Report struct {
 // HostReport is one host's outcome.
 type HostReport struct {
 	Target
-	Ready   bool          `json:"ready"`
-	Bytes   int64         `json:"bytes"`
-	Seconds float64       `json:"seconds"`
-	Images  []ImageReport `json:"images"`
-	Error   string        `json:"error,omitempty"`
+	Ready   bool    `json:"ready"`
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+	// Platform is the host's, as its daemon reported it ("" when unknown).
+	Platform string        `json:"platform,omitempty"`
+	Images   []ImageReport `json:"images"`
+	Error    string        `json:"error,omitempty"`
 	// Interrupted: the run was cancelled before this host was done (or
 	// started); Error says so. Such a host is not ready, but not failed.
 	Interrupted bool `json:"interrupted,omitempty"`
@@ -75,6 +77,9 @@ type ImageReport struct {
 	Ref    string `json:"ref"`
 	Digest string `json:"digest,omitempty"`
 	Action string `json:"action"`
+	// Platform is the index entry chosen for the host ("" for a
+	// single-platform image).
+	Platform string `json:"platform,omitempty"`
 	// Source is the registry pulled from ("" when nothing was pulled).
 	Source   string  `json:"source,omitempty"`
 	Bytes    int64   `json:"bytes"`

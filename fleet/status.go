@@ -21,6 +21,12 @@ const (
 	StateMissing     State = "missing"      // deploy ref does not exist
 	StateWrongDigest State = "wrong-digest" // deploy ref exists with another digest
 	StateUnreachable State = "unreachable"  // the host did not answer
+	// StateNoPlatform: the image's index has no entry for the host's
+	// platform (for Windows, its build); Error says what it has.
+	StateNoPlatform State = "no-platform"
+	// StateWrongPlatform: the deploy ref carries the digest, but the image
+	// the daemon holds is of another Windows build than the host's entry.
+	StateWrongPlatform State = "wrong-platform"
 )
 
 // Cell is one host x image of the presence matrix.
@@ -33,13 +39,31 @@ type Cell struct {
 	Want  string   `json:"want,omitempty"`
 	Got   []string `json:"got,omitempty"`
 	Error string   `json:"error,omitempty"`
+	// Platform is the index entry checked for the host ("windows/amd64
+	// 10.0.17763.6054"); "" for a single-platform image.
+	Platform string `json:"platform,omitempty"`
 
-	err error
+	entry inventory.LockManifest
+	err   error
 }
 
-// check is the one inspect call that decides presence.
-func (p *puller) check(ctx context.Context, eng Engine, w Want) Cell {
+// Err is the cell's error: ErrUnreachable, or a *PlatformError for
+// no-platform; nil otherwise.
+func (c Cell) Err() error { return c.err }
+
+// check decides presence for a host of platform pl: the index entry the
+// host runs (Choose; none is StateNoPlatform, without a call), then the one
+// inspect call.
+func (p *puller) check(ctx context.Context, eng Engine, t Target, pl Platform, w Want) Cell {
 	c := Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest}
+	entry, ok := Choose(pl, w.Entries)
+	if !ok {
+		c.State = StateNoPlatform
+		c.err = &PlatformError{Host: t.Name, Env: t.Env, Image: w.short(), Platform: pl, Have: w.Entries}
+		c.Error = c.err.Error()
+		return c
+	}
+	c.entry, c.Platform = entry, entry.String()
 	cctx, cancel := context.WithTimeout(ctx, p.o.timeout)
 	defer cancel()
 	res, err := eng.ImageInspect(cctx, w.Ref)
@@ -59,6 +83,10 @@ func (p *puller) check(ctx context.Context, eng Engine, w Want) Cell {
 	}
 	if w.Digest == "" || hasDigest(res.RepoDigests, w.Repository, w.Digest) {
 		c.State = StatePresent
+		if want, got := Build(entry.OSVersion), Build(res.OsVersion); want != "" && got != "" && want != got {
+			c.State = StateWrongPlatform
+			c.Error = fmt.Sprintf("%s holds a windows %s image, the host needs %s", w.Ref, res.OsVersion, entry.OSVersion)
+		}
 		return c
 	}
 	c.State = StateWrongDigest
@@ -81,32 +109,39 @@ func Check(ctx context.Context, host Target, images []inventory.LockImage, opts 
 	for _, im := range images {
 		wants = append(wants, LockWant(host.Registry, im))
 	}
-	return (&puller{o: o}).checkHost(ctx, host, wants), nil
+	cells, _ := (&puller{o: o}).checkHost(ctx, host, wants)
+	return cells, nil
 }
 
-func (p *puller) checkHost(ctx context.Context, host Target, wants []Want) []Cell {
+// checkHost checks wants on host; it returns the cells and the host's
+// platform.
+func (p *puller) checkHost(ctx context.Context, host Target, wants []Want) ([]Cell, Platform) {
 	cells := make([]Cell, 0, len(wants))
 	eng, err := p.o.dial(ctx, host)
 	if err != nil {
 		for _, w := range wants {
 			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: err.Error()})
 		}
-		return cells
+		return cells, Platform{}
 	}
 	defer eng.Close()
 	var gone string
+	pl, err := p.platform(ctx, eng, host)
+	if err != nil { // unreachable or interrupted
+		gone = err.Error()
+	}
 	for _, w := range wants {
 		if gone != "" {
 			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: gone})
 			continue
 		}
-		c := p.check(ctx, eng, w)
+		c := p.check(ctx, eng, host, pl, w)
 		if c.State == StateUnreachable {
 			gone = c.Error
 		}
 		cells = append(cells, c)
 	}
-	return cells
+	return cells, pl
 }
 
 // Matrix is hosts x images.
@@ -118,7 +153,9 @@ type Matrix struct {
 // HostRow is one host's cells, in the order of Matrix.Images.
 type HostRow struct {
 	Target
-	Cells []Cell `json:"cells"`
+	// Platform is the host's, as its daemon reported it ("" when unknown).
+	Platform string `json:"platform,omitempty"`
+	Cells    []Cell `json:"cells"`
 }
 
 // AllPresent reports whether every host holds every image.
@@ -164,7 +201,8 @@ func Status(ctx context.Context, hosts []Target, lock *inventory.Lock, opts ...O
 	g.SetLimit(o.concurrency)
 	for i, h := range hosts {
 		g.Go(func() error {
-			m.Hosts[i] = HostRow{Target: h, Cells: p.checkHost(ctx, h, WantsFor(h, lock))}
+			cells, pl := p.checkHost(ctx, h, WantsFor(h, lock))
+			m.Hosts[i] = HostRow{Target: h, Platform: pl.String(), Cells: cells}
 			return nil
 		})
 	}

@@ -40,13 +40,17 @@ func (r *Report) WriteTable(w io.Writer) error {
 // WriteTable writes hosts x images, one column per image.
 func (m *Matrix) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "HOST\tENV\t%s\n", strings.Join(m.Images, "\t"))
+	fmt.Fprintf(tw, "HOST\tENV\tPLATFORM\t%s\n", strings.Join(m.Images, "\t"))
 	for _, h := range m.Hosts {
 		cells := make([]string, len(h.Cells))
 		for i, c := range h.Cells {
 			cells[i] = string(c.State)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.Env, strings.Join(cells, "\t"))
+		pl := h.Platform
+		if pl == "" {
+			pl = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Env, pl, strings.Join(cells, "\t"))
 	}
 	if nr := m.NotReady(); len(nr) > 0 {
 		fmt.Fprintf(tw, "%d of %d hosts not ready: %s\n", len(nr), len(m.Hosts), strings.Join(nr, ", "))

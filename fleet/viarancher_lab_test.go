@@ -188,7 +188,7 @@ func TestViaRancherLabFaults(t *testing.T) {
 		l, _, hosts := viaRancherLab(t, cfg)
 		lock := labLock(l)
 		lock.Images = lock.Images[:1]
-		l.Rancher.DropRelayAfter(1500)
+		l.Rancher.DropRelayAfter(3500) // past /_ping, /info (~1.6 KB) and the inspect: mid-pull
 		rep, err := Pull(t.Context(), hosts[:1], lock, WithBackoff(noBackoff))
 		if err != nil || len(rep.Failed()) > 0 {
 			t.Fatalf("Pull with the relay dropped once: %v", err)

@@ -60,8 +60,24 @@ type LockImage struct {
 	// Digest is the manifest (or index) digest every region receives.
 	Digest    string `json:"digest"`
 	MediaType string `json:"mediaType"`
-	// Platforms lists os/arch[/variant] kept when the image is an index.
+	// Platforms lists os/arch[/variant][:os.version] kept when the image is an index.
 	Platforms []string `json:"platforms,omitempty"`
+	// Manifests are the index's entries (platform and digest), so a host
+	// can be matched to the entry it runs before it pulls. Locks written
+	// before Drover recorded them lack them; Platforms stands in then.
+	Manifests []LockManifest `json:"manifests,omitempty"`
+}
+
+// LockManifest is one entry of a locked index: the platform it runs on and
+// its manifest digest.
+type LockManifest struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant,omitempty"`
+	// OSVersion is the Windows build the entry needs, e.g. "10.0.17763.1234".
+	OSVersion string `json:"os.version,omitempty"`
+	// Digest is "" when read from an older lock's platforms.
+	Digest string `json:"digest,omitempty"`
 }
 
 // CheckImageRef accepts an image reference with an explicit tag or digest,

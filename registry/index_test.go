@@ -38,6 +38,16 @@ func TestMirrorIndex(t *testing.T) {
 			}
 			_, srcIndex := getManifest(t, l.src.Addr(), "multi", "1.0")
 			children := childDigests(t, srcIndex) // linux first, then windows
+			var gotDigests []string
+			for _, m := range li.Manifests {
+				gotDigests = append(gotDigests, m.Digest)
+			}
+			if n := len(tc.wantPlatforms); !slices.Equal(gotDigests, children[:n]) {
+				t.Errorf("lock manifests %+v, want digests %v", li.Manifests, children[:n])
+			}
+			if tc.wantWindows && li.Manifests[1].OSVersion != "10.0.17763.6054" {
+				t.Errorf("lock windows entry %+v: want os.version 10.0.17763.6054", li.Manifests[1])
+			}
 			l.resetStats()
 
 			if _, err := Mirror(t.Context(), lock, l.source(), l.inv(), l.opts()...); err != nil {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -104,10 +103,9 @@ func WithPlatforms(platforms ...string) Option {
 	return func(o *options) error {
 		o.platforms = nil
 		for _, s := range platforms {
-			s = strings.TrimSpace(s)
-			p, err := v1.ParsePlatform(s)
-			if err != nil || s == "" || p.OS == "" || p.Architecture == "" {
-				return fmt.Errorf("platform %q: want os/arch[/variant]", s)
+			p, err := parsePlatform(s)
+			if err != nil {
+				return err
 			}
 			o.platforms = append(o.platforms, *p)
 		}

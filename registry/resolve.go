@@ -76,7 +76,8 @@ func Resolve(ctx context.Context, source inventory.Registry, rel *inventory.Rele
 
 func sameImage(a, b inventory.LockImage) bool {
 	return a.Name == b.Name && a.Ref == b.Ref && a.Repository == b.Repository && a.Tag == b.Tag &&
-		a.Digest == b.Digest && a.MediaType == b.MediaType && slices.Equal(a.Platforms, b.Platforms)
+		a.Digest == b.Digest && a.MediaType == b.MediaType && slices.Equal(a.Platforms, b.Platforms) &&
+		slices.Equal(a.Manifests, b.Manifests)
 }
 
 func resolveOne(ctx context.Context, src *client, ri inventory.ReleaseImage, r sourceRef, o *options) (*inventory.LockImage, error) {
@@ -95,6 +96,9 @@ func resolveOne(ctx context.Context, src *client, ri inventory.ReleaseImage, r s
 				return nil, fmt.Errorf("resolve %s (%s): a digest reference cannot be narrowed to %v", ri.Name, ri.Ref, platformNames(o.platforms))
 			}
 		}
+	}
+	if m.isIndex() {
+		li.Manifests = manifestsOf(m)
 	}
 	li.Digest = m.Digest
 	if o.previous == nil || r.tag == "" {

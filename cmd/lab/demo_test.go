@@ -46,6 +46,7 @@ func TestDemo(t *testing.T) {
 		"the DMZ environments (dmz-eu-west) expose no Docker endpoint", "discover: {from: rancher, docker: rancher}",
 		"== 2/6", "$ prewarm run -c hosts.yaml -f app-1.1/release.yaml", "8 hosts, 0 not ready", "-> exit 0",
 		"every host fetched the 2 new layers",
+		"demo's hosts are Windows 10.0.20348", "$ prewarm status -c hosts.yaml -f app-1.1/release.yaml --env demo", "PLATFORM", "windows/amd64 10.0.20348", "-> exit 0",
 		"== 3/6", "$ rollout apply -c hosts.yaml", "-f app-1.1/release.yaml", "dev: done", "demo: done", "dmz-eu-west: done", "-> exit 0",
 		"the hosts fetched 0 B",
 		"== 4/6", "$ rollout rollback", "--env dev,qa,demo,dmz-eu-west", "-> exit 0",

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,8 @@ type upFlags struct {
 	multiArch, foreign, impl, dir       string
 	write, envFile                      string
 	links, faults, discover, viaRancher []string
+	windowsHosts                        []string
+	windowsBuild                        string
 	sourceAuth                          bool
 	services, hostPort                  int
 	serviceImage                        string
@@ -81,6 +84,8 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer")
 			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
+			fs.StringSliceVar(&f.windowsHosts, "windows-hosts", nil, "environments whose hosts are Windows hosts of --windows-build; the lab's images become manifest lists of linux/amd64 and windows/amd64 "+strings.Join(lab.WindowsBuilds, " and "))
+			fs.StringVar(&f.windowsBuild, "windows-build", "", "the Windows hosts' build, major.minor.build (default "+lab.DefaultWindowsBuild+")")
 			fs.StringSliceVar(&f.viaRancher, "via-rancher", nil, "environments whose hosts are reached only through Rancher (discover: {from: rancher, docker: rancher}, no tcp:// endpoints; the simulator relays each host's dockersocket)")
 			fs.BoolVar(&f.sourceAuth, "source-auth", false, "the source registry requires a generated user/password (in --env-file)")
 			fs.StringVar(&f.impl, "impl", "distribution", "registry implementation: distribution or ggcr")

@@ -120,31 +120,31 @@ func TestUpWritesFiles(t *testing.T) {
 
 func TestUpUsageErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		args []string
-		want int
-	}{
-		{[]string{"up", "--image-size", "lots"}, cli.ExitUsage},
-		{[]string{"up", "--regions", "0"}, cli.ExitUsage},
-		{[]string{"up", "--link", "mars:1MB/s"}, cli.ExitUsage},
-		{[]string{"up", "--fault", "registry=eu-west:teapot"}, cli.ExitUsage},
-		{[]string{"up", "--impl", "quay"}, cli.ExitUsage},
-		{[]string{"up", "--services", "1", "--host-port", "70000"}, cli.ExitUsage},
-		{[]string{"up", "--host-port", "8080"}, cli.ExitUsage},
-		{[]string{"up", "extra"}, cli.ExitUsage},
+	tests := [][]string{
+		{"up", "--image-size", "lots"},
+		{"up", "--regions", "0"},
+		{"up", "--link", "mars:1MB/s"},
+		{"up", "--fault", "registry=eu-west:teapot"},
+		{"up", "--impl", "quay"},
+		{"up", "--services", "1", "--host-port", "70000"},
+		{"up", "--host-port", "8080"},
+		{"up", "extra"},
+		{"up", "--windows-hosts", "dev", "--windows-build", "2019"},
+		{"up", "--windows-build", "10.0.17763"},
 		// Parsed, but the lab has no such host: refused once it is up.
-		{[]string{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"}, cli.ExitUsage},
+		{"up", "--regions", "1", "--envs", "1", "--hosts-per-env", "1", "--image-size", "64KiB", "--fault", "host=nowhere:down"},
 		// Refused by lab.Start, before anything starts.
-		{[]string{"up", "--via-rancher", "nope"}, cli.ExitUsage},
+		{"up", "--via-rancher", "nope"},
+		{"up", "--windows-hosts", "nope"},
 	}
-	for _, tt := range tests {
+	for _, args := range tests {
 		var out, errb bytes.Buffer
-		if code := cli.Main(t.Context(), "lab", commands(), tt.args, &out, &errb); code != tt.want {
-			t.Errorf("%v: exit %d, want %d (%s)", tt.args, code, tt.want, errb.String())
+		if code := cli.Main(t.Context(), "lab", commands(), args, &out, &errb); code != cli.ExitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, cli.ExitUsage, errb.String())
 		}
 		// The tool name is printed once, by cli.Main, never again by the lab.
 		if got := errb.String(); !strings.HasPrefix(got, "lab: ") || strings.Contains(got, "lab: lab:") {
-			t.Errorf("%v: stderr = %q, want one \"lab: \" prefix", tt.args, got)
+			t.Errorf("%v: stderr = %q, want one \"lab: \" prefix", args, got)
 		}
 	}
 }
@@ -181,6 +181,31 @@ func TestUpJSON(t *testing.T) {
 	for _, name := range d.SecretEnvs {
 		if strings.Contains(stdout.String(), name+"=") {
 			t.Errorf("stdout shows the value of %s", name)
+		}
+	}
+}
+
+// lab up --windows-hosts makes the lab's images manifest lists of linux and
+// two Windows builds, and those environments' hosts Windows of the build.
+func TestUpWindowsHosts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout := &upWriter{cancel: cancel}
+	var stderr bytes.Buffer
+	args := []string{"up", "--json", "--regions", "1", "--envs", "2", "--hosts-per-env", "1", "--image-size", "64KiB",
+		"--windows-hosts", "qa", "--windows-build", "10.0.20348"}
+	if code := cli.Main(ctx, "lab", commands(), args, stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var d lab.Description
+	if err := json.Unmarshal([]byte(stdout.String()), &d); err != nil {
+		t.Fatalf("stdout is not a description: %v\n%s", err, stdout.String())
+	}
+	want := []string{"linux/amd64", "windows/amd64:10.0.17763.6054", "windows/amd64:10.0.20348.2582"}
+	for _, im := range d.Images {
+		if strings.Join(im.Platforms, " ") != strings.Join(want, " ") {
+			t.Errorf("image %s platforms %v, want %v", im.Ref, im.Platforms, want)
 		}
 	}
 }

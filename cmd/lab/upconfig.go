@@ -15,8 +15,18 @@ func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
 		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
 		Discover: f.discover, ViaRancher: f.viaRancher, SourceAuth: f.sourceAuth,
-		Services: f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay, HostPort: f.hostPort,
+		WindowsEnvs: f.windowsHosts,
+		Services:    f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay, HostPort: f.hostPort,
 		Strategy: inventory.Strategy{BatchSize: f.batchSize, IntervalMillis: f.batchInterval},
+	}
+	if f.windowsBuild != "" {
+		switch {
+		case !lab.IsWindowsBuild(f.windowsBuild):
+			return cfg, nil, cli.Usage("--windows-build %s: want major.minor.build, e.g. %s", cli.Quote(f.windowsBuild), lab.DefaultWindowsBuild)
+		case len(f.windowsHosts) == 0:
+			return cfg, nil, cli.Usage("--windows-build %s: give --windows-hosts ENV,... too", f.windowsBuild)
+		}
+		cfg.WindowsBuild = f.windowsBuild
 	}
 	var err error
 	if cfg.Impl, err = registries.ParseImpl(f.impl); err != nil {

@@ -30,6 +30,8 @@ func TestFlagValues(t *testing.T) {
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s: want more than 0"},
 		{[]string{"mirror", "-f", l.release, "--jobs", "0"}, "--jobs 0: want at least 1"},
 		{[]string{"plan", "-f", l.release, "--jobs", "-3"}, "--jobs -3: want at least 1"},
+		{[]string{"mirror", "-f", l.release, "--platform", "linux"}, `--platform "linux": want os/arch[/variant]`},
+		{[]string{"plan", "-f", l.release, "--platform", "linux/amd64,/arm64"}, `--platform "/arm64": want os/arch[/variant]`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

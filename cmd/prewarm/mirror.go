@@ -81,6 +81,9 @@ func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (
 	if f.jobs < 1 {
 		return nil, nil, nil, cli.BadFlag(f.fs, "jobs", errors.New("want at least 1"))
 	}
+	if err := registry.CheckPlatforms(f.platforms...); err != nil {
+		return nil, nil, nil, cli.Usage("--%v", err) // --platform "linux": want os/arch[/variant]
+	}
 	inv, err := inventory.LoadAndValidate(env.ConfigPath(), inventory.CheckFiles(true))
 	if err != nil {
 		return nil, nil, nil, cli.Usage("%w", err)

@@ -76,7 +76,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 	}
 	conns := adapt.NewConnections(inv, env.Getenv)
 	w := &world{inv: inv, conns: conns,
-		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv))).ThroughRancher(conns.RancherHosts)}
+		hosts: adapt.NewHostPresence(inv, fleet.WithLogger(env.Logger), fleet.WithAuth(fleet.InventoryAuth(inv, env.Getenv))).ThroughRancher(conns.RancherHosts).UseLock(lock)}
 	w.conns.UseLogger(env.Logger)
 	if images {
 		var ovs []rollout.Override

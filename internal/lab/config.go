@@ -85,6 +85,16 @@ type Config struct {
 	// endpoint (as the agent relays /var/run/docker.sock).
 	ViaRancher []string
 
+	// WindowsEnvs names environments whose hosts are Windows hosts of
+	// WindowsBuild (their /info says so, as a Windows daemon's does). With
+	// any, every image of Images is seeded as a manifest list of
+	// linux/amd64 and windows/amd64 for each of WindowsBuilds, and each
+	// host pulls the entry of its own build.
+	WindowsEnvs []string
+	// WindowsBuild is the Windows hosts' build ("10.0.17763", a revision
+	// may follow). The default is DefaultWindowsBuild.
+	WindowsBuild string
+
 	// SourceAuth makes the source registry require HTTP Basic auth with a
 	// generated password; the inventory names the env vars holding it
 	// (LAB_SOURCE_USERNAME, LAB_SOURCE_PASSWORD; values from Lab.Getenv).
@@ -169,6 +179,12 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	errs = append(errs, checkViaRancher(c, envs)...)
+	if len(c.WindowsEnvs) > 0 && c.WindowsBuild == "" {
+		c.WindowsBuild = DefaultWindowsBuild
+	}
+	if c.WindowsBuild != "" {
+		errs = append(errs, checkWindows(c, envs)...)
+	}
 	names := regionNames(c.Regions)
 	for r := range c.RegionLinks {
 		if !slices.Contains(names, r) {

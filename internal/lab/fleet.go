@@ -44,6 +44,7 @@ func (l *Lab) startFleet(ctx context.Context) error {
 				dockersim.WithLink(link),
 				dockersim.WithLogger(cfg.Logger.With("host", name)),
 			}
+			opts = append(opts, cfg.windowsHost(p.name)...)
 			if cfg.ExtractRate > 0 {
 				opts = append(opts, dockersim.WithExtractRate(cfg.ExtractRate))
 			}

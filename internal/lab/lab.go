@@ -87,6 +87,9 @@ func (l *Lab) start(ctx context.Context) error {
 		Images: cfg.Images, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base,
 		MultiArch: cfg.MultiArch, Foreign: cfg.Foreign,
 	}
+	if len(cfg.WindowsEnvs) > 0 {
+		spec.WindowsBuilds = WindowsBuilds
+	}
 	if cfg.SourceAuth {
 		user, pass := "lab", randomKey(16)
 		l.secrets[SourceUsernameEnv], l.secrets[SourcePasswordEnv] = user, pass
@@ -115,7 +118,7 @@ func (l *Lab) start(ctx context.Context) error {
 	spec.Username, spec.Password = "", ""
 	if !cfg.SeedRegions && cfg.Services > 0 {
 		// Only what the services run, as if mirrored before the lab began.
-		spec = registries.SeedSpec{Images: []string{cfg.ServiceImage}, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base}
+		spec = registries.SeedSpec{Images: []string{cfg.ServiceImage}, Size: cfg.ImageSize, Layers: cfg.Layers, Base: cfg.Base, WindowsBuilds: spec.WindowsBuilds}
 	}
 	if cfg.SeedRegions || cfg.Services > 0 {
 		g, gctx := errgroup.WithContext(ctx)

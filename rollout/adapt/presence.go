@@ -22,6 +22,8 @@ import (
 type HostPresence struct {
 	inv  *inventory.Inventory
 	opts []fleet.Option
+	// entries are the lock's index entries by digest (UseLock).
+	entries map[string][]inventory.LockManifest
 
 	clientFor func(*inventory.Environment) (fleet.RancherHosts, string, error)
 	mu        sync.Mutex
@@ -37,8 +39,27 @@ type relayedEnv struct {
 
 // NewHostPresence returns the presence check (and puller) over inv; opts go
 // to every prewarm call (auth, timeouts, dialer).
+// Each host's platform is read once for all of p's calls.
 func NewHostPresence(inv *inventory.Inventory, opts ...fleet.Option) *HostPresence {
+	opts = append([]fleet.Option{fleet.WithHostPlatforms(fleet.NewHostPlatforms())}, opts...)
 	return &HostPresence{inv: inv, opts: opts, relayed: map[string]*relayedEnv{}}
+}
+
+// UseLock has p check and pull, for an image of lock (matched by digest),
+// the index entry each host runs, as prewarm does (fleet.Choose): a host no
+// entry fits is an error naming its platform and the index's. A nil lock
+// changes nothing. It returns p.
+func (p *HostPresence) UseLock(lock *inventory.Lock) *HostPresence {
+	if lock == nil {
+		return p
+	}
+	p.entries = map[string][]inventory.LockManifest{}
+	for _, im := range lock.Images {
+		if e := im.Entries(); len(e) > 0 {
+			p.entries[im.Digest] = e
+		}
+	}
+	return p
 }
 
 // ThroughRancher has p reach the hosts of environments that say
@@ -72,7 +93,9 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 		return false, fmt.Errorf("host %s unreachable: %s", h.Name, c.Error)
 	case fleet.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
-	case fleet.StateMissing:
+	case fleet.StateNoPlatform:
+		return false, c.Err()
+	case fleet.StateMissing, fleet.StateWrongPlatform: // a pull fixes both
 	}
 	return false, nil
 }
@@ -101,7 +124,7 @@ func (p *HostPresence) target(ctx context.Context, env string, h rollout.Host, i
 	if err != nil {
 		return fleet.Target{}, inventory.LockImage{}, fmt.Errorf("image %q: %w", img.Ref, err)
 	}
-	li := inventory.LockImage{Name: img.Ref, Ref: img.Ref, Repository: reference.Path(named), Digest: img.Digest}
+	li := inventory.LockImage{Name: img.Ref, Ref: img.Ref, Repository: reference.Path(named), Digest: img.Digest, Manifests: p.entries[img.Digest]}
 	if tagged, ok := named.(reference.Tagged); ok {
 		li.Tag = tagged.Tag()
 	}

@@ -77,6 +77,9 @@ func (o Options) config() (lab.Config, error) {
 		Strategy: inventory.Strategy{BatchSize: 1, IntervalMillis: o.BatchInterval}, Concurrency: o.Services,
 		Logger: o.Logger, ViaRancher: lab.DMZ(o.Regions, o.Envs),
 	}
+	if o.Envs >= 3 { // the "demo" environment runs Windows Server 2022
+		cfg.WindowsEnvs, cfg.WindowsBuild = []string{windowsEnv}, windowsBuild
+	}
 	if o.Regions < 1 || o.Envs < 1 || o.HostsPerEnv < 1 || o.Services < 1 || o.Layers < 1 || size < 1 || o.Base < 0 || o.Base >= o.Layers {
 		return cfg, usage("--regions, --envs, --hosts-per-env, --services, --layers and --image-size must be at least 1, --base below --layers")
 	}

@@ -20,7 +20,10 @@ func (s *story) rolloutFlags(extra ...string) []string {
 // prewarmRelease: prewarm run app:1.1 mirrors and pulls only the new layers.
 func (s *story) prewarmRelease(ctx context.Context) error {
 	s.headline("Nightly prewarm of app:1.1: mirror to the regions, pull onto every host")
-	return s.prewarm(ctx, "1.1")
+	if err := s.prewarm(ctx, "1.1"); err != nil {
+		return err
+	}
+	return s.checkWindows(ctx, "app-1.1/release.yaml", "1.1")
 }
 
 func (s *story) prewarm(ctx context.Context, tag string) error {

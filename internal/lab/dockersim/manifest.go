@@ -16,6 +16,7 @@ type descriptor struct {
 		OS           string `json:"os"`
 		Architecture string `json:"architecture"`
 		Variant      string `json:"variant,omitempty"`
+		OSVersion    string `json:"os.version,omitempty"`
 	} `json:"platform,omitempty"`
 }
 
@@ -47,16 +48,27 @@ func (d manifestDoc) isIndex() bool {
 }
 
 // pick chooses the index entry for p, like dockerd: os and architecture
-// must match, and the variant too when p names one.
-func (d manifestDoc) pick(p platform) (descriptor, bool) {
-	for _, m := range d.Manifests {
+// must match, and the variant too when p names one. For a Windows host of
+// a known build (osVersion), the entry of that build wins, as Windows
+// dockerd sorts them; otherwise the first match.
+func (d manifestDoc) pick(p platform, osVersion string) (descriptor, bool) {
+	var first *descriptor
+	for i, m := range d.Manifests {
 		if m.Platform == nil || m.Platform.OS != p.OS || m.Platform.Architecture != p.Architecture {
 			continue
 		}
 		if p.Variant != "" && m.Platform.Variant != p.Variant {
 			continue
 		}
-		return m, true
+		if p.OS != "windows" || osVersion == "" || windowsBuild(m.Platform.OSVersion) == windowsBuild(osVersion) {
+			return m, true
+		}
+		if first == nil {
+			first = &d.Manifests[i]
+		}
+	}
+	if first != nil {
+		return *first, true
 	}
 	return descriptor{}, false
 }

@@ -21,6 +21,7 @@ type config struct {
 	diskCapacity int64
 	maxDownloads int
 	platform     platform
+	osVersion    string // Windows build, "10.0.17763[.rev]"
 	logger       *slog.Logger
 	nondist      *[]string // WithNondistributableRegistries (foreign.go)
 }
@@ -126,6 +127,37 @@ func WithPlatform(p string) Option {
 		c.platform = pl
 		return nil
 	}
+}
+
+// WithOSVersion makes a Windows host (WithPlatform("windows/amd64")) of
+// build v ("10.0.17763", a revision may follow): /info reports it as
+// OSVersion and in KernelVersion as a Windows daemon does, and a pull from
+// an index takes the entry whose os.version has that build, or the first
+// windows entry when none has (as Windows dockerd does; a container of
+// another build then needs Hyper-V isolation). The default is no build:
+// the first entry of the host's os/arch.
+func WithOSVersion(v string) Option {
+	return func(c *config) error {
+		if windowsBuild(v) == "" {
+			return fmt.Errorf("dockersim: invalid os version %q: want major.minor.build, e.g. 10.0.17763", v)
+		}
+		c.osVersion = v
+		return nil
+	}
+}
+
+// windowsBuild is "10.0.17763" of "10.0.17763[.rev]"; "" when v is not one.
+func windowsBuild(v string) string {
+	parts := strings.Split(v, ".")
+	if len(parts) < 3 || len(parts) > 4 {
+		return ""
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return ""
+		}
+	}
+	return strings.Join(parts[:3], ".")
 }
 
 // WithLogger sets the logger for request and pull events (never

@@ -139,9 +139,13 @@ func (h *Host) pullManifest(ctx context.Context, rc *regClient, repo string, top
 		if req.platform != nil {
 			p = *req.platform
 		}
-		d, ok := doc.pick(p)
+		d, ok := doc.pick(p, h.cfg.osVersion)
 		if !ok {
-			return "", fmt.Errorf("no matching manifest for %s in the manifest list entries", p)
+			want := p.String()
+			if p.OS == "windows" && h.cfg.osVersion != "" {
+				want += " " + windowsBuild(h.cfg.osVersion)
+			}
+			return "", fmt.Errorf("no matching manifest for %s in the manifest list entries", want)
 		}
 		child, err := h.getManifest(ctx, rc, repo, d.Digest)
 		if err != nil {

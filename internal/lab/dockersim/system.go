@@ -3,6 +3,7 @@ package dockersim
 import (
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -70,8 +71,9 @@ func (h *Host) handleInfo(w http.ResponseWriter, _ *http.Request, _, _ string) {
 		"SystemTime":         time.Now().Format(time.RFC3339Nano),
 		"LoggingDriver":      "json-file",
 		"CgroupDriver":       "cgroupfs",
-		"KernelVersion":      "lab",
-		"OperatingSystem":    "Drover lab (simulated)",
+		"KernelVersion":      h.kernelVersion(),
+		"OperatingSystem":    h.operatingSystem(),
+		"OSVersion":          h.cfg.osVersion,
 		"OSType":             h.cfg.platform.OS,
 		"Architecture":       arch,
 		"IndexServerAddress": "https://index.docker.io/v1/",
@@ -86,6 +88,24 @@ func (h *Host) handleInfo(w http.ResponseWriter, _ *http.Request, _, _ string) {
 		"Swarm":              map[string]any{"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": nil},
 		"SecurityOptions":    []string{},
 	})
+}
+
+// kernelVersion is "lab", or for a Windows host of a known build what a
+// Windows daemon reports: "10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)".
+func (h *Host) kernelVersion() string {
+	b := windowsBuild(h.cfg.osVersion)
+	if h.cfg.platform.OS != "windows" || b == "" {
+		return "lab"
+	}
+	parts := strings.Split(b, ".")
+	return parts[0] + "." + parts[1] + " " + parts[2] + " (" + parts[2] + ".1.amd64fre.lab_release.260101-0000)"
+}
+
+func (h *Host) operatingSystem() string {
+	if h.cfg.platform.OS == "windows" {
+		return "Windows Server (Drover lab, simulated)"
+	}
+	return "Drover lab (simulated)"
 }
 
 // handleDF answers /system/df the API 1.41 way: every object type, images

@@ -45,7 +45,17 @@ func Lock(l *lab.Lab) *inventory.Lock {
 		lock.Images = append(lock.Images, inventory.LockImage{
 			Name: s.Repository + "-" + s.Tag, Ref: l.Source.Addr() + "/" + s.Ref,
 			Repository: s.Repository, Tag: s.Tag, Digest: s.Digest, MediaType: s.MediaType,
+			Platforms: indexPlatforms(s.Platforms),
 		})
 	}
 	return lock
+}
+
+// indexPlatforms is what a lock records for an image's platforms: only an
+// index's ("os/arch[:os.version]").
+func indexPlatforms(p []string) []string {
+	if len(p) < 2 {
+		return nil
+	}
+	return p
 }

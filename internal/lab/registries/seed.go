@@ -35,6 +35,13 @@ type SeedSpec struct {
 	// linux/amd64 and a windows/amd64 image. It may be one of Images or an
 	// extra reference.
 	MultiArch string
+	// WindowsBuilds, if set, makes every image of Images (not MultiArch or
+	// Foreign) a Docker manifest list: linux/amd64 and one windows/amd64
+	// entry per Windows os.version given ("10.0.17763.6054"), as a Windows
+	// image built for several Windows Server releases is. The Windows
+	// entries reuse the linux entry's layers (only their configs differ), so
+	// the list costs about what one image costs to mirror and to pull.
+	WindowsBuilds []string
 	// Foreign, if set, gets a first layer that is foreign (non-distributable,
 	// application/vnd.docker.image.rootfs.foreign.diff.tar.gzip, like
 	// Windows base layers): not pushed; its URL points at the seeded
@@ -149,6 +156,9 @@ func seedOne(addr, ref string, spec SeedSpec, opts []remote.Option) (Seeded, err
 	if err := describeImage(img, &s); err != nil {
 		return Seeded{}, err
 	}
+	if len(spec.WindowsBuilds) > 0 && ref != spec.MultiArch && ref != spec.Foreign {
+		return seedWindowsIndex(tag, img, spec.WindowsBuilds, s, opts)
+	}
 	if ref != spec.MultiArch {
 		if err := remote.Write(tag, img, opts...); err != nil {
 			return Seeded{}, err
@@ -178,6 +188,37 @@ func seedOne(addr, ref string, spec SeedSpec, opts []remote.Option) (Seeded, err
 }
 
 const windowsVersion = "10.0.17763.6054"
+
+// seedWindowsIndex pushes img as the linux/amd64 entry of a manifest list
+// with one windows/amd64 entry per build, each img's layers under a
+// windows config of that os.version.
+func seedWindowsIndex(tag name.Tag, img v1.Image, builds []string, s Seeded, opts []remote.Option) (Seeded, error) {
+	adds := []mutate.IndexAddendum{{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}}}
+	for _, b := range builds {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return Seeded{}, err
+		}
+		cf = cf.DeepCopy()
+		cf.OS, cf.OSVersion = "windows", b
+		win, err := mutate.ConfigFile(img, cf)
+		if err != nil {
+			return Seeded{}, err
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: win, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: b}}})
+		s.Platforms = append(s.Platforms, "windows/amd64:"+b)
+	}
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.DockerManifestList), adds...)
+	if err := remote.WriteIndex(tag, idx, opts...); err != nil {
+		return Seeded{}, err
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return Seeded{}, err
+	}
+	s.Digest, s.MediaType = d.String(), string(types.DockerManifestList)
+	return s, nil
+}
 
 // buildImage assembles one platform's image. Layer keys decide content:
 // base layers are keyed by repository (shared by its tags), the rest by
