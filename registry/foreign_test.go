@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/drover-dev/drover/internal/lab/dockersim"
 	"github.com/drover-dev/drover/internal/lab/registries"
 	"github.com/drover-dev/drover/inventory"
 )
@@ -79,6 +80,40 @@ func TestMirrorForeignLayersBackfill(t *testing.T) {
 		}))...)
 		if err != nil || len(rep.Results) != 1 || rep.Results[0].Status != want || len(done) != 1 {
 			t.Fatalf("mirror (now mirror): %v, %+v, done %v; want %s, done once", err, rep.Results, done, want)
+		}
+	}
+}
+
+// TestForeignLayerPulledFromTheRegionFirst: a host pulling from a region
+// set to mirror gets the foreign layer from that region, not from its URL
+// (dockerd asks the registry first and follows urls only when the registry
+// lacks the blob: moby distribution/pull_v2_windows.go), so a DMZ host
+// never reaches outside; from a region left at urls it follows the URL.
+func TestForeignLayerPulledFromTheRegionFirst(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 2)
+	l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2})
+	lock := l.lock(t, []string{"win:1.0"})
+	regions := l.inv()
+	mirrored := regions["r1"]
+	mirrored.ForeignLayers = inventory.ForeignMirror
+	regions["r1"] = mirrored
+	if _, err := Mirror(t.Context(), lock, l.source(), regions, l.opts()...); err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	for region, fromSource := range map[string]bool{"r1": false, "r2": true} {
+		h, err := dockersim.Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = h.Close() })
+		ref := l.regions[region].Addr() + "/win@" + lock.Images[0].Digest
+		if err := h.EnsureImage(t.Context(), ref, false); err != nil {
+			t.Fatalf("%s: pull %s: %v", region, ref, err)
+		}
+		got := h.Stats().BytesFetched[l.src.Addr()]
+		if (got > 0) != fromSource {
+			t.Errorf("pull from %s: %d bytes from the source's foreign URL, want some=%v (%v)", region, got, fromSource, h.Stats().BytesFetched)
 		}
 	}
 }

@@ -30,7 +30,7 @@
 //
 // What it never does: it never logs or returns registry credentials, never
 // writes to disk, never runs a process, and never reaches a registry except
-// the one a pull names (and a foreign layer's URLs). Sizes are compressed
+// the one a pull names (and a foreign layer's URLs when it lacks the blob). Sizes are compressed
 // layer sizes (dockerd reports extracted sizes), failed downloads are not
 // retried (dockerd retries five times with a growing delay), and the API
 // version is fixed at APIVersion (1.41).

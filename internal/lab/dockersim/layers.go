@@ -265,17 +265,22 @@ func (h *Host) commitLayer(j *layerJob, reserved, size int64) {
 	}
 }
 
-// openLayer opens a layer blob: a foreign layer's URLs first (like
-// dockerd), then the registry.
+// openLayer opens a layer blob from the registry and, only for a foreign
+// layer the registry lacks, from its URLs in order, as dockerd does
+// (moby distribution/pull_v2_windows.go: "We're done if the registry has
+// this blob"). So a host pulling from a region that mirrored the foreign
+// layers never reaches the vendor's URLs.
 func (h *Host) openLayer(ctx context.Context, rc *regClient, repo string, d descriptor) (io.ReadCloser, error) {
-	if d.isForeign() {
-		for _, u := range d.URLs {
-			if body, err := h.openURL(ctx, u); err == nil {
-				return body, nil
-			}
+	body, err := rc.openBlob(ctx, repo, d.Digest)
+	if err == nil || !d.isForeign() || ctx.Err() != nil {
+		return body, err
+	}
+	for _, u := range d.URLs {
+		if body, uerr := h.openURL(ctx, u); uerr == nil {
+			return body, nil
 		}
 	}
-	return rc.openBlob(ctx, repo, d.Digest)
+	return nil, err
 }
 
 func (h *Host) openURL(ctx context.Context, raw string) (io.ReadCloser, error) {
