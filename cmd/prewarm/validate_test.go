@@ -32,7 +32,7 @@ func TestValidate(t *testing.T) {
 		{"example without file checks", []string{"validate", "-c", "../../hosts.yaml", "--check-files=false"}, cli.ExitOK,
 			[]string{"- name: dmz-ap\n", "docker: tcp://{{.AgentIP}}:2376\n", "#   RANCHER_QA_ACCESS_KEY"}, nil, false},
 		{"example names TLS files this machine lacks", []string{"validate", "--config", "../../hosts.yaml"}, cli.ExitUsage,
-			nil, []string{"prewarm: ../../hosts.yaml: ", " problems:\n", "hosts.yaml:" + exampleLine(t, "    ca: /etc/drover/tls/ca.pem") + ": defaults.tls.ca: open /etc/drover/tls/ca.pem: no such file or directory\n"}, false},
+			nil, []string{"prewarm: ../../hosts.yaml: ", " problems:\n", "hosts.yaml:" + exampleLine(t, "    ca: /etc/drover/tls/ca.pem") + ": defaults.tls.ca: stat /etc/drover/tls/ca.pem: no such file or directory\n"}, false},
 		{"minimal as JSON", []string{"validate", "-c", "../../testdata/hosts/good-minimal.yaml", "--json"}, cli.ExitOK,
 			[]string{`"batchSize": 1`, `"timeout": "30m"`}, nil, true},
 		{"bad strategy: every problem", []string{"validate", "-c", "../../testdata/hosts/bad-strategy.yaml"}, cli.ExitUsage, nil, []string{
