@@ -1,7 +1,9 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -12,19 +14,37 @@ import (
 
 	"github.com/drover-dev/drover/internal/lab"
 	"github.com/drover-dev/drover/internal/lab/labtest"
+	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/registry"
+	"github.com/moby/moby/client"
 )
 
 // countingRT counts the HTTP requests a Rancher client makes (the API calls:
-// each Docker API connection through Rancher costs a GET of the host and a
-// POST of its dockersocket action; the websocket itself is not counted).
-type countingRT struct{ n atomic.Int64 }
+// each Docker API connection through Rancher costs a POST of its
+// dockersocket action; the websocket handshake is not counted).
+// It wraps a transport like the Rancher client's default (64 idle
+// connections kept), whose dialer rtt delays when not zero (see wanDial).
+type countingRT struct {
+	n  atomic.Int64
+	tr *http.Transport
+}
+
+func newCountingRT(rtt time.Duration) *countingRT {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	if rtt > 0 {
+		tr.DialContext = wanDial(netDial, rtt, true)
+	}
+	return &countingRT{tr: tr}
+}
 
 func (c *countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return http.DefaultTransport.RoundTrip(req)
+	if req.Header.Get("Upgrade") != "websocket" {
+		c.n.Add(1)
+	}
+	return c.tr.RoundTrip(req)
 }
 
 // relayLab is a lab of n hosts in one environment (dev) whose hosts.yaml
@@ -35,8 +55,22 @@ func relayLab(b *testing.B, hosts int, cfg lab.Config) (l *lab.Lab, direct, rela
 	b.Helper()
 	cfg.Regions, cfg.Envs, cfg.HostsPerEnv, cfg.ViaRancher, cfg.SeedRegions = 1, 1, hosts, []string{"dev"}, true
 	l = labtest.New(b, cfg)
+	relayed, rancherReqs = discoverRelayed(b, l, hosts, 0)
+	for _, t := range relayed {
+		d := t
+		d.Docker, d.Rancher = l.DockerHost(t.Name).Endpoint(), nil
+		direct = append(direct, d)
+	}
+	return l, direct, relayed, rancherReqs
+}
+
+// discoverRelayed finds lab l's hosts through Rancher as prewarm does, with
+// a Rancher client rtt away (0: on loopback) that counts its requests.
+func discoverRelayed(b *testing.B, l *lab.Lab, hosts int, rtt time.Duration) ([]Target, *countingRT) {
+	b.Helper()
 	inv := l.Inventory()
-	rancherReqs = &countingRT{}
+	rancherReqs := newCountingRT(rtt)
+	b.Cleanup(rancherReqs.tr.CloseIdleConnections)
 	hc := &http.Client{Transport: rancherReqs}
 	relayed, err := Discover(b.Context(), inv, Selection{}, func(env *inventory.Environment) (RancherHosts, string, error) {
 		return rancher.Connect(inv, env.Name, l.Getenv, rancher.WithHTTPClient(hc))
@@ -47,13 +81,8 @@ func relayLab(b *testing.B, hosts int, cfg lab.Config) (l *lab.Lab, direct, rela
 	if len(relayed) != hosts {
 		b.Fatalf("%d hosts through Rancher, want %d", len(relayed), hosts)
 	}
-	for _, t := range relayed {
-		d := t
-		d.Docker, d.Rancher = l.DockerHost(t.Name).Endpoint(), nil
-		direct = append(direct, d)
-	}
 	rancherReqs.n.Store(0)
-	return l, direct, relayed, rancherReqs
+	return relayed, rancherReqs
 }
 
 // dockerRequests sums the Engine API requests the lab's hosts answered.
@@ -83,6 +112,12 @@ func envInt(name string, def int) int {
 // time of this process (prewarm, the simulated hosts and Rancher's relay
 // together), the Engine API requests the hosts answered, the Rancher API
 // requests made.
+//
+// The wan2ms sides run the same status with round trips (see wanDial):
+// direct, each host 2 ms from prewarm; through Rancher, Rancher 2 ms from
+// prewarm and each host 2 ms from Rancher (its agent's link), or next to it
+// (by-hosts: Rancher in the hosts' data centre, that link unshaped). They
+// are bound by round trips, not CPU: on loopback the relay's cost is CPU.
 func BenchmarkRelayStatus(b *testing.B) {
 	hosts := envInt("DROVER_BENCH_RELAY_HOSTS", 300)
 	var images []string
@@ -98,16 +133,54 @@ func BenchmarkRelayStatus(b *testing.B) {
 			}
 		}
 	}
+	// The WAN sides: each host rtt from prewarm (direct); through Rancher,
+	// Rancher rtt from prewarm and each host rtt from Rancher (the agent's
+	// bytes cross that link), or next to Rancher (by-hosts: that link
+	// unshaped, since this machine's timers cannot sleep less than about
+	// 1 ms). The agent's hop to dockerd stays local.
+	const rtt = 2 * time.Millisecond
+	wanRelayed, wanRancherReqs := discoverRelayed(b, l, hosts, rtt)
+	wanDirect := WithDial(func(_ context.Context, host Target) (Engine, error) {
+		return client.New(client.WithHost(host.Docker), client.WithDialContext(wanDial(netDial, rtt, true)))
+	})
+	agentsAt := func(rtt time.Duration) func() {
+		return func() {
+			for _, h := range l.Hosts() {
+				dial := ranchersim.DialTCP(l.DockerHost(h.Name).Addr())
+				if rtt == 0 {
+					l.RancherHost(h.Name).SetDocker(dial)
+					continue
+				}
+				far := wanDial(func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) }, rtt, false)
+				l.RancherHost(h.Name).SetDocker(func(ctx context.Context) (net.Conn, error) { return far(ctx, "tcp", "") })
+			}
+		}
+	}
 	for _, side := range []struct {
 		name    string
 		targets []Target
-	}{{"direct", direct}, {"rancher", relayed}} {
+		reqs    *countingRT
+		opts    []Option
+		setup   func()
+	}{
+		{name: "direct", targets: direct, reqs: rancherReqs},
+		{name: "rancher", targets: relayed, reqs: rancherReqs},
+		{name: "wan2ms-direct", targets: direct, reqs: rancherReqs, opts: []Option{wanDirect}},
+		{name: "wan2ms-rancher", targets: wanRelayed, reqs: wanRancherReqs, setup: agentsAt(rtt)},
+		{name: "wan2ms-rancher-by-hosts", targets: wanRelayed, reqs: wanRancherReqs, setup: agentsAt(0)},
+	} {
 		b.Run(side.name, func(b *testing.B) {
+			if side.setup != nil {
+				side.setup()
+			}
+			rancherReqs := side.reqs
 			for range b.N {
 				docker0, rancher0 := dockerRequests(l), rancherReqs.n.Load()
 				var mat *Matrix
 				var err error
-				run := measure(func() { mat, err = Status(b.Context(), side.targets, lock, WithConcurrency(32)) })
+				run := measure(func() {
+					mat, err = Status(b.Context(), side.targets, lock, append([]Option{WithConcurrency(32)}, side.opts...)...)
+				})
 				if err != nil || !mat.AllPresent() {
 					b.Fatalf("status: %v (not ready: %v)", err, mat.NotReady())
 				}
@@ -183,7 +256,7 @@ func BenchmarkRelayPresence(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rancherReqs := &countingRT{}
+				rancherReqs := newCountingRT(0)
 				hc := &http.Client{Transport: rancherReqs}
 				targets, err := Discover(b.Context(), inv, Selection{}, func(env *inventory.Environment) (RancherHosts, string, error) {
 					return rancher.Connect(inv, env.Name, getenv, rancher.WithHTTPClient(hc))

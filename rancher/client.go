@@ -33,6 +33,8 @@ type Client struct {
 	closed   bool
 	hubsDone sync.WaitGroup
 	ownHC    bool // hc was made here: Close closes its idle connections
+	wsOnce   sync.Once
+	ws       *http.Client // see websocketClient
 }
 
 // New returns a client for the Rancher server at baseURL, authenticating with
@@ -70,6 +72,9 @@ func New(baseURL, accessKey, secretKey string, opts ...Option) (*Client, error) 
 	default:
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		// Keep the connections of concurrent requests (a dockersocket POST
+		// per host and Docker API connection), not 2 of them.
+		tr.MaxIdleConnsPerHost = maxIdleConns
 		if o.caFile != "" {
 			pool, err := loadCA(o.caFile)
 			if err != nil {
@@ -288,6 +293,12 @@ func (b *cancelBody) Close() error {
 	b.cancel()
 	return err
 }
+
+// maxIdleConns is how many idle connections to the Rancher server the
+// default transport keeps (http.DefaultTransport keeps 2): enough for the
+// requests prewarm's concurrency (32 by default) makes at once, so each
+// dockersocket POST reuses a connection instead of dialing one.
+const maxIdleConns = 64
 
 // maxBody bounds a decoded answer (a page of 3000 services is a few MB).
 const maxBody = 64 << 20

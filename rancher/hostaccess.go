@@ -2,7 +2,6 @@ package rancher
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"maps"
@@ -136,17 +135,28 @@ func (c *Client) DockerDialer(h *Host) *dockersocket.Dialer {
 			}
 			return nil // the relay's own error says more than a failed re-read
 		},
-		TLS:        c.tlsConfig(),
+		HTTPClient: c.websocketClient(),
 		RequireTLS: c.base.Scheme == "https",
 		Logger:     c.log,
 	}
 }
 
-// tlsConfig is the TLS configuration of the client's transport, when it is
-// an *http.Transport (nil: the system roots).
-func (c *Client) tlsConfig() *tls.Config {
-	if tr, ok := c.hc.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
-		return tr.TLSClientConfig.Clone()
-	}
-	return nil
+// websocketClient is the HTTP client every DockerDialer of c opens its
+// websockets with, made once: a clone of c's *http.Transport (its dialer,
+// proxy and TLS settings: rancher.caCert or the system roots) with HTTP/2
+// off and one TLS session cache, so each websocket after the first resumes
+// a TLS session instead of a full handshake; or, when c's transport is a
+// caller's RoundTripper (WithHTTPClient), c's client itself. One per host
+// (as before) cost a transport per host and a full TLS handshake per
+// websocket.
+func (c *Client) websocketClient() *http.Client {
+	c.wsOnce.Do(func() {
+		tr, ok := c.hc.Transport.(*http.Transport)
+		if !ok {
+			c.ws = c.hc
+			return
+		}
+		c.ws = &http.Client{Transport: dockersocket.WebsocketTransport(tr.Clone()), CheckRedirect: c.hc.CheckRedirect}
+	})
+	return c.ws
 }

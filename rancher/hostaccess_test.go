@@ -1,10 +1,12 @@
 package rancher
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,8 +178,10 @@ func TestDockerDialerSkipsHostRead(t *testing.T) {
 			t.Fatalf("ping %d through Rancher: %v", i, err)
 		}
 	}
-	if posts, gets, total := l.rt.get("POST /v2-beta/projects/"+listed.AccountID+"/hosts/"+listed.ID+"/"), l.rt.get("GET /v2-beta/projects/"+listed.AccountID+"/hosts/"+listed.ID), l.rt.get("total"); posts != 2 || gets != 0 || total != 2 {
-		t.Errorf("2 connections: %d dockersocket POSTs, %d host reads, %d requests in all; want 2, 0, 2", posts, gets, total)
+	// The websocket handshakes go through the client's own HTTP client
+	// (WithHTTPClient: its transport, its dialer), not one per host.
+	if posts, gets, upgrades, total := l.rt.get("POST /v2-beta/projects/"+listed.AccountID+"/hosts/"+listed.ID+"/"), l.rt.get("GET /v2-beta/projects/"+listed.AccountID+"/hosts/"+listed.ID), l.rt.get("GET /v1/dockersocket/"), l.rt.get("total"); posts != 2 || gets != 0 || upgrades != 2 || total != 4 {
+		t.Errorf("2 connections: %d dockersocket POSTs, %d host reads, %d websocket handshakes, %d requests in all; want 2, 0, 2, 4", posts, gets, upgrades, total)
 	}
 
 	if err := l.s.DisconnectAgent("host1", true); err != nil {
@@ -186,5 +190,42 @@ func TestDockerDialerSkipsHostRead(t *testing.T) {
 	err = ping()
 	if !errors.Is(err, dockersocket.ErrHostNotActive) || !strings.Contains(err.Error(), "host1 is reconnecting, agent reconnecting") {
 		t.Errorf("ping with the agent away: %v; want ErrHostNotActive naming the agent's state", err)
+	}
+}
+
+// TestDockerDialersShareOneWebsocketClient: every DockerDialer of a client
+// opens its websockets with one HTTP client made from the client's
+// transport (its TLS settings kept, HTTP/2 off, one TLS session cache), not
+// a transport per host; the default transport keeps the connections of
+// concurrent dockersocket POSTs.
+func TestDockerDialersShareOneWebsocketClient(t *testing.T) {
+	t.Parallel()
+	c, err := New("https://rancher.example/v2-beta/projects/1a5", "AK", "SK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	own := c.hc.Transport.(*http.Transport)
+	if own.MaxIdleConnsPerHost < 32 {
+		t.Errorf("default transport keeps %d idle connections per host; want >= 32 (prewarm's concurrency)", own.MaxIdleConnsPerHost)
+	}
+	h1 := &Host{Resource: Resource{ID: "1h1", State: StateActive, Actions: map[string]string{"dockersocket": "https://rancher.example/v2-beta/projects/1a5/hosts/1h1/?action=dockersocket"}}, Hostname: "h1"}
+	h2 := &Host{Resource: Resource{ID: "1h2", State: StateActive, Actions: map[string]string{"dockersocket": "https://rancher.example/v2-beta/projects/1a5/hosts/1h2/?action=dockersocket"}}, Hostname: "h2"}
+	d1, d2 := c.DockerDialer(h1), c.DockerDialer(h2)
+	if d1.HTTPClient == nil || d1.HTTPClient != d2.HTTPClient {
+		t.Fatalf("dialers of two hosts: websocket clients %p and %p; want one shared", d1.HTTPClient, d2.HTTPClient)
+	}
+	tr, ok := d1.HTTPClient.Transport.(*http.Transport)
+	if !ok || tr == own {
+		t.Fatalf("websocket transport %T (the client's own: %v); want a clone of the client's *http.Transport", d1.HTTPClient.Transport, tr == own)
+	}
+	if tr.ForceAttemptHTTP2 || tr.TLSNextProto == nil || slices.Contains(tr.TLSClientConfig.NextProtos, "h2") {
+		t.Errorf("websocket transport may negotiate HTTP/2 (ForceAttemptHTTP2 %v, TLSNextProto nil %v, NextProtos %v)", tr.ForceAttemptHTTP2, tr.TLSNextProto == nil, tr.TLSClientConfig.NextProtos)
+	}
+	if tr.TLSClientConfig.ClientSessionCache == nil || tr.TLSClientConfig.MinVersion != tls.VersionTLS12 {
+		t.Errorf("websocket TLS: session cache %v, min version %x; want a cache and the client's settings", tr.TLSClientConfig.ClientSessionCache, tr.TLSClientConfig.MinVersion)
+	}
+	if own.TLSClientConfig.ClientSessionCache != nil {
+		t.Error("making the websocket client changed the client's own TLS settings")
 	}
 }

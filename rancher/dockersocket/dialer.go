@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -26,8 +27,13 @@ type Dialer struct {
 	// Access asks for the websocket URL and token; required.
 	Access AccessFunc
 	// TLS verifies wss:// URLs: give it the settings of the Rancher URL (its CA).
-	// nil means the system roots.
+	// nil means the system roots. It is not used when HTTPClient is set.
 	TLS *tls.Config
+	// HTTPClient carries the websocket handshakes; it must speak HTTP/1.1 to
+	// Rancher (a handshake cannot go over HTTP/2). Share one among the
+	// dialers of one Rancher server, so their connections share its dialer,
+	// proxy and TLS session cache. nil means the Dialer's own, built from TLS.
+	HTTPClient *http.Client
 	// RequireTLS refuses ws:// URLs ([ErrInsecureURL]). Set it when the Rancher
 	// URL is https, so a misconfigured server cannot downgrade the Docker API.
 	RequireTLS bool
@@ -97,14 +103,32 @@ func (d *Dialer) DialContext(ctx context.Context, network, _ string) (net.Conn, 
 }
 
 func (d *Dialer) init() {
+	if d.HTTPClient != nil {
+		d.hc = d.HTTPClient
+		return
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if d.TLS != nil {
 		tr.TLSClientConfig = d.TLS.Clone()
 	}
-	// A websocket handshake is HTTP/1.1.
+	d.hc = &http.Client{Transport: WebsocketTransport(tr)}
+}
+
+// WebsocketTransport makes tr fit websocket handshakes and returns it: HTTP/2
+// off (a handshake is HTTP/1.1), and a TLS session cache when tr has none,
+// so that every websocket to the same Rancher server after the first resumes
+// its TLS session instead of a full handshake.
+func WebsocketTransport(tr *http.Transport) *http.Transport {
 	tr.ForceAttemptHTTP2 = false
 	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-	d.hc = &http.Client{Transport: tr}
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	tr.TLSClientConfig.NextProtos = slices.DeleteFunc(slices.Clone(tr.TLSClientConfig.NextProtos), func(p string) bool { return p == "h2" })
+	if tr.TLSClientConfig.ClientSessionCache == nil {
+		tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
+	return tr
 }
 
 func (d *Dialer) logger() *slog.Logger {
