@@ -32,17 +32,7 @@ type Platform struct {
 // String is "os/arch[/variant]", then a Windows host's build:
 // "windows/amd64 10.0.17763". "" when unknown.
 func (p Platform) String() string {
-	if p.OS == "" {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	if p.OSVersion != "" {
-		s += " " + p.OSVersion
-	}
-	return s
+	return inventory.LockManifest{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}.String()
 }
 
 // PlatformOf reads a daemon's /info answer: OSType, Architecture (uname's
