@@ -38,8 +38,13 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 	if plan == nil {
 		return cli.Usage("%w", err)
 	}
-	layers, ferr := registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
-	outside := prewarm.OutsideFetches(inv, nil, layers)
+	var outside []prewarm.OutsideFetch
+	var ferr error
+	if !f.foreign { // --nondistributable copies foreign layers into every region
+		var layers []registry.ForeignLayer
+		layers, ferr = registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
+		outside = prewarm.OutsideFetches(inv, nil, layers)
+	}
 	if env.JSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
