@@ -38,12 +38,12 @@ func CheckPlatforms(platforms ...string) error {
 	return nil
 }
 
-// parsePlatform reads "os/arch[/variant]".
+// parsePlatform reads "os/arch[/variant][:os.version]".
 func parsePlatform(s string) (*v1.Platform, error) {
 	s = strings.TrimSpace(s)
 	p, err := v1.ParsePlatform(s)
 	if err != nil || s == "" || p.OS == "" || p.Architecture == "" {
-		return nil, fmt.Errorf("platform %q: want os/arch[/variant]", s)
+		return nil, fmt.Errorf("platform %q: want os/arch[/variant][:os.version]", s)
 	}
 	return p, nil
 }
