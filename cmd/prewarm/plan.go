@@ -21,7 +21,9 @@ func planCmd() *cli.Command {
 		Summary: "show, per region, the images and blobs mirror would move; write nothing",
 		Usage: "prewarm plan [-f release.yaml] [IMAGE...] [flags]\n\n" +
 			"Resolves like mirror (a moved tag is an error unless --relock) but writes no lock\n" +
-			"and nothing to any registry: only HEAD and GET requests.",
+			"and nothing to any registry: only HEAD and GET requests. Then lists the hosts that\n" +
+			"will download foreign (non-distributable) layers from the vendor's URLs: those of\n" +
+			"regions left at foreignLayers: urls (none with --nondistributable).",
 		Flags: f.register,
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			return runPlan(ctx, env, f, args)
