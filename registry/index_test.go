@@ -154,3 +154,22 @@ func TestNarrowWindowsBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestParsePlatformNormalizes: --platform takes os and arch in any case and
+// the architecture names docker info prints (x86_64, aarch64); they named
+// no index entry ("no entry for platforms [Linux/x86_64]").
+func TestParsePlatformNormalizes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Linux/AMD64":                   "linux/amd64",
+		"linux/x86_64":                  "linux/amd64",
+		"linux/aarch64":                 "linux/arm64",
+		"linux/arm/v7":                  "linux/arm/v7",
+		"Windows/amd64:10.0.17763.6054": "windows/amd64:10.0.17763.6054",
+	} {
+		p, err := parsePlatform(in)
+		if err != nil || p.String() != want {
+			t.Errorf("parsePlatform(%q) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+}
