@@ -88,11 +88,12 @@ func TestMirrorForeignLayersBackfill(t *testing.T) {
 // set to mirror gets the foreign layer from that region, not from its URL
 // (dockerd asks the registry first and follows urls only when the registry
 // lacks the blob: moby distribution/pull_v2_windows.go), so a DMZ host
-// never reaches outside; from a region left at urls it follows the URL.
+// never reaches outside; from a region left at urls it follows the URL (a
+// Windows host: dockerd on Linux never follows urls).
 func TestForeignLayerPulledFromTheRegionFirst(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, 2)
-	l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2})
+	l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2, WindowsBuilds: []string{"10.0.17763.6054"}})
 	lock := l.lock(t, []string{"win:1.0"})
 	regions := l.inv()
 	mirrored := regions["r1"]
@@ -102,7 +103,7 @@ func TestForeignLayerPulledFromTheRegionFirst(t *testing.T) {
 		t.Fatalf("mirror: %v", err)
 	}
 	for region, fromSource := range map[string]bool{"r1": false, "r2": true} {
-		h, err := dockersim.Start(t.Context())
+		h, err := dockersim.Start(t.Context(), dockersim.WithPlatform("windows/amd64"), dockersim.WithOSVersion("10.0.17763"))
 		if err != nil {
 			t.Fatal(err)
 		}

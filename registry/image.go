@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -148,7 +149,7 @@ func narrow(m *manifest, want []v1.Platform) (*manifest, []string, error) {
 			continue
 		}
 		for _, w := range want {
-			if d.Platform.Satisfies(w) {
+			if satisfies(*d.Platform, w) {
 				kept = append(kept, d)
 				names = append(names, d.Platform.String())
 				break
@@ -167,6 +168,16 @@ func narrow(m *manifest, want []v1.Platform) (*manifest, []string, error) {
 		return nil, nil, err
 	}
 	return &manifest{Digest: digestOf(raw), MediaType: m.MediaType, Raw: raw}, names, nil
+}
+
+// satisfies is have.Satisfies(want), except that a Windows build
+// (want's os.version of major.minor.build, 10.0.17763, as a host reports
+// it) matches every revision of that build (10.0.17763.6054).
+func satisfies(have, want v1.Platform) bool {
+	if v := want.OSVersion; strings.Count(v, ".") == 2 && strings.HasPrefix(have.OSVersion, v+".") {
+		want.OSVersion = have.OSVersion
+	}
+	return have.Satisfies(want)
 }
 
 // platformsOf lists an index's platforms ("os/arch[/variant]").

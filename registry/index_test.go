@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/drover-dev/drover/internal/lab/registries"
 )
 
@@ -116,5 +118,58 @@ func TestMirrorForeignLayers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNarrowWindowsBuild: --platform windows/amd64:10.0.17763 (the build, as
+// a host and lab up --windows-build spell it) keeps the entries of that
+// build whatever their revision; it used to keep none ("no entry for
+// platforms"), so only the exact revision narrowed an index to one build.
+func TestNarrowWindowsBuild(t *testing.T) {
+	t.Parallel()
+	idx := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","platform":{"os":"linux","architecture":"amd64"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","platform":{"os":"windows","architecture":"amd64","os.version":"10.0.17763.6054"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:3333333333333333333333333333333333333333333333333333333333333333","platform":{"os":"windows","architecture":"amd64","os.version":"10.0.20348.2582"}}]}`)
+	m := &manifest{Digest: digestOf(idx), Raw: idx}
+	tests := []struct {
+		platform string
+		want     []string
+		wantErr  bool
+	}{
+		{platform: "windows/amd64:10.0.17763", want: []string{"windows/amd64:10.0.17763.6054"}},
+		{platform: "windows/amd64:10.0.17763.6054", want: []string{"windows/amd64:10.0.17763.6054"}},
+		{platform: "windows/amd64", want: []string{"windows/amd64:10.0.17763.6054", "windows/amd64:10.0.20348.2582"}},
+		{platform: "windows/amd64:10.0.1776", wantErr: true}, // a prefix of a build is not that build
+		{platform: "windows/amd64:10.0.26100", wantErr: true},
+	}
+	for _, tt := range tests {
+		p, err := parsePlatform(tt.platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, names, err := narrow(m, []v1.Platform{*p})
+		if (err != nil) != tt.wantErr || !slices.Equal(names, tt.want) {
+			t.Errorf("%s: kept %v, %v; want %v (error %v)", tt.platform, names, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// TestParsePlatformNormalizes: --platform takes os and arch in any case and
+// the architecture names docker info prints (x86_64, aarch64); they named
+// no index entry ("no entry for platforms [Linux/x86_64]").
+func TestParsePlatformNormalizes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Linux/AMD64":                   "linux/amd64",
+		"linux/x86_64":                  "linux/amd64",
+		"linux/aarch64":                 "linux/arm64",
+		"linux/arm/v7":                  "linux/arm/v7",
+		"Windows/amd64:10.0.17763.6054": "windows/amd64:10.0.17763.6054",
+	} {
+		p, err := parsePlatform(in)
+		if err != nil || p.String() != want {
+			t.Errorf("parsePlatform(%q) = %v, %v; want %s", in, p, err, want)
+		}
 	}
 }

@@ -38,12 +38,22 @@ func CheckPlatforms(platforms ...string) error {
 	return nil
 }
 
-// parsePlatform reads "os/arch[/variant]".
+// parsePlatform reads "os/arch[/variant][:os.version]". Like containerd's
+// platforms.Normalize, it takes os and arch in any case, and the
+// architecture names a daemon's /info reports (x86_64, aarch64), so
+// Linux/x86_64 is linux/amd64 (index entries use the OCI names).
 func parsePlatform(s string) (*v1.Platform, error) {
 	s = strings.TrimSpace(s)
 	p, err := v1.ParsePlatform(s)
 	if err != nil || s == "" || p.OS == "" || p.Architecture == "" {
-		return nil, fmt.Errorf("platform %q: want os/arch[/variant]", s)
+		return nil, fmt.Errorf("platform %q: want os/arch[/variant][:os.version]", s)
+	}
+	p.OS, p.Architecture = strings.ToLower(p.OS), strings.ToLower(p.Architecture)
+	switch p.Architecture {
+	case "x86_64", "x86-64":
+		p.Architecture = "amd64"
+	case "aarch64":
+		p.Architecture = "arm64"
 	}
 	return p, nil
 }

@@ -318,6 +318,9 @@ func gateCause(st GateStatus, back bool) string {
 	} else {
 		fmt.Fprintf(&b, "gate closed after %s: %d host/image pair(s) missing", st.Waited, len(st.Missing))
 	}
+	if st.noPlatform() {
+		b.WriteString(", not waiting: a host's platform has no image in the lock, which no wait or pull changes")
+	}
 	for i, m := range st.Missing {
 		if i == 5 {
 			fmt.Fprintf(&b, ", ... (%d more)", len(st.Missing)-i)

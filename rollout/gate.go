@@ -30,6 +30,14 @@ type Missing struct {
 	Host  string `json:"host"`
 	Image string `json:"image"`
 	Error string `json:"error,omitempty"` // the host could not be asked, or the pull failed
+	// NoPlatform: the image has no entry for the host's platform
+	// (ErrNoPlatform); no wait and no pull brings it.
+	NoPlatform bool `json:"noPlatform,omitempty"`
+}
+
+// noPlatform reports whether some pair is missing for good (NoPlatform).
+func (st GateStatus) noPlatform() bool {
+	return slices.ContainsFunc(st.Missing, func(m Missing) bool { return m.NoPlatform })
 }
 
 type gatePair struct {
@@ -101,7 +109,7 @@ func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs [
 			}
 			m := Missing{Host: p.host.Name, Image: p.img.Ref}
 			if err != nil {
-				m.Error = err.Error()
+				m.Error, m.NoPlatform = err.Error(), errors.Is(err, ErrNoPlatform)
 			}
 			mu.Lock()
 			st.Missing = append(st.Missing, m)
@@ -147,14 +155,15 @@ const minGateCheck = 5 * time.Second
 //
 // With once (a rollback's upgrade back) and no --prewarm it checks once and
 // returns: the previous image is on a host or it is not, and waiting out
-// the gate timeout for nobody to bring it helps no one.
+// the gate timeout for nobody to bring it helps no one. Nor does it wait or
+// pull when a host can never hold an image (Missing.NoPlatform).
 func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun, once bool) GateStatus {
 	start := time.Now()
 	deadline := start.Add(e.gateTimeout)
 	for round := 1; ; round++ {
 		st, missing := e.checkGate(ctx, env, hosts, svcs, deadline)
 		st.Waited = time.Since(start).Round(time.Millisecond).String()
-		if st.Open || ctx.Err() != nil || (once && e.puller == nil) {
+		if st.Open || ctx.Err() != nil || (once && e.puller == nil) || st.noPlatform() {
 			return st
 		}
 		if e.puller != nil && len(missing) > 0 {

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -183,5 +184,52 @@ func TestCanRun(t *testing.T) {
 		if got := CanRun(tt.svc, tt.host); got != tt.want {
 			t.Errorf("CanRun(%v, %v) = %v, want %v", tt.svc, tt.host, got, tt.want)
 		}
+	}
+}
+
+// TestGateNoPlatform: a host the locked image has no entry for (another
+// Windows build) can never hold it, so the gate closes at its first check,
+// with or without --prewarm, and pulls nothing. It used to re-check until
+// --gate-timeout (10m by default) and, with --prewarm, pull in vain.
+func TestGateNoPlatform(t *testing.T) {
+	t.Parallel()
+	for _, prewarm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prewarm=%v", prewarm), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld()
+				dev := w.env("dev", 3)
+				dev.add("web", "a", "reg/app:1", 2)
+				w.have("dev", "reg/app:2")
+				w.setPresent("dev", "dev-h1", "reg/app:2", false)
+				w.presenceErr["dev-h2"] = fmt.Errorf("pull app on dev-h2 (dev): %w: host dev-h2 is windows/amd64 10.0.26100", ErrNoPlatform)
+				opts := []Option{WithGateTimeout(10 * time.Minute), WithGateInterval(10 * time.Second)}
+				if prewarm {
+					opts = append(opts, WithPrewarm(w))
+				}
+				e := testEngine(t, w, opts...)
+				start := time.Now()
+				rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+				if took := time.Since(start); took != 0 {
+					t.Errorf("gate took %v, want no wait", took)
+				}
+				er := rep.Envs[0]
+				if er.Status != EnvGated || len(er.Gate.Missing) != 2 {
+					t.Fatalf("status %s, gate %+v: want gated on dev-h1 and dev-h2", er.Status, er.Gate)
+				}
+				if m := er.Gate.Missing; m[0].NoPlatform || !m[1].NoPlatform {
+					t.Errorf("missing %+v: want only dev-h2 marked NoPlatform", m)
+				}
+				if !strings.Contains(er.Cause, "not waiting") || !strings.Contains(er.Cause, "10.0.26100") {
+					t.Errorf("cause %q: want it to say why it did not wait, and the host's build", er.Cause)
+				}
+				if len(w.pulls) != 0 {
+					t.Errorf("pulls %v, want none", w.pulls)
+				}
+				if got := w.writes("dev"); len(got) != 0 {
+					t.Errorf("gated env made write calls: %v", got)
+				}
+			})
+		})
 	}
 }

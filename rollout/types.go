@@ -163,4 +163,9 @@ var (
 	ErrActionNotAvailable = errors.New("action not available")
 	// ErrNotFound: no such service, stack or project.
 	ErrNotFound = errors.New("not found")
+	// ErrNoPlatform: a host can never hold the image as locked (its index
+	// has no entry for the host's platform, e.g. another Windows build).
+	// Presence adapters wrap it; the gate then closes at once, since no
+	// wait and no pull brings that image.
+	ErrNoPlatform = errors.New("no image for the host's platform")
 )

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 )
 
@@ -28,5 +29,25 @@ func TestSeedHelp(t *testing.T) {
 	}
 	if !strings.Contains(h, cli.LockUsage) {
 		t.Errorf("seed --help: --lock does not read %q:\n%s", cli.LockUsage, h)
+	}
+}
+
+// TestStatusHelpStates: status --help names every state a cell can be in
+// (it lacked no-platform and wrong-platform) and the platform column.
+func TestStatusHelpStates(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	if code := cli.Main(t.Context(), "prewarm", commands(), []string{"status", "--help"}, &out, &errb); code != cli.ExitOK {
+		t.Fatalf("status --help: exit %d", code)
+	}
+	h := errb.String()
+	for _, s := range []fleet.State{fleet.StatePresent, fleet.StateMissing, fleet.StateWrongDigest, fleet.StateUnreachable,
+		fleet.StateNoPlatform, fleet.StateWrongPlatform} {
+		if !strings.Contains(h, string(s)) {
+			t.Errorf("status --help lacks the state %s:\n%s", s, h)
+		}
+	}
+	if !strings.Contains(h, "PLATFORM") {
+		t.Errorf("status --help does not name the PLATFORM column:\n%s", h)
 	}
 }

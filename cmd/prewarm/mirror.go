@@ -30,7 +30,7 @@ func (f *imageFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.release, "file", "f", "", "release file (images, services)")
 	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.BoolVar(&f.relock, "relock", false, "accept tags that moved since the lock was written")
-	fs.StringSliceVar(&f.platforms, "platform", nil, "narrow multi-arch indexes to these platforms (os/arch[/variant], comma-separated)")
+	fs.StringSliceVar(&f.platforms, "platform", nil, "narrow multi-arch indexes to these platforms (os/arch[/variant][:os.version], comma-separated; a Windows build such as windows/amd64:10.0.17763 keeps its every revision)")
 	fs.BoolVar(&f.foreign, "nondistributable", false, "copy non-distributable (foreign) layers too")
 	fs.IntVar(&f.jobs, "jobs", 4, "images, blobs and per-registry transfers at once")
 	fs.DurationVar(&f.stall, "stall-timeout", 2*time.Minute, "a registry that does not answer (or moves no bytes) within this counts as stalled; a region that stalls fails alone")
@@ -82,7 +82,7 @@ func (f *imageFlags) prepare(ctx context.Context, env *cli.Env, args []string) (
 		return nil, nil, nil, cli.BadFlag(f.fs, "jobs", errors.New("want at least 1"))
 	}
 	if err := registry.CheckPlatforms(f.platforms...); err != nil {
-		return nil, nil, nil, cli.Usage("--%v", err) // --platform "linux": want os/arch[/variant]
+		return nil, nil, nil, cli.Usage("--%v", err) // --platform "linux": want os/arch[/variant][:os.version]
 	}
 	inv, err := inventory.LoadAndValidate(env.ConfigPath(), inventory.CheckFiles(true))
 	if err != nil {

@@ -21,7 +21,9 @@ func planCmd() *cli.Command {
 		Summary: "show, per region, the images and blobs mirror would move; write nothing",
 		Usage: "prewarm plan [-f release.yaml] [IMAGE...] [flags]\n\n" +
 			"Resolves like mirror (a moved tag is an error unless --relock) but writes no lock\n" +
-			"and nothing to any registry: only HEAD and GET requests.",
+			"and nothing to any registry: only HEAD and GET requests. Then lists the hosts that\n" +
+			"will download foreign (non-distributable) layers from the vendor's URLs: those of\n" +
+			"regions left at foreignLayers: urls (none with --nondistributable).",
 		Flags: f.register,
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			return runPlan(ctx, env, f, args)
@@ -38,8 +40,13 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 	if plan == nil {
 		return cli.Usage("%w", err)
 	}
-	layers, ferr := registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
-	outside := prewarm.OutsideFetches(inv, nil, layers)
+	var outside []prewarm.OutsideFetch
+	var ferr error
+	if !f.foreign { // --nondistributable copies foreign layers into every region
+		var layers []registry.ForeignLayer
+		layers, ferr = registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
+		outside = prewarm.OutsideFetches(inv, nil, layers)
+	}
 	if env.JSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -59,4 +59,11 @@ func TestPlanListsOutsideFetches(t *testing.T) {
 	if len(doc.Regions) != 2 || len(doc.Outside) != 1 || doc.Outside[0].Env != "demo" || doc.Outside[0].Layers != 1 {
 		t.Errorf("plan --json: %d regions, outside %+v; want 2 regions and demo's one layer", len(doc.Regions), doc.Outside)
 	}
+
+	// --nondistributable: the mirror copies foreign layers into every
+	// region, so no host fetches from outside (plan listed demo's anyway).
+	code, out, stderr = l.run(t, "plan", "-f", release, "--nondistributable")
+	if code != cli.ExitOK || strings.Contains(out, "outside their region") {
+		t.Errorf("plan --nondistributable: exit %d, want 0 and no outside fetches\n%s%s", code, out, stderr)
+	}
 }

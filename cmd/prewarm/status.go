@@ -16,8 +16,12 @@ func statusCmd() *cli.Command {
 		Name:    "status",
 		Summary: "show which hosts hold the release's images (by digest); changes nothing",
 		Usage: "prewarm status -f release.yaml [--env ENV,...] [--hosts HOST,...] [--json]\n\n" +
-			"One inspect per host and image: present (deploy ref carries the locked digest),\n" +
-			"missing, wrong-digest or unreachable. Exit 0 only when every host holds every image.",
+			"Asks each host once what it is (os/arch, and a Windows host's build: the PLATFORM\n" +
+			"column, platform in --json) and picks each image's entry for it from an index, then\n" +
+			"one inspect per host and image: present (deploy ref carries the locked digest),\n" +
+			"missing, wrong-digest, wrong-platform (the digest, but another Windows build's image),\n" +
+			"no-platform (the index has no entry for the host; no pull helps) or unreachable.\n" +
+			"Exit 0 only when every host holds every image.",
 		Flags: func(fs *pflag.FlagSet) { f.register(fs, false) },
 		Run: func(ctx context.Context, env *cli.Env, args []string) error {
 			fl, err := f.load(ctx, env, args, true)

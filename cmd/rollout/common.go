@@ -160,7 +160,8 @@ func reachedService(rep *rollout.Report) bool {
 // gateCommands puts the images on the hosts a closed gate found without
 // them: prewarm pull of the release onto those hosts, or the same command
 // (verb, with the scope sf) rerun with --prewarm (the gate then pulls them
-// itself).
+// itself). A host the image has no entry for (Missing.NoPlatform) is left
+// out: no pull brings it, and the gate's cause says why.
 func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags) []string {
 	var out []string
 	for _, e := range rep.Envs {
@@ -169,7 +170,7 @@ func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags
 		}
 		var hosts []string
 		for _, m := range e.Gate.Missing {
-			if m.Host != "-" && !slices.Contains(hosts, m.Host) {
+			if m.Host != "-" && !m.NoPlatform && !slices.Contains(hosts, m.Host) {
 				hosts = append(hosts, m.Host)
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +57,35 @@ func TestGateCommandsParse(t *testing.T) {
 		}
 		if c, _ := fs.GetString("config"); c != "my hosts.yaml" {
 			t.Errorf("%s: -c %q, want the inventory given", tc.verb, c)
+		}
+	}
+}
+
+// TestGateCommandsNoPlatform: a host the image has no entry for is left out
+// of the printed pull (it would fail the same way); a host that only lacks
+// the image is still in it.
+func TestGateCommandsNoPlatform(t *testing.T) {
+	t.Parallel()
+	env := &cli.Env{Tool: "rollout", ConfigFlag: "hosts.yaml", Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}
+	sf := &scopeFlags{release: "release.yaml"}
+	for _, tc := range []struct {
+		name    string
+		missing []rollout.Missing
+		want    []string
+	}{
+		{"every host no-platform", []rollout.Missing{
+			{Host: "qa-01", Image: "r/app:1.1", NoPlatform: true},
+			{Host: "qa-02", Image: "r/app:1.1", NoPlatform: true},
+		}, nil},
+		{"one of two", []rollout.Missing{
+			{Host: "qa-01", Image: "r/app:1.1"},
+			{Host: "qa-02", Image: "r/app:1.1", NoPlatform: true},
+		}, []string{"prewarm pull -c hosts.yaml -f release.yaml --hosts qa-01   # qa: or rerun with --prewarm"}},
+	} {
+		rep := &rollout.Report{Envs: []rollout.EnvReport{{Env: "qa", Status: rollout.EnvGated,
+			Gate: &rollout.GateStatus{Missing: tc.missing}}}}
+		if got := gateCommands(env, rep, "apply", sf); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // The gate makes prewarm's platform choice: on a Windows host it checks and
 // pulls the entry of the host's build, and a build the index lacks is the
-// gate's error, named.
+// gate's error, named, and rollout.ErrNoPlatform (the gate does not wait for it).
 func TestGateWindowsBuild(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -38,6 +38,9 @@ func TestGateWindowsBuild(t *testing.T) {
 			if tc.wantErr != "" {
 				if !errors.Is(err, fleet.ErrNoPlatform) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Present: %v, want %q", err, tc.wantErr)
+				}
+				if !errors.Is(err, rollout.ErrNoPlatform) { // the gate closes at once on it
+					t.Errorf("Present: %v, want rollout.ErrNoPlatform too", err)
 				}
 				if err := p.Pull(t.Context(), "qa", host, img); !errors.Is(err, fleet.ErrNoPlatform) {
 					t.Errorf("Pull: %v, want ErrNoPlatform", err)

@@ -94,11 +94,18 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	case fleet.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
 	case fleet.StateNoPlatform:
-		return false, c.Err()
+		return false, noPlatformError{c.Err()}
 	case fleet.StateMissing, fleet.StateWrongPlatform: // a pull fixes both
 	}
 	return false, nil
 }
+
+// noPlatformError is fleet's platform miss as the gate's sentinel too
+// (rollout.ErrNoPlatform), its message unchanged.
+type noPlatformError struct{ err error }
+
+func (e noPlatformError) Error() string   { return e.err.Error() }
+func (e noPlatformError) Unwrap() []error { return []error{e.err, rollout.ErrNoPlatform} }
 
 // Pull pulls img onto host h of env (by digest when known, and tags it with
 // the deploy reference).

@@ -8,7 +8,8 @@
 // A pull really fetches manifests and blobs from the named registry over
 // HTTP (plain HTTP for 127.0.0.1, like dockerd's default insecure range),
 // with the X-Registry-Auth credentials (Basic, or a Bearer token), picks a
-// platform from an index, verifies every digest, and records layers in a
+// platform from an index (and, as dockerd, refuses an image whose config
+// names another OS than the host's), verifies every digest, and records layers in a
 // per-host layer store keyed by chain ID, shared between images: a second
 // version downloads only its new layers and reports the others as
 // "Already exists". Blob bytes are verified and then discarded; only

@@ -266,13 +266,14 @@ func (h *Host) commitLayer(j *layerJob, reserved, size int64) {
 }
 
 // openLayer opens a layer blob from the registry and, only for a foreign
-// layer the registry lacks, from its URLs in order, as dockerd does
-// (moby distribution/pull_v2_windows.go: "We're done if the registry has
-// this blob"). So a host pulling from a region that mirrored the foreign
-// layers never reaches the vendor's URLs.
+// layer the registry lacks and only on a Windows host, from its URLs in
+// order, as dockerd does (moby distribution/pull_v2_windows.go: "We're done
+// if the registry has this blob"; pull_v2_unix.go never follows urls). So a
+// host pulling from a region that mirrored the foreign layers never reaches
+// the vendor's URLs, and a Linux host pulls them only from a registry.
 func (h *Host) openLayer(ctx context.Context, rc *regClient, repo string, d descriptor) (io.ReadCloser, error) {
 	body, err := rc.openBlob(ctx, repo, d.Digest)
-	if err == nil || !d.isForeign() || ctx.Err() != nil {
+	if err == nil || !d.isForeign() || h.cfg.platform.OS != "windows" || ctx.Err() != nil {
 		return body, err
 	}
 	for _, u := range d.URLs {

@@ -134,11 +134,11 @@ func (h *Host) pullManifest(ctx context.Context, rc *regClient, repo string, top
 	if err != nil {
 		return "", err
 	}
+	p := h.cfg.platform
+	if req.platform != nil {
+		p = *req.platform
+	}
 	if doc.isIndex() {
-		p := h.cfg.platform
-		if req.platform != nil {
-			p = *req.platform
-		}
 		d, ok := doc.pick(p, h.cfg.osVersion)
 		if !ok {
 			want := p.String()
@@ -176,6 +176,9 @@ func (h *Host) pullManifest(ctx context.Context, rc *regClient, repo string, top
 	var cfg imageConfig
 	if err := json.Unmarshal(cfgBody, &cfg); err != nil {
 		return "", fmt.Errorf("image config %s: %w", id, err)
+	}
+	if cfg.OS != "" && p.OS != "" && cfg.OS != p.OS { // dockerd refuses an image of another OS (a linux image on Windows)
+		return "", fmt.Errorf("image operating system %q cannot be used on this platform", cfg.OS)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(doc.Layers) {
 		return "", fmt.Errorf("image config %s: %d diff IDs for %d layers", id, len(cfg.RootFS.DiffIDs), len(doc.Layers))

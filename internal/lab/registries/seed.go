@@ -35,8 +35,8 @@ type SeedSpec struct {
 	// linux/amd64 and a windows/amd64 image. It may be one of Images or an
 	// extra reference.
 	MultiArch string
-	// WindowsBuilds, if set, makes every image of Images (not MultiArch or
-	// Foreign) a Docker manifest list: linux/amd64 and one windows/amd64
+	// WindowsBuilds, if set, makes every image of Images and Foreign (not
+	// MultiArch) a Docker manifest list: linux/amd64 and one windows/amd64
 	// entry per Windows os.version given ("10.0.17763.6054"), as a Windows
 	// image built for several Windows Server releases is. The Windows
 	// entries reuse the linux entry's layers (only their configs differ), so
@@ -46,7 +46,8 @@ type SeedSpec struct {
 	// application/vnd.docker.image.rootfs.foreign.diff.tar.gzip, like
 	// Windows base layers): not pushed; its URL points at the seeded
 	// registry's /lab/foreign/ path, which every lab registry serves. It may
-	// be one of Images or an extra reference. The image is linux/amd64, but
+	// be one of Images or an extra reference. The image is linux/amd64 (with
+	// WindowsBuilds, a list whose Windows entries share that layer), but
 	// note that a Linux dockerd never follows foreign URLs (only Windows
 	// daemons do): it pulls this image only from a registry holding the
 	// blob. go-containerregistry refuses URLs on private addresses.
@@ -156,7 +157,7 @@ func seedOne(addr, ref string, spec SeedSpec, opts []remote.Option) (Seeded, err
 	if err := describeImage(img, &s); err != nil {
 		return Seeded{}, err
 	}
-	if len(spec.WindowsBuilds) > 0 && ref != spec.MultiArch && ref != spec.Foreign {
+	if len(spec.WindowsBuilds) > 0 && ref != spec.MultiArch {
 		return seedWindowsIndex(tag, img, spec.WindowsBuilds, s, opts)
 	}
 	if ref != spec.MultiArch {

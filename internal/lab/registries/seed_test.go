@@ -381,3 +381,49 @@ func TestSeedSpecErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedForeignWindows: with WindowsBuilds, the Foreign image is a list
+// too, its Windows entries holding the foreign layer, so a lab with Windows
+// hosts (lab up --windows-hosts ... --foreign REF) has a foreign-layer
+// image those hosts can pull; it stayed linux-only, which a Windows host
+// refuses (image operating system "linux" cannot be used on this platform).
+func TestSeedForeignWindows(t *testing.T) {
+	t.Parallel()
+	r := start(t)
+	builds := []string{"10.0.17763.6054", "10.0.20348.2582"}
+	seeded, err := Seed(t.Context(), r.Addr(), SeedSpec{Size: 16 << 10, Layers: 2, Foreign: "win:1", WindowsBuilds: builds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := bySeededRef(seeded)["win:1"]
+	if want := []string{"linux/amd64", "windows/amd64:" + builds[0], "windows/amd64:" + builds[1]}; win.MediaType != string(types.DockerManifestList) ||
+		!slices.Equal(win.Platforms, want) || len(win.ForeignURLs) != 1 {
+		t.Fatalf("seeded %+v: want a manifest list of %v with one foreign URL", win, want)
+	}
+	ref, _ := name.ParseReference(r.Addr()+"/win:1", name.Insecure)
+	idx, err := remote.Index(ref, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf, err := img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fl := mf.Layers[0]; fl.MediaType != types.DockerForeignLayer || cf.OS != d.Platform.OS {
+			t.Errorf("%s entry: first layer %s, config os %q", d.Platform, fl.MediaType, cf.OS)
+		}
+	}
+}
