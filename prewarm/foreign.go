@@ -23,6 +23,10 @@ type OutsideFetch struct {
 	Bytes      int64    `json:"bytes"`
 	// From are the URLs' hosts, e.g. "mcr.microsoft.com", sorted.
 	From []string `json:"from"`
+	// Platforms are the image's index entries holding those layers: only
+	// hosts of these platforms download them. Empty when the image is not
+	// an index (every host pulling it does).
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 // OutsideFetches says, for every environment of envs (all when empty)
@@ -52,6 +56,11 @@ func OutsideFetches(inv *inventory.Inventory, envs []string, layers []registry.F
 			}
 			f.Layers++
 			f.Bytes += l.Size
+			for _, p := range l.Platforms {
+				if !slices.Contains(f.Platforms, p) {
+					f.Platforms = append(f.Platforms, p)
+				}
+			}
 			for _, raw := range l.URLs {
 				if u, err := url.Parse(raw); err == nil && u.Host != "" && !slices.Contains(f.From, u.Host) {
 					f.From = append(f.From, u.Host)

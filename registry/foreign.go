@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -17,6 +18,10 @@ type ForeignLayer struct {
 	Digest string   `json:"digest"`
 	Size   int64    `json:"size"`
 	URLs   []string `json:"urls"`
+	// Platforms are the index entries that hold the layer ("windows/amd64
+	// 10.0.17763.1234"): only hosts that pull one of them download it.
+	// Empty for an image that is not an index.
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 // ForeignLayers lists the foreign layers of every image of lock (each once
@@ -45,12 +50,26 @@ func ForeignLayers(ctx context.Context, lock *inventory.Lock, source inventory.R
 			errs = append(errs, fmt.Errorf("foreign layers of %s: %w", li.Name, err))
 			continue
 		}
-		seen := map[string]bool{}
+		platform := map[string]string{} // entry digest -> its platform
+		for _, e := range li.Entries() {
+			if e.Digest != "" {
+				platform[e.Digest] = e.String()
+			}
+		}
+		at := map[string]int{} // layer digest -> index in out
 		for _, m := range im.manifests {
 			for _, b := range im.blobs[m.Digest] {
-				if b.foreign() && !seen[b.Digest] {
-					seen[b.Digest] = true
+				if !b.foreign() {
+					continue
+				}
+				i, ok := at[b.Digest]
+				if !ok {
+					i = len(out)
+					at[b.Digest] = i
 					out = append(out, ForeignLayer{Image: li.Name, Digest: b.Digest, Size: b.Size, URLs: b.URLs})
+				}
+				if p := platform[m.Digest]; p != "" && !slices.Contains(out[i].Platforms, p) {
+					out[i].Platforms = append(out[i].Platforms, p)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/drover-dev/drover/internal/lab/dockersim"
@@ -116,5 +117,34 @@ func TestForeignLayerPulledFromTheRegionFirst(t *testing.T) {
 		if (got > 0) != fromSource {
 			t.Errorf("pull from %s: %d bytes from the source's foreign URL, want some=%v (%v)", region, got, fromSource, h.Stats().BytesFetched)
 		}
+	}
+}
+
+// TestForeignLayersNamePlatforms: for an index, each foreign layer names
+// the entries that hold it, so plan can say only the hosts pulling those
+// entries download it. (The lab's list shares its layers across entries,
+// so here every entry holds it; a real Windows list's linux entry holds
+// none.)
+func TestForeignLayersNamePlatforms(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, 1)
+	l.seed(t, registries.SeedSpec{Foreign: "win:1.0", WindowsBuilds: []string{"10.0.17763.1", "10.0.20348.1"}, Size: 64 << 10, Layers: 2})
+	lock := l.lock(t, []string{"win:1.0"})
+	layers, err := ForeignLayers(t.Context(), lock, l.source(), l.opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != 1 {
+		t.Fatalf("foreign layers %+v, want the one", layers)
+	}
+	want := []string{"linux/amd64", "windows/amd64 10.0.17763.1", "windows/amd64 10.0.20348.1"}
+	got := slices.Sorted(slices.Values(layers[0].Platforms))
+	if !slices.Equal(got, want) {
+		t.Errorf("layer held by %v, want %v", got, want)
+	}
+	l.seed(t, registries.SeedSpec{Foreign: "plain:1.0", Size: 64 << 10, Layers: 2})
+	layers, err = ForeignLayers(t.Context(), l.lock(t, []string{"plain:1.0"}), l.source(), l.opts()...)
+	if err != nil || len(layers) != 1 || len(layers[0].Platforms) != 0 {
+		t.Errorf("an image that is not an index: %+v, %v; want one layer naming no platform", layers, err)
 	}
 }

@@ -93,6 +93,9 @@ func printOutside(env *cli.Env, outside []prewarm.OutsideFetch) {
 		if o.Discovered {
 			hosts = "(discovered from Rancher)"
 		}
+		if len(o.Platforms) > 0 { // an index: only the hosts pulling these entries
+			hosts += " (those running " + strings.Join(o.Platforms, " or ") + ")"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Env, o.Region, hosts, o.Image, o.Layers, output.HumanBytes(o.Bytes), strings.Join(o.From, ","))
 	}
 	_ = tw.Flush()
