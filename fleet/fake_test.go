@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"iter"
@@ -23,8 +24,10 @@ type fleet struct {
 	maxTotal int
 	// pullTime is how long a pull takes (fake clock under synctest).
 	pullTime time.Duration
-	// failures makes the first n pulls of each host fail in-stream.
+	// failures makes the first n pulls of each host fail in-stream, with
+	// failMsg ("unexpected EOF" when empty).
 	failures int
+	failMsg  string
 	// pullErr, if set, is returned by every ImagePull call.
 	pullErr error
 	// hang makes every call block until its context ends.
@@ -140,7 +143,8 @@ func (e *fakeEngine) ImagePull(ctx context.Context, ref string, o client.ImagePu
 		{Status: "Downloading", ID: "aaaa", Progress: &jsonstream.Progress{Current: 512, Total: 1024}},
 	}
 	if fail {
-		msgs = append(msgs, jsonstream.Message{Error: &jsonstream.Error{Message: "unexpected EOF"}})
+		msg := cmp.Or(f.failMsg, "unexpected EOF")
+		msgs = append(msgs, jsonstream.Message{Error: &jsonstream.Error{Message: msg}})
 		return fakeStream(msgs), nil
 	}
 	msgs = append(msgs,

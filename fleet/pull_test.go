@@ -82,6 +82,7 @@ func TestPullRetries(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		failures     int
+		failMsg      string
 		pullErr      error
 		retries      int
 		wantAttempts int
@@ -93,12 +94,17 @@ func TestPullRetries(t *testing.T) {
 		{name: "no retries", failures: 1, retries: 0, wantAttempts: 1, wantErr: ErrPullStream},
 		{name: "unauthorized not retried", pullErr: cerrdefs.ErrUnauthenticated.WithMessage("no basic auth credentials"), retries: 3, wantAttempts: 1, wantErr: cerrdefs.ErrUnauthenticated},
 		{name: "missing in region, no fallback", pullErr: cerrdefs.ErrNotFound.WithMessage("manifest unknown"), retries: 3, wantAttempts: 1, wantErr: ErrNotInRegion},
+		// dockerd's words for a layer the registry lacks (a foreign layer
+		// of a region at foreignLayers: urls, on a host that cannot or
+		// does not follow its urls): a retry cannot change it.
+		{name: "layer missing in region", failures: 5, failMsg: "unknown blob", retries: 3, wantAttempts: 1, wantErr: ErrNotInRegion},
+		{name: "layer missing in region, lab's words", failures: 5, failMsg: "blob unknown: blob unknown to registry", retries: 3, wantAttempts: 1, wantErr: ErrNotInRegion},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				f := newFleet()
-				f.failures, f.pullErr = tc.failures, tc.pullErr
+				f.failures, f.failMsg, f.pullErr = tc.failures, tc.failMsg, tc.pullErr
 				var mu sync.Mutex
 				var backoffs []int
 				backoff := func(n int) time.Duration {

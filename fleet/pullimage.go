@@ -64,6 +64,11 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, pl Platform, w
 			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: need, Downloaded: n, Prune: p.o.prune(t.Env, w.Repository), Err: err}
 			break
 		}
+		if isBlobUnknown(err) {
+			err = fmt.Errorf("%w: %s lacks a layer of %s: %w (a Windows image's foreign layers are in a region's registry only when its registries.regions.%s.foreignLayers is mirror: set it, rerun prewarm mirror, then pull again)",
+				ErrNotInRegion, registryOf(src.Pull), w.Name, err, t.Region)
+			break
+		}
 		if isNotFound(err) && src.Digest != "" {
 			if p.o.fallback == "" || src.Pull != w.Pull {
 				err = fmt.Errorf("%w: %s: %w", ErrNotInRegion, src.Pull, err)
@@ -192,6 +197,16 @@ func isNotFound(err error) bool {
 	}
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "not found")
+}
+
+// isBlobUnknown reports a pull that failed because the registry lacks one
+// of the image's layers: dockerd says "unknown blob" (distribution's
+// ErrBlobUnknown), a registry's error code "blob unknown to registry".
+// Mirroring pushes every layer before the manifest, so the usual cause is
+// a foreign layer left at its URLs that the host does not or cannot fetch.
+func isBlobUnknown(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unknown blob") || strings.Contains(msg, "blob unknown")
 }
 
 // retryable: not when the run is cancelled, nor for answers a retry
