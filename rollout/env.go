@@ -175,7 +175,7 @@ func (er *envRun) apply(ctx, rest context.Context) EnvReport {
 
 	todo = er.forEach(ctx, todo, func(s *svcRun) bool { return er.preflight(ctx, failCtx, s) })
 	if !er.failed() {
-		er.forEach(ctx, todo, func(s *svcRun) bool { return er.upgrade(ctx, failCtx, s) })
+		er.forEach(ctx, todo, func(s *svcRun) bool { return er.upgrade(ctx, rest, failCtx, s) })
 	}
 	switch {
 	case er.failed() || (ctx.Err() != nil && er.onInterrupt == PendingRollback):

@@ -85,7 +85,13 @@ func (er *envRun) resolvePending(ctx context.Context, s *svcRun) bool {
 // upgrade upgrades one service, waits for upgraded and healthy, and soaks.
 // With the rollback interrupt policy, an interruption stops the waits at
 // once (Rancher rolls back from upgrading too) and is not a failure.
-func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
+//
+// The upgrade call itself, once sent, runs to its answer under rest, not
+// under failCtx: cut off mid-way (another service failing), its outcome is
+// unknown, and Rancher may apply it after the read that decides whether
+// to roll it back, which then sees the service still active and leaves
+// the upgrade running (TestLabRefusedUpgradeIsNotOurs caught this).
+func (er *envRun) upgrade(ctx, rest, failCtx context.Context, s *svcRun) bool {
 	e, env, key := er.e, er.t.Name, s.target.Service
 	wctx := failCtx
 	if er.onInterrupt == PendingRollback {
@@ -100,7 +106,7 @@ func (er *envRun) upgrade(ctx, failCtx context.Context, s *svcRun) bool {
 		er.record(s, "upgrade", nil)
 		e.emit(Event{Env: env, Service: key, Step: "upgrade", State: s.last().State, Batches: s.batches, Message: s.from + " -> " + s.target.Image.Ref})
 		u := Upgrade{Strategy: er.strategy(s), Image: s.target.Image.Ref, Sidekicks: cloneRefs(s.target.Sidekicks)}
-		call := func(c context.Context, id string) (Service, error) { return er.r.Upgrade(c, id, u) }
+		call := func(_ context.Context, id string) (Service, error) { return er.r.Upgrade(rest, id, u) }
 		err := er.act(wctx, s, "upgrade", call, func(x Service) bool {
 			return er.ours(s, x) && (x.State == StateUpgrading || x.State == StateUpgraded)
 		})
