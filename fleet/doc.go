@@ -32,7 +32,10 @@
 // A failing host never stops the others: Pull returns a Report covering every
 // host plus errors.Join of one *HostError per failed host and image. A pull
 // that the daemon answers with HTTP 200 and then an errorDetail line in the
-// JSON stream is a failure, like an HTTP error.
+// JSON stream is a failure, like an HTTP error. A full disk is a
+// *NoSpaceError, not retried; where a host's free space is known
+// (Target.Disk, from Rancher's host info), the pull is stopped with that
+// error as soon as the layers the daemon announces exceed it.
 //
 // # What it never does
 //

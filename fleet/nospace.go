@@ -19,17 +19,26 @@ var ErrNoSpace = errors.New("no space left on device")
 // the image before it failed: a lower bound on what the pull needs (layers
 // still waiting had not announced theirs, and extracted layers take more).
 // The Docker Engine API reports no free space (/info and /system/df give
-// used sizes only), so the need cannot be checked before pulling.
+// used sizes only); where the host's free space is known otherwise
+// (Target.Disk, from Rancher's host info), the pull is stopped as soon as
+// the announced sizes exceed it, before the disk fills, and Free is set.
 type NoSpaceError struct {
 	Host, Env, Image string
 	// Need and Downloaded are bytes (compressed).
 	Need, Downloaded int64
+	// Free is the host's known free bytes when the pull was stopped before
+	// the disk filled (0 when the disk filled; then Err says which).
+	Free int64
 	// Prune is the command that frees space on the environment's hosts.
 	Prune string
 	Err   error
 }
 
 func (e *NoSpaceError) Error() string {
+	if nr := (*noRoomError)(nil); errors.As(e.Err, &nr) {
+		return fmt.Sprintf("%v: host %s (environment %s) has no room for %s, which needs at least %s (compressed; more once extracted): %v; the pull was stopped after %s, before the disk filled. Free space with `%s`, then pull again",
+			ErrNoSpace, e.Host, e.Env, e.Image, output.HumanBytes(e.Need), e.Err, output.HumanBytes(e.Downloaded), e.Prune)
+	}
 	need := "its layers"
 	if e.Need > 0 {
 		need = "at least " + output.HumanBytes(e.Need) + " (compressed; more once extracted)"

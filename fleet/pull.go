@@ -155,7 +155,9 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 		if i == 0 && perr != nil { // unreachable or interrupted: reported as the first image's failure
 			ir.Error = perr.Error()
 		} else {
-			ir, err = p.image(ctx, eng, t, pl, w)
+			ti := t
+			ti.Disk = t.Disk.less(hr.Bytes) // this run's pulls took some of it
+			ir, err = p.image(ctx, eng, ti, pl, w)
 		}
 		hr.Images = append(hr.Images, ir)
 		hr.Bytes += ir.Bytes

@@ -60,6 +60,11 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, pl Platform, w
 			err = p.platformMiss(t, pl, w, err)
 			break
 		}
+		var nr *noRoomError
+		if errors.As(err, &nr) {
+			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: nr.need, Downloaded: n, Free: nr.disk.Free, Prune: p.o.prune(t.Env, w.Repository), Err: nr}
+			break
+		}
 		if isNoSpace(err) {
 			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: need, Downloaded: n, Prune: p.o.prune(t.Env, w.Repository), Err: err}
 			break
@@ -117,6 +122,8 @@ func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, e
 
 	actx, cancel := context.WithTimeout(ctx, p.o.timeout)
 	defer cancel()
+	actx, room := guardRoom(actx, t.Disk)
+	defer room.done()
 	popts := client.ImagePullOptions{}
 	if entry.OS != "" {
 		// By the index digest (what RepoDigests and the lock record), for
@@ -138,8 +145,12 @@ func (p *puller) pullOnce(ctx context.Context, eng Engine, t Target, src Want, e
 	n, err = consume(actx, resp, func(cur, tot int64) {
 		total = tot
 		p.emit(Progress{Host: t.Name, Image: src.Name, Phase: "pulling", Current: cur, Total: tot, Attempt: attempt})
+		room.observe(tot)
 	})
 	_ = resp.Close()
+	if nr := room.stopped(actx); err != nil && nr != nil {
+		return n, total, nr
+	}
 	if err != nil {
 		return n, total, p.callErr(ctx, actx, err)
 	}

@@ -24,6 +24,8 @@ type ViaRancher struct {
 	// Keys names where the environment's API keys come from ("$DMZ_ACCESS_KEY"),
 	// for the error a key without modifyInfra gets.
 	Keys string
+	// Disk is the host's free space as its agent last reported it, or nil.
+	Disk *DiskSpace
 }
 
 // RancherDockerDialer is the part of *rancher.Client that reaching hosts
@@ -113,7 +115,7 @@ func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Hos
 	}
 	keys := keyVars(e)
 	via := func(h *rancher.Host) *ViaRancher {
-		return &ViaRancher{Dial: dd.DockerDialer(h).DialContext, Keys: keys}
+		return &ViaRancher{Dial: dd.DockerDialer(h).DialContext, Keys: keys, Disk: rancherDisk(h)}
 	}
 	vias := map[string]*ViaRancher{}
 	var out []inventory.Host

@@ -70,6 +70,10 @@ func consume(ctx context.Context, resp client.ImagePullResponse, onBytes func(cu
 		if lb.observe(m) && onBytes != nil {
 			onBytes(lb.sums())
 		}
+		if err := ctx.Err(); err != nil { // stopped: not another buffered message
+			cur, _ := lb.sums()
+			return cur, err
+		}
 	}
 	cur, _ := lb.sums()
 	if err := ctx.Err(); err != nil {

@@ -23,6 +23,9 @@ type Target struct {
 	// Rancher, when set, reaches the host through Rancher (Docker is then
 	// "rancher"); see ViaRancher.
 	Rancher *ViaRancher `json:"-"`
+	// Disk, when known, is the host's free space; a pull whose layers
+	// outgrow it is stopped early (see NoSpaceError). Nil: unknown.
+	Disk *DiskSpace `json:"-"`
 }
 
 // Selection narrows an inventory to some environments and hosts. Empty
@@ -81,6 +84,7 @@ func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]in
 					errs = append(errs, fmt.Errorf("environment %s: host %s is reached through Rancher (use Discover)", env.Name, h.Name))
 					continue
 				}
+				t.Disk = t.Rancher.Disk
 			}
 			out = append(out, t)
 		}

@@ -118,6 +118,8 @@ type Host struct {
 	Labels         map[string]string `json:"labels"`
 	DockerVersion  string            `json:"dockerVersion"`
 	InstanceIDs    []string          `json:"instanceIds"`
+	// Info is what the host's agent reports about it (nil when absent).
+	Info *HostInfo `json:"info"`
 }
 
 // Active reports whether the host runs new containers: state active and

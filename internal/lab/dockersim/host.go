@@ -250,3 +250,12 @@ func (h *Host) Preload(ctx context.Context, ref string) error {
 	}
 	return nil
 }
+
+// DiskUsage returns the disk capacity (WithDiskCapacity; 0 when unlimited)
+// and the bytes of layers held or being downloaded, as the Rancher
+// simulator's host info reports them (ranchersim.DiskReporter).
+func (h *Host) DiskUsage() (capacity, used int64) {
+	h.store.mu.Lock()
+	defer h.store.mu.Unlock()
+	return h.store.capacity, h.store.used
+}

@@ -200,7 +200,7 @@ func (rc *rctx) host(h *Host) map[string]any {
 		"amazonec2Config": nil, "authCertificateAuthority": nil, "authKey": nil,
 		"computeTotal": 1000000, "created": ts(h.created), "createdTS": h.created.UnixMilli(),
 		"description": nil, "dockerVersion": "20.10.24", "driver": nil, "hostname": h.name,
-		"info": nil, "instanceIds": ids, "kind": "docker", "labels": labels, "localStorageMb": nil,
+		"info": hostInfo(h.engine), "instanceIds": ids, "kind": "docker", "labels": labels, "localStorageMb": nil,
 		"memory": nil, "milliCpu": nil, "physicalHostId": nil, "publicEndpoints": []any{},
 		"removed": nil, "transitioning": "no", "transitioningMessage": nil,
 		"transitioningProgress": nil, "uuid": h.uuid,
