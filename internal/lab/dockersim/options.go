@@ -23,7 +23,6 @@ type config struct {
 	platform     platform
 	osVersion    string // Windows build, "10.0.17763[.rev]"
 	logger       *slog.Logger
-	nondist      *[]string // WithNondistributableRegistries (foreign.go)
 }
 
 func defaultConfig() config {
