@@ -77,6 +77,7 @@ func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func
 		return hosts, vias, nil, err
 	}
 	disks := map[string]*DiskSpace{}
+	ids := map[string]string{} // name -> the Rancher host id that took it
 	var out []inventory.Host
 	var errs []error
 	for i := range rhs {
@@ -88,6 +89,11 @@ func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func
 		if name == "" {
 			name = h.Name
 		}
+		if other, dup := ids[name]; dup {
+			errs = append(errs, sameName(other, h.ID, name))
+			continue
+		}
+		ids[name] = h.ID
 		ep, err := env.Discover.Endpoint(h.AgentIPAddress, name, h.Labels)
 		if err != nil {
 			errs = append(errs, err)

@@ -70,7 +70,7 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, pl Platform, w
 			break
 		}
 		if isBlobUnknown(err) {
-			err = fmt.Errorf("%w: %s lacks a layer of %s: %w (a Windows image's foreign layers are in a region's registry only when its registries.regions.%s.foreignLayers is mirror: set it, rerun prewarm mirror, then pull again)",
+			err = fmt.Errorf("%w: %s lacks a layer of %s: %w (a Windows image's foreign layers are in a region's registry only when its registries.regions.%s.foreignLayers is mirror: set it and mirror the release again before pulling)",
 				ErrNotInRegion, registryOf(src.Pull), w.Name, err, t.Region)
 			break
 		}

@@ -120,6 +120,8 @@ func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Hos
 	vias := map[string]*ViaRancher{}
 	var out []inventory.Host
 	if e.Discover.ViaRancher() {
+		ids := map[string]string{} // name -> the Rancher host id that took it
+		var errs []error
 		for i := range rhs {
 			h := &rhs[i]
 			if !h.Active() {
@@ -129,10 +131,15 @@ func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Hos
 			if name == "" {
 				name = h.Name
 			}
+			if other, dup := ids[name]; dup {
+				errs = append(errs, sameName(other, h.ID, name))
+				continue
+			}
+			ids[name] = h.ID
 			out = append(out, inventory.Host{Name: name, Docker: inventory.ViaRancher, Labels: h.Labels})
 			vias[name] = via(h)
 		}
-		return out, vias, nil
+		return out, vias, errors.Join(errs...)
 	}
 	var errs []error
 	for _, ih := range e.Hosts {
@@ -178,4 +185,10 @@ func matchRancherHost(name string, rhs []rancher.Host) (*rancher.Host, error) {
 		}
 	}
 	return nil, fmt.Errorf("no Rancher host has the name or hostname %q", name)
+}
+
+// sameName is the error for two active Rancher hosts of one name: as two
+// targets of one name, one would be reached twice and the other never.
+func sameName(id1, id2, name string) error {
+	return fmt.Errorf("two active Rancher hosts, %s and %s, are both named %q: rename one (hostname or Rancher name) so each host is checked", id1, id2, name)
 }

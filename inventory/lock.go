@@ -93,8 +93,25 @@ func (im LockImage) check() error {
 	if err != nil {
 		return fmt.Errorf("digest %s is not a sha256 digest (%w)", quote(im.Digest), err)
 	}
+	if len(im.Manifests) > maxLockManifests {
+		return fmt.Errorf("manifests: %d entries, at most %d", len(im.Manifests), maxLockManifests)
+	}
+	for i, m := range im.Manifests {
+		if m.OS == "" || m.Architecture == "" {
+			return fmt.Errorf("manifests[%d]: os and architecture are required", i)
+		}
+		if m.Digest != "" {
+			if d, err := digest.Parse(m.Digest); err != nil || d.Algorithm() != digest.SHA256 {
+				return fmt.Errorf("manifests[%d]: digest %s is not a sha256 digest", i, quote(m.Digest))
+			}
+		}
+	}
 	return nil
 }
+
+// maxLockManifests bounds an index's entries in a lock (real indexes list a
+// few platforms; a hand-edited lock is read whole before it is checked).
+const maxLockManifests = 256
 
 // WriteLock writes l to path atomically: a temporary file in the same
 // directory, synced, then renamed over path, so readers see the old lock or

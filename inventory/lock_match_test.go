@@ -83,3 +83,26 @@ func TestReadLockDuplicateName(t *testing.T) {
 		t.Errorf("ReadLock = %v, want images[1] (app): listed twice", err)
 	}
 }
+
+// TestReadLockChecksManifests: an index entry of a hand-edited lock needs
+// an os, an architecture and (when given) a sha256 digest; they reach the
+// hosts' platform choice and pulls.
+func TestReadLockChecksManifests(t *testing.T) {
+	t.Parallel()
+	const digest = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	for _, tc := range []struct{ manifests, want string }{
+		{`[{"os": "windows", "architecture": "amd64", "digest": "` + digest + `"}]`, ""},
+		{`[{"os": "", "architecture": "amd64"}]`, "manifests[0]: os and architecture are required"},
+		{`[{"os": "linux", "architecture": "amd64", "digest": "md5:abc"}]`, `manifests[0]: digest "md5:abc" is not a sha256 digest`},
+	} {
+		im := `{"name": "app", "ref": "team/app:1", "repository": "team/app", "tag": "1", "digest": "` + digest + `", "mediaType": "x", "manifests": ` + tc.manifests + `}`
+		p := filepath.Join(t.TempDir(), "release.lock.json")
+		if err := os.WriteFile(p, []byte(`{"version": 1, "images": [`+im+`]}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadLock(p)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("manifests %s: ReadLock = %v, want %q", tc.manifests, err, tc.want)
+		}
+	}
+}

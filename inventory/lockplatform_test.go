@@ -48,7 +48,7 @@ func TestLockManifestsCompatible(t *testing.T) {
 	if got := l.Images[0].Entries(); len(got) != 1 || got[0].OSVersion != "10.0.17763.1" {
 		t.Errorf("older lock entries = %+v", got)
 	}
-	l.Images[0].Manifests = []LockManifest{{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.1", Digest: "sha256:1"}}
+	l.Images[0].Manifests = []LockManifest{{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.1", Digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111"}}
 	nw := filepath.Join(dir, "new.json")
 	if err := WriteLock(nw, l); err != nil {
 		t.Fatal(err)

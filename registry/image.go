@@ -124,6 +124,11 @@ func (im *image) walk(ctx context.Context, src *client, m *manifest, depth int) 
 		for _, l := range mf.Layers {
 			bs = append(bs, blob{Digest: l.Digest.String(), Size: l.Size, MediaType: string(l.MediaType), URLs: l.URLs})
 		}
+		for _, b := range bs {
+			if b.Size < 0 || b.Size > maxBlobSize {
+				return fmt.Errorf("manifest %s@%s: blob %s claims %d bytes; want 0 to %d (a manifest's sizes size the mirror's buffers)", im.lock.Repository, m.Digest, b.Digest, b.Size, int64(maxBlobSize))
+			}
+		}
 		im.blobs[m.Digest] = bs
 	}
 	for _, have := range im.manifests {
@@ -134,6 +139,11 @@ func (im *image) walk(ctx context.Context, src *client, m *manifest, depth int) 
 	im.manifests = append(im.manifests, m)
 	return nil
 }
+
+// maxBlobSize bounds a blob's size as a manifest states it: 256 GiB, far
+// above any image layer (Windows bases are a few GB), and low enough that
+// the ranged read's bookkeeping for it (a part per 8 MiB) stays small.
+const maxBlobSize = 256 << 30
 
 // narrow keeps the index entries matching any of want. It returns m itself
 // when every entry is kept, so the digest changes only when the index does.

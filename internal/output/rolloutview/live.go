@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/drover-dev/drover/rollout"
@@ -142,7 +143,11 @@ func (p *RolloutLive) draw() {
 		if svc == "" {
 			svc = "(environment)"
 		}
-		rows = append(rows, []string{ev.Env, svc, ev.Step, strings.TrimSpace(ev.State + " " + ev.Health), b, ev.Message})
+		row := []string{ev.Env, svc, ev.Step, strings.TrimSpace(ev.State + " " + ev.Health), b, ev.Message}
+		for i := range row {
+			row[i] = printable(row[i])
+		}
+		rows = append(rows, row)
 	}
 	width, height := 0, 0
 	if p.width != nil {
@@ -240,6 +245,18 @@ func fitTable(rows [][]string, width int) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// printable replaces control characters (a newline or an escape sequence
+// in a message Rancher sent) with spaces: a cell is one line of plain text,
+// or the redraw's line count is wrong and the terminal obeys the server.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // cells is the width of s on a terminal (one column per rune).

@@ -139,3 +139,22 @@ func TestRolloutLiveFitsHeight(t *testing.T) {
 		}
 	}
 }
+
+// TestRolloutLiveControlCharacters: a newline or an escape sequence in a
+// message from Rancher is drawn as spaces, so the row stays one line (the
+// redraw moves up the lines it drew) and the terminal obeys no server text.
+func TestRolloutLiveControlCharacters(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+	p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: "upgrading", Message: "pull failed\nline two \x1b]0;owned\x07"})
+	first := b.String()
+	p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "verify", State: "upgraded"})
+	p.Close()
+	if strings.Contains(first, "\x1b]0;") || strings.Contains(first, "\x07") || strings.Contains(first, "failed\nline") {
+		t.Errorf("first draw %q carries the message's control characters", first)
+	}
+	if !strings.Contains(b.String()[len(first):], "\x1b[2A") {
+		t.Errorf("redraw %q, want it to move up the 2 lines drawn (header and one row)", b.String()[len(first):])
+	}
+}
