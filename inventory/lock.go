@@ -20,14 +20,22 @@ import (
 // ReadLock reads a lock file written by WriteLock. Unknown fields and a
 // version other than 1 are errors, and so is a file larger than MaxLockBytes.
 func ReadLock(path string) (*Lock, error) {
+	// Stat before opening: opening a FIFO for reading would wait for a writer.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read lock: %s is not a regular file (a lock is the file prewarm mirror writes beside the release)", path)
+	}
+	if fi.Size() > MaxLockBytes {
+		return nil, fmt.Errorf("read lock: %s is larger than %s; is this the right file?", path, sizeString(MaxLockBytes))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read lock: %w", err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxLockBytes {
-		return nil, fmt.Errorf("read lock: %s is larger than %s; is this the right file?", path, sizeString(MaxLockBytes))
-	}
 	return readLock(f, path)
 }
 

@@ -42,6 +42,12 @@ type waiter struct {
 	iw *InstanceWatch // receives the project's instance changes (id is "")
 }
 
+// maxEvent bounds one event frame: a resource.change carries one
+// resource's data (a service's launch config is a few KB), so 8 MiB is
+// generous; maxBody, sized for a page of 3000 services, was too much to
+// hold per project for one frame.
+const maxEvent = 8 << 20
+
 func (w *waiter) notify(m json.RawMessage) {
 	for {
 		select {
@@ -249,7 +255,7 @@ func (h *hub) session() error {
 		return err
 	}
 	defer conn.CloseNow()
-	conn.SetReadLimit(maxBody)
+	conn.SetReadLimit(maxEvent)
 	c.log.Debug("rancher: event stream connected", "project", h.project)
 	h.setConnected(true)
 	h.triedDial()

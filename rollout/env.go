@@ -73,7 +73,12 @@ func (er *envRun) observe(s *svcRun, x Service, step string) {
 		return
 	}
 	ev := Event{Env: er.t.Name, Service: s.target.Service, Step: step, State: x.State, Health: x.HealthState, Batches: s.batches}
-	if x.NewUnits >= 0 && s.batches > 0 {
+	switch {
+	case x.State == StateUpgraded && s.batches > 0:
+		// Rancher reaches upgraded only after the last batch, whether or
+		// not the last container's event has been counted yet.
+		ev.Batch = s.batches
+	case x.NewUnits >= 0 && s.batches > 0:
 		// The batch under way: the one the next unit to upgrade is in.
 		ev.Batch = min(batches(x.NewUnits+1, er.t.Strategy.BatchSize), s.batches)
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"io"
 	"io/fs"
 	"slices"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rollout/adapt"
@@ -105,12 +105,7 @@ func (f *scopeFlags) load(env *cli.Env, args []string, images bool) (*world, err
 
 // show writes v as JSON (--json) or as a table to stdout.
 func show(env *cli.Env, v any, table func(io.Writer) error) error {
-	if env.JSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	return table(env.Stdout)
+	return output.Print(env.Stdout, env.JSON, v, table)
 }
 
 // finish prints a run's report and maps its outcome to the exit code:

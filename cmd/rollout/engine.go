@@ -113,11 +113,13 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		if f.resume {
 			entries, err := rollout.ReadJournal(f.journal)
 			if err != nil {
+				prog.Close()
 				return nil, nil, cli.Usage("%v", err)
 			}
 			opts = append(opts, rollout.WithResume(entries))
 		}
 		if j, err = rollout.OpenJournal(f.journal); err != nil {
+			prog.Close()
 			return nil, nil, cli.Usage("%v", err)
 		}
 		opts = append(opts, rollout.WithJournal(j))
@@ -125,6 +127,13 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	abort, stopSignals := secondSignal(env)
 	opts = append(opts, rollout.WithAbort(abort))
 	if e, err = rollout.New(w.conns.Connect, w.hosts, opts...); err != nil {
+		// Undo what was set up: the signal handler, the live view, and
+		// the journal's lock, which would otherwise stay held.
+		stopSignals()
+		prog.Close()
+		if j != nil {
+			_ = j.Close()
+		}
 		return nil, nil, cli.Usage("%v", err)
 	}
 	return e, func() {
