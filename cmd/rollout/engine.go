@@ -77,8 +77,7 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	}
 	prog := rolloutview.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
 	if prog.Live() {
-		prog.SetWidth(func() int { return cli.Width(env.Stderr) })
-		prog.SetHeight(func() int { return cli.Height(env.Stderr) })
+		prog.SetSize(func() (int, int) { return cli.TermSize(env.Stderr) })
 		// Log lines go above the live table instead of through it.
 		if env.Logger, err = cli.NewLogger(prog, env.LogFormat, env.LogLevel); err != nil {
 			return nil, nil, err

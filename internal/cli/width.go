@@ -6,22 +6,24 @@ import (
 	"strconv"
 )
 
-// Width is the width in columns of the terminal w writes to: asked of the
-// terminal, else $COLUMNS, else 0 (unknown: do not fit lines).
-func Width(w io.Writer) int { return termSize(w, termWidth, "COLUMNS") }
-
-// Height is the height in lines of the terminal w writes to: asked of the
-// terminal, else $LINES, else 0 (unknown: do not fit tables).
-func Height(w io.Writer) int { return termSize(w, termHeight, "LINES") }
-
-// termSize asks the terminal w writes to (ask), else reads the variable
-// env, else is 0.
-func termSize(w io.Writer, ask func(*os.File) int, env string) int {
+// TermSize is the size of the terminal w writes to, in columns and lines,
+// asked of the terminal once (one TIOCGWINSZ for both), else each from
+// $COLUMNS and $LINES, else 0 (unknown: do not fit lines or tables).
+func TermSize(w io.Writer) (width, height int) {
 	if f, ok := w.(*os.File); ok {
-		if n := ask(f); n > 0 {
-			return n
-		}
+		width, height = termSize(f)
 	}
+	if width <= 0 {
+		width = envSize("COLUMNS")
+	}
+	if height <= 0 {
+		height = envSize("LINES")
+	}
+	return width, height
+}
+
+// envSize is the positive number in the variable env, else 0.
+func envSize(env string) int {
 	if n, err := strconv.Atoi(os.Getenv(env)); err == nil && n > 0 {
 		return n
 	}

@@ -19,7 +19,7 @@ func TestSizeFromEnv(t *testing.T) {
 		t.Setenv("COLUMNS", tt.columns)
 		t.Setenv("LINES", tt.lines)
 		var b bytes.Buffer
-		if w, h := Width(&b), Height(&b); w != tt.wantW || h != tt.wantH {
+		if w, h := TermSize(&b); w != tt.wantW || h != tt.wantH {
 			t.Errorf("COLUMNS=%q LINES=%q: %dx%d, want %dx%d", tt.columns, tt.lines, w, h, tt.wantW, tt.wantH)
 		}
 	}

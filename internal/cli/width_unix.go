@@ -8,22 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// termWidth asks the terminal f for its width (TIOCGWINSZ); 0 if f is no
-// terminal.
-func termWidth(f *os.File) int {
+// termSize asks the terminal f for its columns and lines (TIOCGWINSZ);
+// 0, 0 if f is no terminal.
+func termSize(f *os.File) (width, height int) {
 	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return int(ws.Col)
-}
-
-// termHeight asks the terminal f for its height in lines; 0 if f is no
-// terminal.
-func termHeight(f *os.File) int {
-	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
-	if err != nil {
-		return 0
-	}
-	return int(ws.Row)
+	return int(ws.Col), int(ws.Row)
 }

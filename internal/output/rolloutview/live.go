@@ -1,6 +1,7 @@
 package rolloutview
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -15,8 +16,11 @@ import (
 )
 
 // RolloutLive shows the rollout engine's events: a live table on a terminal
-// (environment, service, state, batch x/y), redrawn at most every 200ms,
-// or one log line per event otherwise. It is safe for concurrent use.
+// (environment, service, state, batch x/y), or one log line per event
+// otherwise. The table is drawn at most once per [RedrawInterval]: changes
+// and log lines that come sooner are drawn together at the interval's end
+// (a timer), and [RolloutLive.Close] draws the final state. It is safe for
+// concurrent use.
 type RolloutLive struct {
 	w      io.Writer
 	log    *slog.Logger
@@ -24,12 +28,18 @@ type RolloutLive struct {
 	mu     sync.Mutex
 	rows   map[string]rollout.Event
 	order  []string
-	drawn  int
-	last   time.Time
+	drawn  int          // lines of the table on the terminal (0: none)
+	last   time.Time    // when the table was last drawn
+	timer  *time.Timer  // the redraw scheduled at last+RedrawInterval, or nil
+	held   bytes.Buffer // log lines waiting for that redraw
 	closed bool
-	width  func() int
-	height func() int
+	size   func() (width, height int)
 }
+
+// RedrawInterval is the shortest time between two draws of the live
+// table. Redrawing it for every event and log line (a debug log writes
+// many a second) costs a full table of output each time and flickers.
+const RedrawInterval = 200 * time.Millisecond
 
 // NewRolloutLive draws the live table on w when live (a terminal), else
 // logs each event to log.
@@ -62,24 +72,16 @@ func EventLevel(ev rollout.Event) slog.Level {
 	return slog.LevelInfo
 }
 
-// SetWidth gives the table the terminal's width (columns; 0 for unknown),
-// asked at every redraw so that a resized terminal is followed. Without
-// it, lines are not fitted.
-func (p *RolloutLive) SetWidth(width func() int) {
+// SetSize gives the table the terminal's size (columns and lines; 0 for
+// unknown), asked once at every draw so that a resized terminal is
+// followed. Lines are fitted to the width (0: not fitted). A table with
+// more rows than the terminal has lines (less one, for the cursor) shows
+// the first ones and "... and N more services": a redraw taller than the
+// terminal would scroll, leaving stale copies behind (0: every row shown).
+func (p *RolloutLive) SetSize(size func() (width, height int)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.width = width
-}
-
-// SetHeight gives the table the terminal's height (lines; 0 for unknown),
-// asked at every redraw. A table with more rows than the terminal has
-// lines (less one, for the cursor) shows the first ones and "... and N
-// more services": a redraw taller than the terminal would scroll, leaving
-// stale copies behind. Without it, every row is shown.
-func (p *RolloutLive) SetHeight(height func() int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.height = height
+	p.size = size
 }
 
 // Live reports whether the table is drawn (log lines should then be
@@ -119,15 +121,41 @@ func (p *RolloutLive) Event(ev rollout.Event) {
 		}
 	}
 	p.rows[k] = ev
-	if time.Since(p.last) > 200*time.Millisecond {
-		p.draw()
-	}
+	p.redraw()
 }
 
+// redraw draws the table now if the last draw is at least RedrawInterval
+// ago, else schedules a draw for then (once). Called with mu held.
+func (p *RolloutLive) redraw() {
+	if p.closed || p.timer != nil {
+		return // drawn by Close, or by the scheduled draw
+	}
+	if wait := RedrawInterval - time.Since(p.last); wait > 0 && !p.last.IsZero() {
+		p.timer = time.AfterFunc(wait, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.timer = nil
+			if !p.closed {
+				p.draw()
+			}
+		})
+		return
+	}
+	p.draw()
+}
+
+// draw clears the table, writes the log lines held since, and draws the
+// table below them. Called with mu held.
 func (p *RolloutLive) draw() {
 	p.last = time.Now()
 	if p.drawn > 0 {
+		// From the line's start: the terminal may have echoed ^C where
+		// the cursor was.
 		fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.drawn)
+		p.drawn = 0
+	}
+	if p.held.Len() > 0 {
+		_, _ = p.held.WriteTo(p.w)
 	}
 	rows := [][]string{{"ENV", "SERVICE", "STEP", "STATE", "BATCH", "NOTE"}}
 	for _, k := range p.order {
@@ -150,11 +178,8 @@ func (p *RolloutLive) draw() {
 		rows = append(rows, row)
 	}
 	width, height := 0, 0
-	if p.width != nil {
-		width = p.width()
-	}
-	if p.height != nil {
-		height = p.height()
+	if p.size != nil {
+		width, height = p.size()
 	}
 	rows, more := fitHeight(rows, height)
 	lines := fitTable(rows, width)
@@ -273,30 +298,39 @@ func cut(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// Write takes log lines while the live table is up: the table is cleared,
-// the line written above it, and the table drawn again below, so logs and
-// the table do not overwrite each other. Off a terminal it passes through.
+// Write takes log lines while the live table is up: they are written
+// above the table at its next draw (at most RedrawInterval later), so that
+// logs and the table do not overwrite each other and a burst of lines
+// costs one redraw. Before the first draw, after Close and off a terminal
+// it passes through.
 func (p *RolloutLive) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.live || p.closed || p.drawn == 0 {
+	if !p.live || p.closed || (p.drawn == 0 && p.timer == nil) {
 		return p.w.Write(b)
 	}
-	// From the line's start: the terminal may have echoed ^C where the
-	// cursor was.
-	fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.drawn)
-	p.drawn = 0
-	n, err := p.w.Write(b)
-	p.draw()
-	return n, err
+	p.held.Write(b)
+	p.redraw()
+	return len(b), nil
 }
 
-// Close draws the final table.
+// Close draws the final table (with the log lines held for it) and stops
+// the scheduled draw; later writes pass through.
 func (p *RolloutLive) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.live && !p.closed && len(p.order) > 0 {
-		p.draw()
+	if p.closed {
+		return
 	}
 	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	switch {
+	case p.live && len(p.order) > 0:
+		p.draw()
+	case p.held.Len() > 0:
+		_, _ = p.held.WriteTo(p.w)
+	}
 }

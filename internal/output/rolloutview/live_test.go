@@ -8,7 +8,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 	"unicode/utf8"
 
 	"github.com/drover-dev/drover/rollout"
@@ -28,28 +32,114 @@ func TestRolloutLiveUnknownBatch(t *testing.T) {
 }
 
 // TestRolloutLiveLogLinesAboveTable: a log line while the live table is up
-// clears the table, lands above it, and the table is drawn again below.
+// is held until the next draw (at most RedrawInterval later), which clears
+// the table, writes the line above it, and draws the table again below.
 func TestRolloutLiveLogLinesAboveTable(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
-	p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
-	p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: "upgrading"})
-	first := b.Len()
-	if _, err := p.Write([]byte("level=WARN msg=interrupted\n")); err != nil {
-		t.Fatal(err)
-	}
-	got := b.String()[first:]
-	const clear = "\r\x1b[2A\x1b[J" // the header and one row
-	if !strings.HasPrefix(got, clear+"level=WARN msg=interrupted\nENV ") || !strings.Contains(got, "web/a") {
-		t.Errorf("after a log line: %q, want the table cleared, the line, then the table again", got)
-	}
-	p.Close()
+	synctest.Test(t, func(t *testing.T) {
+		var b lockedBuffer
+		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+		p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: "upgrading"})
+		first := b.Len()
+		if _, err := p.Write([]byte("level=WARN msg=interrupted\n")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(rolloutview.RedrawInterval)
+		synctest.Wait()
+		got := b.String()[first:]
+		const clear = "\r\x1b[2A\x1b[J" // the header and one row
+		if !strings.HasPrefix(got, clear+"level=WARN msg=interrupted\nENV ") || !strings.Contains(got, "web/a") {
+			t.Errorf("after a log line: %q, want the table cleared, the line, then the table again", got)
+		}
+		p.Close()
+	})
 	var off bytes.Buffer
 	q := rolloutview.NewRolloutLive(&off, false, slog.New(slog.DiscardHandler))
 	_, _ = q.Write([]byte("plain\n"))
 	if off.String() != "plain\n" {
 		t.Errorf("off a terminal: %q, want the line as is", off.String())
 	}
+}
+
+// TestRolloutLiveRedrawRate: a second of events and log lines, one each
+// per millisecond, draws the table about once per RedrawInterval (not a
+// thousand times), asks the terminal's size once per draw, writes every
+// log line once and in order, and draws the latest state within one
+// interval of the last change, without waiting for Close.
+func TestRolloutLiveRedrawRate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var b lockedBuffer
+		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
+		var sizes atomic.Int64
+		p.SetSize(func() (int, int) { sizes.Add(1); return 80, 24 })
+		const n = 1000
+		for i := range n {
+			p.Event(rollout.Event{Env: "dev", Service: "web/a", Step: "upgrade", State: fmt.Sprintf("step%d", i), Batch: 1, Batches: 2})
+			if _, err := fmt.Fprintf(p, "level=DEBUG msg=request n=%d\n", i); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(rolloutview.RedrawInterval)
+		synctest.Wait()
+		out := b.String()
+		draws := strings.Count(out, "ENV ")
+		if limit := int(n*time.Millisecond/rolloutview.RedrawInterval) + 2; draws > limit {
+			t.Errorf("%d draws for %d events and log lines in %v, want at most %d", draws, n, n*time.Millisecond, limit)
+		}
+		if got := sizes.Load(); got != int64(draws) {
+			t.Errorf("the terminal's size was asked %d times for %d draws, want once per draw", got, draws)
+		}
+		final := out[strings.LastIndex(out, "\x1b[J")+3:]
+		if !strings.Contains(final, fmt.Sprintf("step%d ", n-1)) {
+			t.Errorf("an interval after the last event, the table shows:\n%s\nwant state step%d", final, n-1)
+		}
+		at := 0
+		for i := range n {
+			line := fmt.Sprintf("level=DEBUG msg=request n=%d\n", i)
+			j := strings.Index(out[at:], line)
+			if j < 0 {
+				t.Fatalf("log line %d missing or out of order:\n%q", i, out)
+			}
+			at += j + len(line)
+		}
+		if strings.Count(out, "n=999\n") != 1 {
+			t.Errorf("the last log line is written %d times, want once", strings.Count(out, "n=999\n"))
+		}
+		before := b.Len()
+		p.Close()
+		if b.Len() == before || !strings.Contains(b.String()[before:], fmt.Sprintf("step%d ", n-1)) {
+			t.Errorf("Close drew %q, want the final table", b.String()[before:])
+		}
+		if _, err := p.Write([]byte("after\n")); err != nil || !strings.HasSuffix(b.String(), "\nafter\n") {
+			t.Errorf("after Close a line is written as is: %q, %v", b.String(), err)
+		}
+	})
+}
+
+// lockedBuffer is a bytes.Buffer for the live view's timer and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
 }
 
 // TestRolloutLiveFitsWidth: at 80 columns, long environment and service
@@ -60,7 +150,7 @@ func TestRolloutLiveFitsWidth(t *testing.T) {
 	for _, width := range []int{80, 50, 0} {
 		var b bytes.Buffer
 		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
-		p.SetWidth(func() int { return width })
+		p.SetSize(func() (int, int) { return width, 0 })
 		long := strings.Repeat("x", 60)
 		p.Event(rollout.Event{Env: "production-eu-west-" + long, Service: "payments/" + long, Step: "upgrade", State: "upgrading", Health: "healthy",
 			Batch: 2, Batches: 3, Message: "127.0.0.1:5000/app:1.0 -> 127.0.0.1:5000/app:1.1 " + long})
@@ -114,7 +204,7 @@ func TestRolloutLiveFitsHeight(t *testing.T) {
 	} {
 		var b bytes.Buffer
 		p := rolloutview.NewRolloutLive(&b, true, slog.New(slog.DiscardHandler))
-		p.SetHeight(func() int { return tt.height })
+		p.SetSize(func() (int, int) { return 0, tt.height })
 		for i := range tt.services {
 			p.Event(rollout.Event{Env: "dev", Service: fmt.Sprintf("web/svc%02d", i), Step: "upgrade", State: "upgrading"})
 		}
