@@ -66,8 +66,20 @@ func TestLabNotifications(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
 	}
-	c.checkEvents(t, js.take(), sl.take(), []string{"run-started", "wave-started", "env-done", "run-finished"},
+	ok := c.checkEvents(t, js.take(), sl.take(), []string{"run-started", "wave-started", "env-done", "run-finished"},
 		[]string{"started by", "wave 0 started: dev", "dev done in", "finished in"})
+	if envs, _ := ok[0]["environments"].([]any); ok[0]["release"] != c.rel || len(envs) != 1 || envs[0] != "dev" || !strings.Contains(ok[0]["who"].(string), "@") {
+		t.Errorf("run-started should say who (user@host), the release and the environments: %v", ok[0])
+	}
+	if ok[1]["wave"] != 0.0 || ok[2]["env"] != "dev" || ok[2]["status"] != "done" {
+		t.Errorf("wave-started %v, env-done %v", ok[1], ok[2])
+	}
+	if d, _ := ok[3]["durationSeconds"].(float64); d <= 0 || ok[3]["summary"] != "dev=done" || ok[3]["exit"] != 0.0 {
+		t.Errorf("run-finished should carry the summary, exit 0 and the duration: %v", ok[3])
+	}
+	if ds, _ := ok[3]["environmentDurationsSeconds"].(map[string]any); ds["dev"] == nil {
+		t.Errorf("run-finished should carry each environment's duration: %v", ok[3])
+	}
 	if strings.Contains(stdout+stderr, "s3cr3t") {
 		t.Errorf("the webhook token is in the output:\n%s%s", stdout, stderr)
 	}
@@ -86,7 +98,7 @@ func TestLabNotifications(t *testing.T) {
 		t.Fatalf("apply of a never-healthy release: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
 	jb := c.checkEvents(t, js.take(), sl.take(), []string{"run-started", "wave-started", "env-failed", "run-finished"},
-		[]string{"started by", "wave 0 started", "dev failed: ", "failed (exit 1) in"})
+		[]string{"started by", "wave 0 started", "dev failed and was rolled back: web/svc01", "failed (exit 1) in"})
 	if r, _ := jb[2]["reason"].(string); !strings.Contains(r, "web/svc01") {
 		t.Errorf("env-failed reason %q does not name the service", r)
 	}

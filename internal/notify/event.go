@@ -119,7 +119,12 @@ func (e Event) Title() string {
 	case EnvDone:
 		return fmt.Sprintf("%s: %s done in %s", what, e.Env, e.Duration)
 	case EnvFailed:
-		return fmt.Sprintf("%s: %s %s: %s", what, e.Env, e.Status, e.Reason)
+		s := fmt.Sprintf("%s: %s %s", what, e.Env, e.Status)
+		if e.Status == "failed" {
+			// rollout's "failed": its upgraded services were rolled back.
+			s += " and was rolled back"
+		}
+		return s + ": " + e.Reason
 	case NeedsHuman:
 		return fmt.Sprintf("%s needs a human: %s", what, e.Reason)
 	case RunFinished:

@@ -269,3 +269,29 @@ func TestZeroWaveAndExitSent(t *testing.T) {
 		t.Errorf("env-done carries wave or exit: %s", b)
 	}
 }
+
+// TestTitles: the one line a chat shows says who started what on which
+// environments, that a failed environment was rolled back and why, and
+// which hosts a prewarm left not ready.
+func TestTitles(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ev   notify.Event
+		want string
+	}{
+		{notify.Event{Kind: notify.RunStarted, Tool: "rollout", Command: "apply", Who: "ops@bastion", Release: "release.yaml", Envs: []string{"dev", "qa"}},
+			"rollout apply started by ops@bastion: release.yaml on dev, qa"},
+		{notify.Event{Kind: notify.EnvFailed, Tool: "rollout", Command: "apply", Env: "qa", Status: "failed", Reason: "web/api: not healthy within 15m0s"},
+			"rollout apply: qa failed and was rolled back: web/api: not healthy within 15m0s"},
+		{notify.Event{Kind: notify.EnvFailed, Tool: "rollout", Command: "apply", Env: "qa", Status: "gated", Reason: "2 hosts lack the images"},
+			"rollout apply: qa gated: 2 hosts lack the images"},
+		{notify.Event{Kind: notify.RunFinished, Tool: "rollout", Command: "apply", Summary: "dev=done", Duration: notify.Duration(90 * time.Second)},
+			"rollout apply finished in 1m30s: dev=done"},
+		{notify.Event{Kind: notify.PrewarmFailed, Tool: "prewarm", Command: "run", Exit: 1, Duration: notify.Duration(time.Minute), NotReady: []string{"dev-01", "dev-02"}},
+			"prewarm run failed (exit 1) in 1m0s: 2 host(s) not ready: dev-01, dev-02"},
+	} {
+		if got := tt.ev.Title(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.ev.Kind, got, tt.want)
+		}
+	}
+}
