@@ -1,9 +1,12 @@
 package rancher
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -89,10 +92,15 @@ func TestWaitForStaleEventIsConfirmed(t *testing.T) {
 	}
 }
 
+// TestWaitForReconnectRereads: a wait outlives its event stream dropping
+// and being refused; the reconnect re-reads the service. The debug log says
+// the stream went down and is reconnecting, and shows no key.
 func TestWaitForReconnectRereads(t *testing.T) {
 	t.Parallel()
 	f, svcs := upgradingFake(t, "api")
-	c := f.client(t, WithPollInterval(time.Hour), fastStream)
+	var logs syncBuffer
+	c := f.client(t, WithPollInterval(time.Hour), fastStream,
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	res := startWait(t.Context(), c, svcs[0], StateIs(StateUpgraded))
 	eventually(t, "ready", func() bool { return f.numSubs() == 1 && f.gets("1s1") >= 2 })
 
@@ -123,6 +131,35 @@ func TestWaitForReconnectRereads(t *testing.T) {
 	if n := f.numConns(); n != 2 {
 		t.Errorf("%d websocket connections, want 2", n)
 	}
+	got := logs.String()
+	if !strings.Contains(got, `level=DEBUG msg="rancher: event stream down, reconnecting" project=1a5`) {
+		t.Errorf("the debug log does not show the reconnects:\n%s", got)
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(f.access + ":" + f.secret))
+	for _, secret := range []string{f.secret, auth, "Authorization"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("the debug log shows %q:\n%s", secret, got)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer for loggers written from the client's
+// goroutines while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestWaitForSharesOneSocket(t *testing.T) {
