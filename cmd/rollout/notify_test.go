@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -62,9 +63,16 @@ func TestLabNotifications(t *testing.T) {
 	t.Setenv("HOOK_URL", jsSrv.URL+"/services/"+secret)
 	quick := []string{"--soak", "0s", "--upgrade-timeout", "3s", "--prewarm", "--notify", slSrv.URL + "/services/" + secret, "--notify-format", "slack"}
 
-	code, stdout, stderr := c.run(t, append([]string{"apply", "-f", c.rel, "--log-format", "json"}, quick...)...)
+	dir := t.TempDir()
+	report, metrics := filepath.Join(dir, "report.json"), filepath.Join(dir, "rollout.prom")
+	code, stdout, stderr := c.run(t, append([]string{"apply", "-f", c.rel, "--log-format", "json", "--report", report, "--metrics-file", metrics}, quick...)...)
 	if code != cli.ExitOK {
 		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, p := range []string{report, metrics} {
+		if b, err := os.ReadFile(p); err != nil || len(b) == 0 || strings.Contains(string(b), "s3cr3t") {
+			t.Errorf("%s (%v): missing, empty or holding the webhook token:\n%s", p, err, b)
+		}
 	}
 	ok := c.checkEvents(t, js.take(), sl.take(), []string{"run-started", "wave-started", "env-done", "run-finished"},
 		[]string{"started by", "wave 0 started: dev", "dev done in", "finished in"})
