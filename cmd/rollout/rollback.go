@@ -49,14 +49,17 @@ func rollbackCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rn, err := newRunNotifier(env, &nf, w, "rollback", &sf)
+			// The engine first: on a terminal it puts env.Logger above the
+			// live table, and the notifier's warnings must go there too.
+			var rn *runNotifier
+			ef.onEvent = func(ev rollout.Event) { rn.Event(ev) }
+			e, done, err := ef.engine(env, w)
 			if err != nil {
 				return err
 			}
-			ef.onEvent = rn.Event
-			e, done, err := ef.engine(env, w)
-			if err != nil {
-				return rn.finished(nil, err)
+			if rn, err = newRunNotifier(env, &nf, w, "rollback", &sf); err != nil {
+				done()
+				return err
 			}
 			rn.Started()
 			ctx, release, err := hold(ctx, env, w, "rollback", &sf)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +19,8 @@ import (
 // TestLabLiveTableTmux runs the rollout binary in an 80x24 tmux (a real
 // terminal) against the lab: the live table's lines fit in 80 columns (no
 // wrapped line, so redraws do not stack), its header shows once, and the
-// batch column shows the batch read from the service's instances, not ?/N.
+// batch column shows the batch read from the service's instances, not ?/N;
+// a webhook's delivery warnings show above the table, not through it.
 // Without tmux it skips, unless DROVER_REQUIRE_DOCKER=1 (CI installs it).
 func TestLabLiveTableTmux(t *testing.T) {
 	tmux, err := exec.LookPath("tmux")
@@ -28,6 +31,12 @@ func TestLabLiveTableTmux(t *testing.T) {
 		t.Skip("tmux is not installed: the 80x24 live-table test needs it (apt-get install tmux)")
 	}
 	c := newLabCLI(t)
+	// A webhook that refuses every event: its warnings come while the
+	// table is up, and must land above it like every log line.
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such hook", http.StatusBadRequest)
+	}))
+	defer refuse.Close()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "rollout")
 	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -38,8 +47,8 @@ func TestLabLiveTableTmux(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&script, "export %s=%s\n", k, cli.Quote(v))
 	}
-	fmt.Fprintf(&script, "%s apply -c %s -f %s --prewarm --soak 0s --upgrade-timeout 30s\necho EXIT=$?\nsleep 600\n",
-		cli.Quote(bin), cli.Quote(c.inv), cli.Quote(c.rel))
+	fmt.Fprintf(&script, "%s apply -c %s -f %s --prewarm --soak 0s --upgrade-timeout 30s --notify %s\necho EXIT=$?\nsleep 600\n",
+		cli.Quote(bin), cli.Quote(c.inv), cli.Quote(c.rel), cli.Quote(refuse.URL+"/hook"))
 	sh := filepath.Join(dir, "run.sh")
 	if err := os.WriteFile(sh, []byte(script.String()), 0o700); err != nil {
 		t.Fatal(err)
@@ -70,9 +79,13 @@ func TestLabLiveTableTmux(t *testing.T) {
 	if !strings.Contains(pane, "EXIT=0") {
 		t.Fatalf("rollout apply did not finish with exit 0:\n%s", pane)
 	}
-	// The live table and the log lines above it fit; the report below it
-	// (stdout, image references in full) may be wider.
+	// The live table fits; the log lines above it may wrap (they are not
+	// redrawn), and so may the report below it (stdout, image references
+	// in full).
 	live, _, _ := strings.Cut(pane, "WAVE ")
+	if i := strings.Index(live, "ENV "); i >= 0 {
+		live = live[i:]
+	}
 	for _, line := range strings.Split(live, "\n") {
 		if n := utf8.RuneCountInString(strings.TrimRight(line, " ")); n > 80 {
 			t.Errorf("a line of %d columns (wrapped at 80):\n%s", n, line)
@@ -80,6 +93,9 @@ func TestLabLiveTableTmux(t *testing.T) {
 	}
 	if n := len(regexp.MustCompile(`(?m)^ENV +SERVICE +STEP`).FindAllString(pane, -1)); n != 1 {
 		t.Errorf("the live table's header shows %d times, want once:\n%s", n, pane)
+	}
+	if head := strings.Index(pane, "ENV "); head < 0 || !strings.Contains(pane[:head], "notification not delivered") {
+		t.Errorf("the refused webhook's warnings should show above the live table:\n%s", pane)
 	}
 	if !regexp.MustCompile(`(?m)^dev +web/svc01 .* 2/2\b`).MatchString(pane) || strings.Contains(pane, "?/2") {
 		t.Errorf("the batch column should end at 2/2 (read from the instances), not ?/2:\n%s", pane)
