@@ -18,14 +18,16 @@ import (
 )
 
 // parseMetrics parses a metrics file with Prometheus's own text parser
-// (what node_exporter's textfile collector uses): a file it rejects fails.
+// (what node_exporter's textfile collector uses), with the legacy name
+// rules older collectors and Prometheus servers still enforce: a file it
+// rejects fails.
 func parseMetrics(t *testing.T, path string) map[string]*dto.MetricFamily {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("%s is not valid Prometheus text format: %v\n%s", path, err, b)
