@@ -15,7 +15,8 @@
 // that can run a service holds its image), pre-flight (pending upgrades from
 // an earlier run are finished, rolled back or reported, per policy),
 // upgrade (bounded concurrency, deadline per service), verify (healthy for
-// the soak time) and finish. A failure rolls back that environment's
+// the soak time; "started-once" for a service whose containers run once,
+// label io.rancher.container.start_once) and finish. A failure rolls back that environment's
 // upgraded services and stops later waves. Environments within a wave run in
 // parallel (bounded); waves run in order.
 //

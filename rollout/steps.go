@@ -238,7 +238,8 @@ func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Tim
 }
 
 // verify waits for healthy (within budget) and then needs it to stay
-// healthy for the soak time. The soak counts only time observed healthy:
+// healthy for the soak time. Healthy is "started-once" for a service whose
+// containers run once ([verifiedHealth]). The soak counts only time observed healthy:
 // from one healthy read to the next. A read that fails (Rancher answering
 // 503, say) breaks the count, and the time until the next healthy read does
 // not count; the soak then runs on, up to twice its length, and fails if it
@@ -248,7 +249,7 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 	e := er.e
 	e.emit(Event{Env: er.t.Name, Service: s.target.Service, Step: "verify", State: s.last().State, Health: s.last().HealthState, Message: fmt.Sprintf("soak %v", e.soak)})
 	x, err := er.waitFor(ctx, s, "verify", max(budget, time.Millisecond), func(x Service) bool {
-		return x.HealthState == HealthHealthy || x.State != StateUpgraded
+		return verifiedHealth(x) || x.State != StateUpgraded
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("verify: health %s, not healthy within the upgrade timeout", x.HealthState)
@@ -295,7 +296,7 @@ func (er *envRun) verify(ctx context.Context, s *svcRun, budget time.Duration) e
 			continue
 		}
 		er.observe(s, x, "verify")
-		if x.HealthState != HealthHealthy || x.State != StateUpgraded {
+		if !verifiedHealth(x) || x.State != StateUpgraded {
 			return fmt.Errorf("verify: health %s (state %s) during the %v soak", x.HealthState, x.State, e.soak)
 		}
 		now := time.Now()

@@ -95,7 +95,22 @@ const (
 	StateUpgraded        = "upgraded"
 	StateCanceledUpgrade = "canceled-upgrade"
 	HealthHealthy        = "healthy"
+	// HealthStartedOnce is Cattle's health of a service whose containers
+	// run once and exit (label io.rancher.container.start_once): they
+	// never read "healthy" (ServiceDiscoveryServiceImpl.calculateServiceHealthState).
+	HealthStartedOnce = "started-once"
+	// LabelStartOnce marks a launch config whose containers run once.
+	LabelStartOnce = "io.rancher.container.start_once"
 )
+
+// verifiedHealth reports whether x's health counts as verified: "healthy",
+// or "started-once" for a service whose primary launch config runs once
+// (label io.rancher.container.start_once: true, read as Cattle does, in any
+// case). A long-running service never counts as verified by started-once.
+func verifiedHealth(x Service) bool {
+	return x.HealthState == HealthHealthy ||
+		x.HealthState == HealthStartedOnce && strings.EqualFold(x.Labels[LabelStartOnce], "true")
+}
 
 // Host is a Rancher host.
 type Host struct {
