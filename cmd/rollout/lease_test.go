@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -28,28 +31,45 @@ func (c *labCLI) leaseObjects() []string {
 	return ids
 }
 
-// TestLabConcurrentApplies: two rollout processes apply the release to one
-// environment at once. Exactly one proceeds; the other exits 4 before any
-// write, naming the holder, and the first is not rolled back. The lease is
-// gone once the run has ended.
-func TestLabConcurrentApplies(t *testing.T) {
-	c := newLabCLI(t)
+// buildRollout builds this command into a temporary directory: tests that
+// need separate processes run it.
+func buildRollout(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "rollout")
 	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestLabConcurrentApplies: two rollout processes (the built binary, not
+// goroutines) apply the release to one environment at once. Exactly one
+// proceeds; the other exits 4 before any write, naming the holder, and the
+// first is not rolled back. The lease is gone once the run has ended.
+//
+// The hosts lack app:1.1 and neither run pulls it, so whichever run holds
+// the lease waits at the gate; the image is put on the hosts only once one
+// run has exited. The holder therefore cannot finish (and free the lease)
+// before the other has contended for it, however the two are scheduled.
+func TestLabConcurrentApplies(t *testing.T) {
+	c := newLabCLI(t)
+	bin := buildRollout(t)
 	type result struct {
 		code           int
 		stdout, stderr string
 	}
 	res := make([]result, 2)
+	exited := make(chan int, 2)
 	var wg sync.WaitGroup
 	for i := range res {
+		cmd := exec.CommandContext(t.Context(), bin, "apply", "-c", c.inv, "-f", c.rel, "--gate-timeout", "60s", "--gate-interval", "100ms", "--soak", "0s", "--upgrade-timeout", "30s")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
 		wg.Go(func() {
-			cmd := exec.CommandContext(t.Context(), bin, "apply", "-c", c.inv, "-f", c.rel, "--prewarm", "--soak", "2s", "--upgrade-timeout", "30s")
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
+			err := cmd.Wait()
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
 				res[i].code = ee.ExitCode()
@@ -57,16 +77,23 @@ func TestLabConcurrentApplies(t *testing.T) {
 				t.Errorf("run %d: %v", i, err)
 			}
 			res[i].stdout, res[i].stderr = out.String(), errb.String()
+			exited <- i
 		})
 	}
-	wg.Wait()
-	won, lost := res[0], res[1]
-	if won.code != cli.ExitOK {
-		won, lost = lost, won
+	first := <-exited
+	if ids := c.leaseObjects(); len(ids) != 1 {
+		t.Errorf("lease objects %v while the other run waits at the gate, want its one", ids)
 	}
+	for _, h := range c.l.Inventory().Environments[0].Hosts {
+		if err := c.l.DockerHost(h.Name).Preload(t.Context(), c.region+"/app:1.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	lost, won := res[first], res[1-first]
 	if won.code != cli.ExitOK || lost.code != cli.ExitBusy {
-		t.Fatalf("exit codes %d and %d, want 0 and %d\n--- 1:\n%s%s\n--- 2:\n%s%s", res[0].code, res[1].code, cli.ExitBusy,
-			res[0].stdout, res[0].stderr, res[1].stdout, res[1].stderr)
+		t.Fatalf("exit codes %d (first to exit) and %d, want %d and 0\n--- first:\n%s%s\n--- second:\n%s%s", lost.code, won.code, cli.ExitBusy,
+			lost.stdout, lost.stderr, won.stdout, won.stderr)
 	}
 	for _, want := range []string{"environment dev is held by", " pid ", `running "rollout apply -c ` + c.inv + ` --env dev -f ` + c.rel + `"`, "since", "nothing was changed", "`rollout unlock -c " + c.inv + " --env dev`"} {
 		if !strings.Contains(lost.stderr, want) {
@@ -81,6 +108,61 @@ func TestLabConcurrentApplies(t *testing.T) {
 	}
 	if ids := c.leaseObjects(); len(ids) != 0 {
 		t.Errorf("lease objects %v left after both runs ended", ids)
+	}
+}
+
+// TestLabLeaseReleased: a run gives its lease back however it ends: an
+// apply that fails (exit 1, the gate closed) and an apply process stopped
+// by Ctrl-C (SIGINT) while it holds the lease leave no lease object, and
+// the next run proceeds.
+func TestLabLeaseReleased(t *testing.T) {
+	c := newLabCLI(t)
+	if code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--gate-timeout", "0s"); code != cli.ExitFailed {
+		t.Fatalf("apply with a closed gate: exit %d, want %d\n%s%s", code, cli.ExitFailed, stdout, stderr)
+	}
+	if ids := c.leaseObjects(); len(ids) != 0 {
+		t.Errorf("lease objects %v after a failed apply", ids)
+	}
+
+	bin := buildRollout(t)
+	cmd := exec.CommandContext(t.Context(), bin, "apply", "-c", c.inv, "-f", c.rel, "--gate-timeout", "60s", "--gate-interval", "100ms")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The gate runs once the lease is held: its first event means the
+	// run holds it.
+	var lines strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		lines.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "step=gate") {
+			break
+		}
+	}
+	if ids := c.leaseObjects(); len(ids) != 1 {
+		t.Errorf("lease objects %v while the run waits at the gate, want one", ids)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	lines.Write(rest)
+	err = cmd.Wait()
+	if ee := (*exec.ExitError)(nil); err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(lines.String(), "interrupted") {
+		t.Errorf("the run did not see the interrupt (exit %d):\n%s", cmd.ProcessState.ExitCode(), lines.String())
+	}
+	if ids := c.leaseObjects(); len(ids) != 0 {
+		t.Errorf("lease objects %v after Ctrl-C (exit %d):\n%s", ids, cmd.ProcessState.ExitCode(), lines.String())
+	}
+	if code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--prewarm", "--soak", "0s", "--upgrade-timeout", "30s"); code != cli.ExitOK {
+		t.Errorf("apply after the interrupted one: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 
