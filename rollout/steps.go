@@ -156,11 +156,15 @@ func (er *envRun) upgrade(ctx, rest, failCtx context.Context, s *svcRun) bool {
 // waitUpgraded waits until the upgrade rests (upgraded, or another state if
 // it left the upgrade) by deadline. transitioning: error is not final in
 // Cattle (it retries pulls and allocation and the error clears), so it is
-// tolerated for the error grace, counted from the first error this upgrade
-// shows: an error seen past it, or still there when it ends, fails the
-// upgrade, as does an error once the state has left the upgrade. The
-// failure reports Rancher's last transitioningMessage. An upgrade that
-// shows no batch progress for the stall timeout fails too (ErrStalled).
+// tolerated for the error grace, counted from the first sight of the error:
+// an error seen past it, or still there when it ends, fails the upgrade, as
+// does an error once the state has left the upgrade. Cattle's retries flip
+// the service between the error and "In Progress", so a cleared error does
+// not restart the grace; a later error gets a grace of its own only once
+// the upgrade has moved on since the first (more units at the new launch
+// config, which a retry that failed again never shows). The failure
+// reports Rancher's last transitioningMessage. An upgrade that shows no
+// batch progress for the stall timeout fails too (ErrStalled).
 func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Time) (Service, error) {
 	e, env, key := er.e, er.t.Name, s.target.Service
 	ctx, stall := watchStall(ctx, e.stallTimeout)
@@ -169,7 +173,8 @@ func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Tim
 	errGraceEnded := errors.New("error grace ended")
 	gctx, endGrace := context.WithCancelCause(ctx)
 	defer endGrace(nil)
-	var errSince time.Time // the first error seen; zero before
+	var errSince time.Time // the first sight of the error; zero before
+	errUnits := -1         // units at the new launch config then (-1: unknown)
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -181,14 +186,24 @@ func (er *envRun) waitUpgraded(ctx context.Context, s *svcRun, deadline time.Tim
 	done := func(x Service) bool {
 		stall.observe(x)
 		if x.Transitioning != "error" {
+			if !errSince.IsZero() && errUnits >= 0 && x.NewUnits > errUnits {
+				// The upgrade moved on: that error is over.
+				errSince, errUnits = time.Time{}, -1
+				if timer != nil {
+					timer.Stop()
+				}
+			}
 			return !x.Busy()
 		}
 		lastErr = x.TransitioningMessage
 		if errSince.IsZero() {
-			errSince = time.Now()
+			errSince, errUnits = time.Now(), x.NewUnits
 			if e.errorGrace == 0 {
 				return true
 			}
+			// Once an earlier grace has ended the wait no longer ends with
+			// this timer: a read past this grace fails it (Rancher is
+			// re-read at least every 10s).
 			timer = time.AfterFunc(e.errorGrace, func() { endGrace(errGraceEnded) })
 			e.emit(Event{Env: env, Service: key, Step: "upgrade", State: x.State, Health: x.HealthState,
 				Message: fmt.Sprintf("Rancher reports an error (%s); it retries: tolerated for %v", lastErr, e.errorGrace)})
