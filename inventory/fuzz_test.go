@@ -45,6 +45,10 @@ func FuzzReadRelease(f *testing.F) {
 			}
 			return
 		}
+		_ = rel.ImageNames()
+		for _, s := range rel.Services {
+			_ = rel.ServicesFor(firstOr(s.Environments, "x"))
+		}
 		out, err := yaml.Marshal(rel)
 		if err != nil {
 			t.Fatalf("marshal an accepted release: %v", err)
@@ -89,7 +93,7 @@ func FuzzReadLock(f *testing.F) {
 			return
 		}
 		for _, im := range l.Images {
-			if len(region)+1+len(im.Repository) > reference.NameTotalLengthMax {
+			if len(region)+1+len(im.Repository) > reference.RepositoryNameTotalLengthMax {
 				continue // the region's address leaves the name no room
 			}
 			for _, ref := range []string{im.PullRef(region), im.DeployRef(region)} {
