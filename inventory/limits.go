@@ -15,6 +15,9 @@ const (
 	MaxFileBytes = 4 << 20
 	// MaxLockBytes bounds a lock file (about 400 bytes per image).
 	MaxLockBytes = 16 << 20
+	// MaxDockerConfigBytes bounds a docker config.json named by
+	// credentials.dockerConfig (a few KiB per registry).
+	MaxDockerConfigBytes = 1 << 20
 	// MaxKeyBytes bounds a mapping key (region, label, sidekick names and
 	// the file's own keys).
 	MaxKeyBytes = 253
