@@ -67,3 +67,19 @@ func TestListPaginationStaysOnBase(t *testing.T) {
 		t.Errorf("%d pages read, want the endless listing stopped at 16", pages-2)
 	}
 }
+
+// TestErrorsShort: what an error echoes from the server (a lease holder's
+// fields, any Rancher user's to write; an error body of up to 16 MiB) is
+// clipped; it was echoed whole.
+func TestErrorsShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 1<<20)
+	for _, err := range []error{
+		&lease.HeldError{Env: "dev", Holder: lease.Holder{Info: lease.Info{Who: long, Where: long, Command: long}, ID: long}},
+		&lease.APIError{Method: "GET", URL: "https://r/v2-beta/projects/1a5/genericobjects", Status: 500, Code: "ServerError", Message: long},
+	} {
+		if msg := err.Error(); len(msg) > 2048 || !strings.Contains(msg, "xxx...") {
+			t.Errorf("%T: Error() is %d bytes: %.200s...", err, len(msg), msg)
+		}
+	}
+}
