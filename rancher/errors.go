@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -79,16 +80,23 @@ func (e *APIError) Error() string {
 // Rancher's own messages are a line; a body of 64 KiB is not echoed whole.
 const maxShown = 512
 
-// clip shortens s to at most maxShown bytes (on a rune boundary), then "...".
+// clip shortens s to at most maxShown bytes (on a rune boundary), then
+// "...", with control characters (a newline, a terminal escape) as spaces:
+// an error is a line of text, and the terminal must not obey the server.
 func clip(s string) string {
-	if len(s) <= maxShown {
-		return s
+	if len(s) > maxShown {
+		cut := maxShown - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
-	cut := maxShown - 3
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Is matches the sentinels.

@@ -3,7 +3,9 @@ package lease
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -32,16 +34,27 @@ func (e *HeldError) Error() string {
 // of up to 16 MiB.
 const maxShown = 256
 
-// clip shortens s to at most maxShown bytes (on a rune boundary), then "...".
+// Shown is a value read from the server (a holder's who, where, command
+// or id) as a message shows it: clipped, control characters as spaces.
+func Shown(s string) string { return clip(s) }
+
+// clip shortens s to at most maxShown bytes (on a rune boundary), then
+// "...", with control characters (a newline, a terminal escape) as spaces:
+// an error is a line of text, and the terminal must not obey the server.
 func clip(s string) string {
-	if len(s) <= maxShown {
-		return s
+	if len(s) > maxShown {
+		cut := maxShown - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
-	cut := maxShown - 3
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Is reports whether target is [ErrHeld].

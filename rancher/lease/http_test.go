@@ -70,16 +70,17 @@ func TestListPaginationStaysOnBase(t *testing.T) {
 
 // TestErrorsShort: what an error echoes from the server (a lease holder's
 // fields, any Rancher user's to write; an error body of up to 16 MiB) is
-// clipped; it was echoed whole.
+// clipped, and its control characters are spaces (a terminal escape in
+// who would be obeyed); it was echoed whole, as sent.
 func TestErrorsShort(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("x", 1<<20)
+	long := "\x1b]0;pwned\a\n" + strings.Repeat("x", 1<<20)
 	for _, err := range []error{
 		&lease.HeldError{Env: "dev", Holder: lease.Holder{Info: lease.Info{Who: long, Where: long, Command: long}, ID: long}},
 		&lease.APIError{Method: "GET", URL: "https://r/v2-beta/projects/1a5/genericobjects", Status: 500, Code: "ServerError", Message: long},
 	} {
-		if msg := err.Error(); len(msg) > 2048 || !strings.Contains(msg, "xxx...") {
-			t.Errorf("%T: Error() is %d bytes: %.200s...", err, len(msg), msg)
+		if msg := err.Error(); len(msg) > 2048 || !strings.Contains(msg, "xxx...") || strings.ContainsAny(msg, "\x1b\a\n") {
+			t.Errorf("%T: Error() is %d bytes: %.200q...", err, len(msg), msg)
 		}
 	}
 }
