@@ -1,11 +1,11 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
@@ -77,12 +77,11 @@ func InventoryAuth(inv *inventory.Inventory, getenv func(string) string) AuthFun
 }
 
 func dockerConfigAuth(path, addr string) (string, error) {
-	f, err := os.Open(path)
+	b, err := inventory.ReadDockerConfig(path)
 	if err != nil {
 		return "", fmt.Errorf("registry %s: credentials: %w", addr, err)
 	}
-	defer f.Close()
-	cf, err := config.LoadFromReader(f)
+	cf, err := config.LoadFromReader(bytes.NewReader(b))
 	if err != nil {
 		return "", fmt.Errorf("registry %s: docker config %s: %w", addr, filepath.Base(path), err)
 	}

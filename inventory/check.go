@@ -139,19 +139,28 @@ func parseDockerEndpoint(s string) (endpoint, error) {
 
 // checkFile reports whether path names a readable regular file.
 func checkFile(path string) error {
-	f, err := os.Open(path)
+	_, err := ReadDockerConfig(path)
+	return err
+}
+
+// ReadDockerConfig returns the contents of the docker config file
+// credentials.dockerConfig names: a regular file (a FIFO would block the
+// read) of at most MaxDockerConfigBytes, read whole only then.
+func ReadDockerConfig(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO for reading would wait for a writer.
+	fi, err := os.Stat(path)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
+		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", path)
+		return nil, fmt.Errorf("%s: not a regular file (want a docker config.json)", path)
 	}
-	return nil
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, path, MaxDockerConfigBytes)
 }
 
 // checkCAFile reads a PEM bundle of at least one certificate.

@@ -15,6 +15,9 @@ const (
 	MaxFileBytes = 4 << 20
 	// MaxLockBytes bounds a lock file (about 400 bytes per image).
 	MaxLockBytes = 16 << 20
+	// MaxDockerConfigBytes bounds a docker config.json named by
+	// credentials.dockerConfig (a few KiB per registry).
+	MaxDockerConfigBytes = 1 << 20
 	// MaxKeyBytes bounds a mapping key (region, label, sidekick names and
 	// the file's own keys).
 	MaxKeyBytes = 253
@@ -81,10 +84,11 @@ func someOf(names []string) string {
 	return b.String()
 }
 
-// checkEnvName reports a variable name that is not one ([A-Za-z_][A-Za-z0-9_]*):
-// most likely a pasted secret, so the message names the key, never the value.
+// checkEnvName reports a variable name that is not one ([A-Za-z_][A-Za-z0-9_]*),
+// or that looks like a key (isEnvName): most likely a pasted secret, so the
+// message names the key, never the value.
 func checkEnvName(key, name string) error {
-	if name != "" && !envVarRE.MatchString(name) {
+	if name != "" && !isEnvName(name) {
 		return fmt.Errorf("the value of %s is not a variable name (the file holds names such as RANCHER_ACCESS_KEY, never secrets)", key)
 	}
 	return nil
@@ -96,4 +100,50 @@ func tooLong(what, s string) error {
 		return fmt.Errorf("%s %s is %d bytes long: at most %d", what, quote(strings.TrimSpace(s)), len(s), MaxNameBytes)
 	}
 	return nil
+}
+
+// isEnvName reports whether name is a variable name ([A-Za-z_][A-Za-z0-9_]*)
+// that does not look like a key: a Rancher access key (20 hex digits,
+// "A29007EA4B1C0D3F2E11") or secret key (40 letters and digits) is a
+// valid name, and a file holding one must not have it echoed as "$... is
+// not set". A key is taken to be a run of 16 or more letters and digits
+// (between underscores) that switches between digits, upper and lower
+// case at least once every 4 characters, as random text does, or that is
+// upper case with 3 digits or more; names such as RANCHER_ACCESS_KEY,
+// LAB_DEV1_SECRET_KEY or registryPassword2024 have no such run.
+func isEnvName(name string) bool {
+	if !envVarRE.MatchString(name) {
+		return false
+	}
+	class := func(b byte) int {
+		switch {
+		case b >= '0' && b <= '9':
+			return 0
+		case b >= 'A' && b <= 'Z':
+			return 1
+		}
+		return 2
+	}
+	for run := range strings.SplitSeq(name, "_") {
+		if len(run) < 16 {
+			continue
+		}
+		var switches, digits, lower int
+		for i := range len(run) {
+			c := class(run[i])
+			if i > 0 && c != class(run[i-1]) {
+				switches++
+			}
+			switch c {
+			case 0:
+				digits++
+			case 2:
+				lower++
+			}
+		}
+		if switches*4 >= len(run) || lower == 0 && digits >= 3 {
+			return false
+		}
+	}
+	return true
 }

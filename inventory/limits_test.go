@@ -139,6 +139,50 @@ func TestMessagesClipValues(t *testing.T) {
 	}
 }
 
+// TestPastedKeyNeverEchoed: a Rancher key pasted alone where a variable
+// name belongs is a valid name in shell syntax (20 hex digits, or 40
+// letters and digits), and was echoed: "$A29007EA4B1C0D3F2E11 is not set".
+// It is now refused without being shown, by Validate and the resolvers;
+// names of the usual shapes are still names (reported unset by name).
+func TestPastedKeyNeverEchoed(t *testing.T) {
+	t.Parallel()
+	getenv := func(string) string { return "" }
+	for _, key := range []string{"A29007EA4B1C0D3F2E11", "Zk3vQ9pLx2mN8rT4yW6aB1cD5eF7gH0jK2lM4nPq", "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ"} {
+		env := &Environment{Name: "dev", Region: "eu", Credentials: &Credentials{AccessKeyEnv: key, SecretKeyEnv: "RANCHER_SECRET_KEY"},
+			Hosts: []Host{{Name: "h", Docker: "unix:///var/run/docker.sock"}}}
+		_, _, err := env.RancherKeys(getenv)
+		reg := Registry{Address: "r.example.com", Credentials: &RegistryCredentials{UsernameEnv: "REG_USER", PasswordEnv: key}}
+		_, rerr := reg.Auth(getenv)
+		inv := &Inventory{Version: 1, Registries: Registries{Source: reg, Regions: map[string]Registry{"eu": {Address: "eu.example.com"}}},
+			Environments: []Environment{*env}}
+		inv.ApplyDefaults()
+		verr := inv.Validate(RequireCredentials(getenv), RequireRancher(getenv))
+		for _, tc := range []struct {
+			name string
+			err  error
+			want string
+		}{
+			{"RancherKeys", err, "the value of accessKeyEnv is not a variable name"},
+			{"Auth", rerr, "the value of passwordEnv is not a variable name"},
+			{"Validate", verr, "not an environment variable name"},
+		} {
+			if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+				t.Errorf("%s of %.8s...: %v, want %q", tc.name, key, tc.err, tc.want)
+			}
+			if tc.err != nil && strings.Contains(tc.err.Error(), key[:12]) {
+				t.Errorf("%s echoes the key: %v", tc.name, tc.err)
+			}
+		}
+	}
+	for _, name := range []string{"RANCHER_ACCESS_KEY", "LAB_DEV1_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "DROVER_REGISTRY_PASSWORD_EU_WEST_1", "registryPassword2024", "X"} {
+		_, err := Registry{Address: "r.example.com", Credentials: &RegistryCredentials{UsernameEnv: "REG_USER", PasswordEnv: name}}.Auth(
+			func(k string) string { return map[string]string{"REG_USER": "u"}[k] })
+		if err == nil || !strings.Contains(err.Error(), "$"+name+" is not set") {
+			t.Errorf("Auth with passwordEnv %s: %v, want it named as unset", name, err)
+		}
+	}
+}
+
 // TestPastedSecretNeverEchoed: a secret pasted where a variable name
 // belongs is never shown, by Validate or by the resolvers.
 func TestPastedSecretNeverEchoed(t *testing.T) {

@@ -270,7 +270,7 @@ func (v *validator) credentials(l loc, c *Credentials) {
 // envVar checks an env var name's syntax. The value is never echoed: a
 // malformed name is most likely a pasted secret.
 func (v *validator) envVar(l loc, name string) {
-	if name != "" && !envVarRE.MatchString(name) {
+	if name != "" && !isEnvName(name) {
 		v.errorf(l, "not an environment variable name (the file holds names such as RANCHER_ACCESS_KEY, never secrets)")
 	}
 }

@@ -178,7 +178,7 @@ func (v *validator) requireCredentials() {
 
 func (v *validator) unset(name string, l loc) {
 	// A malformed name is reported (never echoed) by envVar.
-	if envVarRE.MatchString(name) && v.once("env:"+name) {
+	if isEnvName(name) && v.once("env:"+name) {
 		v.errorf(l, "$%s is not set", name)
 	}
 }

@@ -106,7 +106,7 @@ func TestValidateOptions(t *testing.T) {
 		{"no options ignore files and values", bad, nil, nil},
 		{"files ok", good, []ValidateOption{CheckFiles(true)}, nil},
 		{"files bad", bad, []ValidateOption{CheckFiles(true)}, []string{
-			"5: registries.regions.eu.credentials.dockerConfig: open " + p("nope.json") + ": no such file or directory",
+			"5: registries.regions.eu.credentials.dockerConfig: stat " + p("nope.json") + ": no such file or directory",
 			"6: rancher.caCert: " + p("notpem.pem") + ": no PEM certificate in it",
 			"9: defaults.tls.ca: stat " + p("missing.pem") + ": no such file or directory",
 			"9: defaults.tls.cert: load " + p("cert.pem") + " and " + p("bad-key.pem") + ": tls: failed to parse private key",

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // richService is the captured frontend service with fields this package
@@ -274,6 +275,27 @@ func TestActions(t *testing.T) {
 	_, err = c.Deactivate(ctx, api)
 	if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Code != "Bad Gateway" || !strings.Contains(apiErr.Message, "502 Bad Gateway") {
 		t.Errorf("502 HTML: %#v", err)
+	}
+}
+
+// TestAPIErrorShort: a server's error body of 64 KiB (Rancher's own
+// messages are a line) is kept whole in the fields, for callers that
+// branch on them, but its message shows at most a few hundred bytes of
+// each value; it echoed the whole body.
+func TestAPIErrorShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 10000) // three of them fill the 64 KiB the body is read to
+	rec := httptest.NewRecorder()
+	rec.WriteHeader(422)
+	rec.Body.WriteString(`{"type":"error","code":"InvalidState","message":"` + long + `","fieldName":"` + long + `","detail":"` + long + `"}`)
+	u, _ := url.Parse("http://r/v2-beta/projects/1a5/services/1s1")
+	got := parseAPIError(http.MethodPost, u, rec.Result())
+	if got.Message != long {
+		t.Errorf("Message clipped in the field (%d bytes)", len(got.Message))
+	}
+	msg := got.Error()
+	if len(msg) > 2048 || !strings.Contains(msg, "InvalidState") || !strings.Contains(msg, "é...") || !utf8.ValidString(msg) {
+		t.Errorf("Error() is %d bytes (valid UTF-8: %v): %.200s...", len(msg), utf8.ValidString(msg), msg)
 	}
 }
 

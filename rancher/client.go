@@ -35,6 +35,9 @@ type Client struct {
 	ownHC    bool // hc was made here: Close closes its idle connections
 	wsOnce   sync.Once
 	ws       *http.Client // see websocketClient
+	// listLimit bounds a listing's pages together; 0 is maxListBytes
+	// (tests set less).
+	listLimit int64
 }
 
 // New returns a client for the Rancher server at baseURL, authenticating with
@@ -303,21 +306,45 @@ const maxIdleConns = 64
 // maxBody bounds a decoded answer (a page of 3000 services is a few MB).
 const maxBody = 64 << 20
 
+// errTooLarge is an answer longer than the reader allows.
+var errTooLarge = errors.New("answer too large")
+
 // call sends a request and decodes a 2xx JSON answer into out (if not nil).
 func (c *Client) call(ctx context.Context, method, u string, body, out any) error {
+	_, err := c.callLimit(ctx, method, u, body, out, maxBody)
+	return err
+}
+
+// callLimit is call with the answer bounded at limit bytes: a longer one is
+// errTooLarge (wrapped, naming the limit). It returns the bytes read.
+func (c *Client) callLimit(ctx context.Context, method, u string, body, out any, limit int64) (int64, error) {
 	resp, err := c.do(ctx, method, u, body)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return nil
+		return 0, nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(out); err != nil {
-		return fmt.Errorf("decode %s answer (status %d): %w", method, resp.StatusCode, err)
+	lr := &io.LimitedReader{R: resp.Body, N: limit + 1}
+	err = json.NewDecoder(lr).Decode(out)
+	n := limit + 1 - lr.N
+	if n > limit {
+		return n, fmt.Errorf("%s answer over %s: %w", method, sizeMiB(limit), errTooLarge)
 	}
-	return nil
+	if err != nil {
+		return n, fmt.Errorf("decode %s answer (status %d): %w", method, resp.StatusCode, err)
+	}
+	return n, nil
+}
+
+// sizeMiB formats a byte count in MiB, or in bytes when under one.
+func sizeMiB(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
 }
 
 // HTTPClient returns the HTTP client the client uses (its TLS settings and

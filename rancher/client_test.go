@@ -224,6 +224,48 @@ func TestPagination(t *testing.T) {
 	}
 }
 
+// TestListBounded: a listing reads at most its limit over all its pages
+// (each page alone was bounded, their total was not: 10000 pages of 64 MiB
+// each). A collection over it is an error naming the collection, after
+// the page that crossed it; under it, every page is read.
+func TestListBounded(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.std()
+	for i := range 250 {
+		f.addService(fmt.Sprintf("1s%d", 100+i), fmt.Sprintf("svc%03d", i), "1st1", "active")
+	}
+	pages := func() int {
+		n := 0
+		for _, r := range f.requests() {
+			if strings.HasPrefix(r, "GET /v2-beta/projects/1a5/services") {
+				n++
+			}
+		}
+		return n
+	}
+	c := f.client(t)
+	if _, err := c.Services(t.Context(), "1a5"); err != nil {
+		t.Fatal(err)
+	}
+	whole := pages()
+	c.listLimit = 64 << 10 // about one of the three pages
+	_, err := c.Services(t.Context(), "1a5")
+	if !errors.Is(err, errTooLarge) || !strings.Contains(err.Error(), "list services") || !strings.Contains(err.Error(), "65536 bytes in all") {
+		t.Fatalf("Services over the limit: %v, want errTooLarge naming services and the limit", err)
+	}
+	if len(err.Error()) > 300 {
+		t.Errorf("error of %d bytes: %.300s...", len(err.Error()), err)
+	}
+	if n := pages() - whole; n == 0 || n >= whole {
+		t.Errorf("%d pages read over the limit, want it to stop before the last of %d", n, whole)
+	}
+	c.listLimit = maxListBytes
+	if got, err := c.Services(t.Context(), "1a5"); err != nil || len(got) != 250 {
+		t.Errorf("Services under the limit: %d, %v", len(got), err)
+	}
+}
+
 func TestLookups(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)

@@ -11,7 +11,8 @@
 //
 // A Client is bound to one Rancher server and one API key pair (an account
 // key reaching several projects, or an environment key bound to one). Lookups
-// follow pagination.next, so collections of any size are returned whole.
+// follow pagination.next, so collections are returned whole, up to 256 MiB of
+// answers per listing (a larger one is an error naming the collection).
 // Actions are POSTed to the URL the server lists in the resource's actions
 // map; an action missing from that map is refused locally, after one re-read
 // of the resource, with an error matching ErrActionNotAvailable (as the

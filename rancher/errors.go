@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -55,23 +56,47 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rancher: %s %s: %d", e.Method, e.URL, e.Status)
+	fmt.Fprintf(&b, "rancher: %s %s: %d", e.Method, clip(e.URL), e.Status)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + clip(e.Code))
 	}
+	msg, field := clip(e.Message), clip(e.FieldName)
 	switch {
 	case e.Message != "" && e.FieldName != "":
-		fmt.Fprintf(&b, ": %s (field %s)", e.Message, e.FieldName)
+		fmt.Fprintf(&b, ": %s (field %s)", msg, field)
 	case e.Message != "" && e.Message != e.Code:
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + msg)
 	case e.FieldName != "":
 		// InvalidOption puts its human text in fieldName with message null.
-		b.WriteString(": " + e.FieldName)
+		b.WriteString(": " + field)
 	}
 	if e.Detail != "" {
-		b.WriteString(" (" + e.Detail + ")")
+		b.WriteString(" (" + clip(e.Detail) + ")")
 	}
 	return b.String()
+}
+
+// maxShown bounds each value of a server's answer an error message echoes:
+// Rancher's own messages are a line; a body of 64 KiB is not echoed whole.
+const maxShown = 512
+
+// clip shortens s to at most maxShown bytes (on a rune boundary), then
+// "...", with control characters (a newline, a terminal escape) as spaces:
+// an error is a line of text, and the terminal must not obey the server.
+func clip(s string) string {
+	if len(s) > maxShown {
+		cut := maxShown - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Is matches the sentinels.

@@ -6,23 +6,45 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 )
 
 // maxPages stops a server whose pagination.next never ends.
 const maxPages = 10000
 
-// list GETs a collection and follows pagination.next to the end.
+// maxListBytes bounds one listing, its pages together (each is bounded at
+// maxBody too): tens of thousands of containers or services as Rancher
+// renders them. A larger collection is refused, naming it, rather than
+// held in memory (10000 pages of 64 MiB each were allowed).
+const maxListBytes = 256 << 20
+
+// list GETs a collection and follows pagination.next to the end, reading
+// at most c.listLimit bytes (maxListBytes) over all its pages.
 func list[T any](ctx context.Context, c *Client, u string) ([]T, error) {
 	var all []T
 	seen := map[string]bool{}
+	name := collectionName(u)
+	limit := c.listLimit
+	if limit <= 0 {
+		limit = maxListBytes
+	}
+	var total int64
 	for page := 0; u != ""; page++ {
 		if page == maxPages || seen[u] {
-			return nil, fmt.Errorf("list %s: pagination does not end", u)
+			return nil, fmt.Errorf("list %s: pagination does not end (page %d)", name, page+1)
 		}
 		seen[u] = true
 		var col collection[T]
-		if err := c.call(ctx, http.MethodGet, u, nil, &col); err != nil {
+		pageLimit := min(maxBody, limit-total)
+		n, err := c.callLimit(ctx, http.MethodGet, u, nil, &col, pageLimit)
+		total += n
+		switch {
+		case errors.Is(err, errTooLarge) && pageLimit < maxBody:
+			return nil, fmt.Errorf("list %s: its %d pages so far are over %s in all, more than a Rancher environment holds: %w", name, page+1, sizeMiB(limit), errTooLarge)
+		case errors.Is(err, errTooLarge):
+			return nil, fmt.Errorf("list %s: page %d: %w", name, page+1, err)
+		case err != nil:
 			return nil, err
 		}
 		all = append(all, col.Data...)
@@ -36,6 +58,16 @@ func list[T any](ctx context.Context, c *Client, u string) ([]T, error) {
 		}
 	}
 	return all, nil
+}
+
+// collectionName is the collection a list URL names: "services" for
+// ".../projects/1a5/services?limit=100".
+func collectionName(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Path == "" {
+		return "collection"
+	}
+	return path.Base(p.Path)
 }
 
 func withQuery(u string, q url.Values) string {

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -126,12 +125,11 @@ func authenticator(reg name.Registry, r inventory.Registry, o *options) (authn.A
 		}
 		return authn.FromConfig(authn.AuthConfig{Username: a.Username, Password: a.Password}), nil
 	case c != nil && c.DockerConfig != "":
-		f, err := os.Open(c.DockerConfig)
+		b, err := inventory.ReadDockerConfig(c.DockerConfig)
 		if err != nil {
 			return nil, fmt.Errorf("credentials: %w", err)
 		}
-		defer f.Close()
-		cf, err := config.LoadFromReader(f)
+		cf, err := config.LoadFromReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, fmt.Errorf("credentials: docker config %s: %w", filepath.Base(c.DockerConfig), err)
 		}

@@ -24,9 +24,11 @@ type scopeFlags struct {
 	release, lock string
 	envs          []string
 	services      []string
+	fs            *pflag.FlagSet // the command's flags, for the ones a printed rerun repeats
 }
 
 func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
+	f.fs = fs
 	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
 	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments (default: all)")
@@ -185,21 +187,54 @@ func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags
 }
 
 // rerunPrewarm is the command verb again, for environment envName, with
-// --prewarm: its gate pulls the missing images itself.
+// --prewarm: its gate pulls the missing images itself. It is built like
+// every printed command (rollout.CommandLine: subcommand first) and repeats
+// the flags the run was given (--soak, --finish manual, ...), so that the
+// rerun does what this run would have done; --notify is left out, since its
+// URL may carry a token.
 func rerunPrewarm(env *cli.Env, verb, envName string, sf *scopeFlags) string {
-	cmd := "rollout " + verb + " -c " + cli.Quote(env.ConfigPath()) + " --env " + cli.Quote(envName)
+	args := []string{"--env", cli.Quote(envName)}
 	if sf != nil {
 		if sf.release != "" {
-			cmd += " -f " + cli.Quote(sf.release)
+			args = append(args, "-f", cli.Quote(sf.release))
 		}
 		if sf.lock != "" {
-			cmd += " --lock " + cli.Quote(sf.lock)
+			args = append(args, "--lock", cli.Quote(sf.lock))
 		}
 		for _, s := range sf.services {
-			cmd += " --service " + cli.Quote(s)
+			args = append(args, "--service", cli.Quote(s))
 		}
+		args = append(args, carriedFlags(sf.fs, "config", "env", "file", "lock", "service", "prewarm", "notify")...)
 	}
-	return cmd + " --prewarm"
+	args = append(args, "--prewarm")
+	return rollout.CommandLine("rollout -c "+cli.Quote(env.ConfigPath()), verb, strings.Join(args, " "))
+}
+
+// carriedFlags are the flags set on fs, but for skip, as arguments that set
+// them again (quoted): --soak 0s, --finish manual, --json.
+func carriedFlags(fs *pflag.FlagSet, skip ...string) []string {
+	if fs == nil {
+		return nil
+	}
+	var out []string
+	fs.Visit(func(f *pflag.Flag) {
+		switch {
+		case slices.Contains(skip, f.Name):
+		case f.Value.Type() == "bool" && f.Value.String() == "true":
+			out = append(out, "--"+f.Name)
+		case f.Value.Type() == "bool":
+			out = append(out, "--"+f.Name+"=false")
+		default:
+			vals := []string{f.Value.String()}
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				vals = sv.GetSlice()
+			}
+			for _, v := range vals {
+				out = append(out, "--"+f.Name, cli.Quote(v))
+			}
+		}
+	})
+	return out
 }
 
 // commandPrefix starts the commands reports print: with -c, they carry it,

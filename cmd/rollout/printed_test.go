@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/cli/clitest"
+	"github.com/drover-dev/drover/internal/lab"
 )
 
 // buildPrewarm builds the prewarm binary: rollout prints prewarm commands
@@ -74,10 +75,12 @@ func (c *labCLI) printed(t *testing.T, ctx context.Context, prewarm, text string
 // a human and runs it, as printed, against a lab: the lock hints (missing,
 // stale), the gate's prewarm pull, status's "to resolve" lines (the same
 // commands exit 3 prints), the pre-flight's finish and rollback, and
-// rollback -f's "to deploy it anyway". They used to put -c before the
+// rollback -f's "to deploy it anyway", and a one-off --service's gate
+// (apply again with --prewarm and the run's flags, which runs to the end:
+// it used to drop --soak and --finish). They used to put -c before the
 // subcommand: rollout -c hosts.yaml finish ... (unknown command "-c").
 func TestPrintedCommandsRun(t *testing.T) {
-	c := newLabCLI(t)
+	c := newLabCLI(t, func(cfg *lab.Config) { cfg.Images = append(cfg.Images, "app:1.2") })
 	prewarm := buildPrewarm(t)
 	quick := []string{"--soak", "0s", "--upgrade-timeout", "30s"}
 	rel11, err := os.ReadFile(c.rel)
@@ -177,8 +180,21 @@ func TestPrintedCommandsRun(t *testing.T) {
 	cancel()
 	kinds = append(kinds, c.printed(t, cancelled, prewarm, anyway, cli.ExitFailed)...)
 
+	// A closed gate of a one-off --service: the printed command is the
+	// same apply again with --prewarm and the flags given (the soak, the
+	// finish), and it deploys app:1.2, which no host held.
+	v12 := c.region + "/app:1.2"
+	code, _, stderr = c.run(t, append([]string{"apply", "--service", "web/svc01=" + v12, "--gate-timeout", "0s", "--finish", "manual"}, quick...)...)
+	if code != cli.ExitFailed || !strings.Contains(stderr, "gate closed") || !strings.Contains(stderr, "--finish manual") {
+		t.Fatalf("gated apply --service: exit %d, want 1 and the rerun with its flags:\n%s", code, stderr)
+	}
+	kinds = append(kinds, c.printed(t, t.Context(), prewarm, stderr, cli.ExitOK)...)
+	if state, img := c.image(t); state != "upgraded" || img != v12 {
+		t.Fatalf("after the printed apply --prewarm: %s %s, want upgraded (--finish manual) %s", state, img, v12)
+	}
+
 	slices.Sort(kinds)
-	for _, want := range []string{"prewarm mirror", "prewarm pull", "rollout finish", "rollout rollback"} {
+	for _, want := range []string{"prewarm mirror", "prewarm pull", "rollout apply", "rollout finish", "rollout rollback"} {
 		if !slices.Contains(kinds, want) {
 			t.Errorf("no printed %s ran (ran: %q)", want, slices.Compact(kinds))
 		}

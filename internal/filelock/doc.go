@@ -6,5 +6,6 @@
 // of the same path conflict even within one process. On systems without flock,
 // [TryLock] returns an error wrapping errors.ErrUnsupported.
 //
-// It never blocks waiting for a lock and never deletes the lock file.
+// It never blocks waiting for a lock, never deletes the lock file, and never follows a
+// symbolic link at the lock's path.
 package filelock

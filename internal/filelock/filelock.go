@@ -19,9 +19,14 @@ type Lock struct {
 // TryLock opens (creating if needed) the file at path and takes an exclusive lock on it
 // without waiting. When another run holds it, the error wraps [ErrLocked] and names the
 // process id that run wrote into the file. The holder's pid is written into the file.
+// A symbolic link at path is refused, not followed: the file is truncated to hold the
+// pid, and the link's target (anyone's file) would be.
 func TryLock(path string) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o644)
 	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("lock %s: a symbolic link: remove it (the lock file is created as a plain file)", path)
+		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := flock(f); err != nil {

@@ -94,3 +94,28 @@ func TestHelperProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRefusesSymlink: a symbolic link at the lock's path is refused; it
+// was followed, and its target truncated to hold the pid.
+func TestRefusesSymlink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "victim")
+	if err := os.WriteFile(target, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "release.lock.json.run.lock")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	l, err := filelock.TryLock(link)
+	if err == nil {
+		_ = l.Unlock()
+		t.Error("TryLock followed a symbolic link")
+	} else if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error = %v, want it to say symbolic link", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep\n" {
+		t.Errorf("link target changed: %q", b)
+	}
+}

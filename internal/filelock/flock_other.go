@@ -8,6 +8,8 @@ import (
 	"os"
 )
 
+const oNoFollow = 0
+
 func flock(*os.File) error {
 	return fmt.Errorf("file locks: %w", errors.ErrUnsupported)
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 )
 
+const oNoFollow = syscall.O_NOFOLLOW
+
 func flock(f *os.File) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)

@@ -3,7 +3,10 @@ package lease
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrHeld is matched (errors.Is) by a [*HeldError].
@@ -22,8 +25,36 @@ type HeldError struct {
 func (e *HeldError) Error() string {
 	h := e.Holder
 	return fmt.Sprintf("environment %s is held by %s on %s running %q since %s (lease %s, expires %s unless renewed)",
-		e.Env, h.Who, h.Where, h.Command, h.Since.UTC().Format(time.RFC3339), h.ID,
+		e.Env, clip(h.Who), clip(h.Where), clip(h.Command), h.Since.UTC().Format(time.RFC3339), clip(h.ID),
 		h.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// maxShown bounds each value an error echoes from the server: a lease's
+// holder fields are any Rancher user's to write, and its messages a body
+// of up to 16 MiB.
+const maxShown = 256
+
+// Shown is a value read from the server (a holder's who, where, command
+// or id) as a message shows it: clipped, control characters as spaces.
+func Shown(s string) string { return clip(s) }
+
+// clip shortens s to at most maxShown bytes (on a rune boundary), then
+// "...", with control characters (a newline, a terminal escape) as spaces:
+// an error is a line of text, and the terminal must not obey the server.
+func clip(s string) string {
+	if len(s) > maxShown {
+		cut := maxShown - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Is reports whether target is [ErrHeld].
@@ -38,9 +69,9 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := e.Code
+	msg := clip(e.Code)
 	if e.Message != "" && e.Message != e.Code {
-		msg += ": " + e.Message
+		msg += ": " + clip(e.Message)
 	}
-	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, msg)
+	return fmt.Sprintf("%s %s: %d %s", e.Method, clip(e.URL), e.Status, msg)
 }

@@ -87,8 +87,8 @@ func (s *HTTPStore) List(ctx context.Context, kind, key string) ([]Object, error
 	next := s.base + "/genericobjects?" + q.Encode()
 	var out []Object
 	for pages := 0; next != ""; pages++ {
-		if pages == 1000 {
-			return nil, fmt.Errorf("list %s %s: more than 1000 pages", kind, key)
+		if pages == maxListPages {
+			return nil, fmt.Errorf("list %s %s: more than %d pages", kind, key, maxListPages)
 		}
 		var coll struct {
 			Data       []wireObject `json:"data"`
@@ -103,11 +103,37 @@ func (s *HTTPStore) List(ctx context.Context, kind, key string) ([]Object, error
 			out = append(out, w.object())
 		}
 		next = ""
-		if coll.Pagination != nil && coll.Pagination.Next != nil {
-			next = *coll.Pagination.Next
+		if coll.Pagination != nil && coll.Pagination.Next != nil && *coll.Pagination.Next != "" {
+			var err error
+			if next, err = s.reroot(*coll.Pagination.Next); err != nil {
+				return nil, fmt.Errorf("list %s %s: %w", kind, key, err)
+			}
 		}
 	}
 	return out, nil
+}
+
+// maxListPages bounds a listing (each answer is at most maxAnswer): an
+// environment has one lease, and a few objects while runs race for it.
+const maxListPages = 16
+
+// maxAnswer bounds one answer of the API.
+const maxAnswer = 16 << 20
+
+// reroot puts a pagination link onto the base URL's scheme and host, as
+// the Rancher client does: the keys go only where the inventory says, never
+// to a host (or over plain HTTP) a server's answer names.
+func (s *HTTPStore) reroot(link string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil || (!u.IsAbs() && !strings.HasPrefix(u.Path, "/")) {
+		return "", fmt.Errorf("pagination.next is not a URL or an absolute path (%d bytes)", len(link))
+	}
+	base, err := url.Parse(s.base)
+	if err != nil {
+		return "", err
+	}
+	u.Scheme, u.Host, u.User = base.Scheme, base.Host, nil
+	return u.String(), nil
 }
 
 // Update implements [Store].
@@ -157,9 +183,12 @@ func (s *HTTPStore) do(ctx context.Context, method, u string, body, out any) err
 	}
 	defer resp.Body.Close()
 	s.log.Debug("rancher lease request", "method", method, "path", req.URL.Path, "status", resp.StatusCode, "dur", time.Since(start))
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: read body: %w", method, u, err)
+	}
+	if len(raw) > maxAnswer {
+		return fmt.Errorf("%s %s: answer over %d MiB", method, req.URL.Path, maxAnswer>>20)
 	}
 	if resp.StatusCode >= 300 {
 		e := &APIError{Method: method, URL: u, Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode)}

@@ -105,10 +105,12 @@ func (ls *Leases) AddHolders(ctx context.Context, st *rollout.StatusReport, pref
 	return errors.Join(errs...)
 }
 
-// HolderText describes a lease holder for a human.
+// HolderText describes a lease holder for a human: its fields are any
+// Rancher user's to write, so each is clipped and its control characters
+// shown as spaces (lease.Shown).
 func HolderText(h lease.Holder) string {
-	s := fmt.Sprintf("held by %s on %s running %q since %s (lease %s)", h.Who, h.Where, h.Command,
-		h.Since.UTC().Format(time.RFC3339), h.ID)
+	s := fmt.Sprintf("held by %s on %s running %q since %s (lease %s)", lease.Shown(h.Who), lease.Shown(h.Where), lease.Shown(h.Command),
+		h.Since.UTC().Format(time.RFC3339), lease.Shown(h.ID))
 	if h.Expired {
 		s += ", expired at " + h.ExpiresAt.UTC().Format(time.RFC3339) + ": its holder stopped renewing it; the next run takes it over"
 	}
