@@ -11,6 +11,7 @@ import (
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
+	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 )
 
@@ -34,7 +35,7 @@ func pruneCmd() *cli.Command {
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, false)
 			fs.StringSliceVar(&repos, "repo", nil, "repositories to prune besides the lock's (path in the registry, e.g. team/app)")
-			fs.IntVar(&keep, "keep", 2, "previous images to keep; unset: each environment's retention.keep")
+			fs.IntVar(&keep, "keep", inventory.DefaultKeep, "previous images to keep; unset: each environment's retention.keep")
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 			fs.BoolVar(&includeRollback, "include-rollback-image", false, "also remove the images a Rancher rollback would restart")
 			fs.StringVar(&journal, "journal", "", "rollout's journal (rollout apply --journal FILE): keep the images it would roll back to")
