@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/fleet"
+	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/registry"
 )
@@ -41,6 +42,25 @@ func TestFlagDefaultsAreTheLibraries(t *testing.T) {
 	for name := range want {
 		if !seen[name] {
 			t.Errorf("no prewarm command has --%s", name)
+		}
+	}
+}
+
+// TestReleaseAndLockUsage: -f and --lock read as in rollout (one text each);
+// mirror and plan, which resolve the release and write its lock, say so.
+func TestReleaseAndLockUsage(t *testing.T) {
+	t.Parallel()
+	for _, c := range commands() {
+		if c.Flags == nil {
+			continue
+		}
+		fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
+		c.Flags(fs)
+		if f := fs.Lookup("file"); f != nil && c.Name != "mirror" && c.Name != "plan" && f.Usage != cli.ReleaseUsage {
+			t.Errorf("prewarm %s -f: %q, want %q", c.Name, f.Usage, cli.ReleaseUsage)
+		}
+		if f := fs.Lookup("lock"); f != nil && f.Usage != cli.LockUsage {
+			t.Errorf("prewarm %s --lock: %q, want %q", c.Name, f.Usage, cli.LockUsage)
 		}
 	}
 }

@@ -32,7 +32,7 @@ type fleetFlags struct {
 
 func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	f.fs = fs
-	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
+	fs.StringVarP(&f.release, "file", "f", "", cli.ReleaseUsage)
 	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
 	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")

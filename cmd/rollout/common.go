@@ -23,7 +23,7 @@ type scopeFlags struct {
 }
 
 func (f *scopeFlags) register(fs *pflag.FlagSet, overrides bool) {
-	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
+	fs.StringVarP(&f.release, "file", "f", "", cli.ReleaseUsage)
 	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments (default: all)")
 	if overrides {
