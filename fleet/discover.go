@@ -77,32 +77,17 @@ func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func
 		return hosts, vias, nil, err
 	}
 	disks := map[string]*DiskSpace{}
-	ids := map[string]string{} // name -> the Rancher host id that took it
 	var out []inventory.Host
-	var errs []error
-	for i := range rhs {
-		h := &rhs[i]
-		if !h.Active() {
-			continue
-		}
-		name := h.Hostname
-		if name == "" {
-			name = h.Name
-		}
-		if other, dup := ids[name]; dup {
-			errs = append(errs, sameName(other, h.ID, name))
-			continue
-		}
-		ids[name] = h.ID
+	err = activeHosts(rhs, func(h *rancher.Host, name string) error {
 		ep, err := env.Discover.Endpoint(h.AgentIPAddress, name, h.Labels)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
 		out = append(out, inventory.Host{Name: name, Docker: ep, TLS: env.Discover.TLS, Labels: h.Labels})
 		if d := rancherDisk(h); d != nil {
 			disks[name] = d
 		}
-	}
-	return out, nil, disks, errors.Join(errs...)
+		return nil
+	})
+	return out, nil, disks, err
 }

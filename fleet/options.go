@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/drover-dev/drover/inventory"
 )
 
 // Option configures Pull, Status, Check, Seed and Prune.
@@ -93,14 +95,29 @@ func CheckOptions(opts ...Option) error {
 	return err
 }
 
+// The defaults of the host commands' bounds: the options start from them,
+// and prewarm's flags show them. Each is the one definition of its value.
+const (
+	// DefaultConcurrency bounds the hosts worked on at once, when the
+	// inventory's pull.concurrency (per environment, summed) does not.
+	DefaultConcurrency = 32
+	// DefaultRegistryLimit bounds the pulls from one registry.
+	DefaultRegistryLimit = 8
+	// DefaultTimeout bounds each host call and pull attempt: the
+	// inventory's pull.timeout default.
+	DefaultTimeout = inventory.DefaultPullTimeout
+	// DefaultRetries is the retries of a failed pull.
+	DefaultRetries = 3
+)
+
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		platforms:     NewHostPlatforms(),
-		concurrency:   32,
-		registryLimit: 8,
+		concurrency:   DefaultConcurrency,
+		registryLimit: DefaultRegistryLimit,
 		registryMax:   map[string]int{},
-		timeout:       30 * time.Minute,
-		retries:       3,
+		timeout:       DefaultTimeout,
+		retries:       DefaultRetries,
 		backoff:       DefaultBackoff,
 		dial:          Dial,
 		prune:         defaultPruneCommand,

@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/drover-dev/drover/rancher"
 )
@@ -37,37 +36,11 @@ type Deployed struct {
 // RancherDeployed reads env's services from Rancher (project as in
 // RancherImages).
 func RancherDeployed(ctx context.Context, c RancherClient, project string) (*Deployed, error) {
-	p, err := c.Project(ctx, project)
+	svcs, err := projectServices(ctx, c, project)
 	if err != nil {
 		return nil, err
 	}
-	svcs, err := c.Services(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	d := &Deployed{}
-	add := func(list *[]string, lc *rancher.LaunchConfig) {
-		if lc == nil {
-			return
-		}
-		if ref := lc.Image(); ref != "" && !slices.Contains(*list, ref) {
-			*list = append(*list, ref)
-		}
-	}
-	for i := range svcs {
-		s := &svcs[i]
-		add(&d.Current, s.LaunchConfig)
-		for _, lc := range s.SecondaryLaunchConfigs {
-			add(&d.Current, lc)
-		}
-		if s.Upgrade != nil && s.Upgrade.InServiceStrategy != nil {
-			st := s.Upgrade.InServiceStrategy
-			add(&d.Previous, st.PreviousLaunchConfig)
-			for _, lc := range st.PreviousSecondaryLaunchConfigs {
-				add(&d.Previous, lc)
-			}
-		}
-	}
+	d, _ := deployed(svcs)
 	return d, nil
 }
 
@@ -79,38 +52,60 @@ func (r rancherImages) EnvironmentImages(ctx context.Context, env string) ([]str
 	if name == "" {
 		return nil, fmt.Errorf("environment %s has no Rancher project", env)
 	}
-	p, err := r.c.Project(ctx, name)
+	svcs, err := projectServices(ctx, r.c, name)
 	if err != nil {
 		return nil, err
 	}
-	svcs, err := r.c.Services(ctx, p.ID)
+	_, all := deployed(svcs)
+	return all, nil
+}
+
+// projectServices lists the services of project (an id or a name).
+func projectServices(ctx context.Context, c RancherClient, project string) ([]rancher.Service, error) {
+	p, err := c.Project(ctx, project)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(lc *rancher.LaunchConfig) {
+	return c.Services(ctx, p.ID)
+}
+
+// deployed walks svcs' launch configs once, in service order (primary,
+// sidekicks, then the previous ones of the last in-service upgrade): the
+// current and the previous images, each deduplicated, and all of them,
+// deduplicated, in the order met.
+func deployed(svcs []rancher.Service) (d *Deployed, all []string) {
+	const current, previous, listed = 1, 2, 4
+	seen := map[string]uint8{}
+	d = &Deployed{}
+	add := func(lc *rancher.LaunchConfig, list *[]string, bit uint8) {
 		if lc == nil {
 			return
 		}
-		if ref := lc.Image(); ref != "" && !seen[ref] {
-			seen[ref] = true
-			out = append(out, ref)
+		ref := lc.Image()
+		if ref == "" {
+			return
 		}
+		if seen[ref]&bit == 0 {
+			*list = append(*list, ref)
+		}
+		if seen[ref]&listed == 0 {
+			all = append(all, ref)
+		}
+		seen[ref] |= bit | listed
 	}
 	for i := range svcs {
 		s := &svcs[i]
-		add(s.LaunchConfig)
+		add(s.LaunchConfig, &d.Current, current)
 		for _, lc := range s.SecondaryLaunchConfigs {
-			add(lc)
+			add(lc, &d.Current, current)
 		}
 		if s.Upgrade != nil && s.Upgrade.InServiceStrategy != nil {
 			st := s.Upgrade.InServiceStrategy
-			add(st.PreviousLaunchConfig)
+			add(st.PreviousLaunchConfig, &d.Previous, previous)
 			for _, lc := range st.PreviousSecondaryLaunchConfigs {
-				add(lc)
+				add(lc, &d.Previous, previous)
 			}
 		}
 	}
-	return out, nil
+	return d, all
 }

@@ -120,26 +120,12 @@ func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Hos
 	vias := map[string]*ViaRancher{}
 	var out []inventory.Host
 	if e.Discover.ViaRancher() {
-		ids := map[string]string{} // name -> the Rancher host id that took it
-		var errs []error
-		for i := range rhs {
-			h := &rhs[i]
-			if !h.Active() {
-				continue
-			}
-			name := h.Hostname
-			if name == "" {
-				name = h.Name
-			}
-			if other, dup := ids[name]; dup {
-				errs = append(errs, sameName(other, h.ID, name))
-				continue
-			}
-			ids[name] = h.ID
+		err := activeHosts(rhs, func(h *rancher.Host, name string) error {
 			out = append(out, inventory.Host{Name: name, Docker: inventory.ViaRancher, Labels: h.Labels})
 			vias[name] = via(h)
-		}
-		return out, vias, errors.Join(errs...)
+			return nil
+		})
+		return out, vias, err
 	}
 	var errs []error
 	for _, ih := range e.Hosts {
@@ -185,6 +171,34 @@ func matchRancherHost(name string, rhs []rancher.Host) (*rancher.Host, error) {
 		}
 	}
 	return nil, fmt.Errorf("no Rancher host has the name or hostname %q", name)
+}
+
+// activeHosts calls f for each active host of rhs with its name (its
+// hostname, else its Rancher name), once per name: a second active host of
+// a name is an error naming both (sameName), and f does not see it. The
+// error joins those and f's, in host order.
+func activeHosts(rhs []rancher.Host, f func(h *rancher.Host, name string) error) error {
+	ids := map[string]string{} // name -> the Rancher host id that took it
+	var errs []error
+	for i := range rhs {
+		h := &rhs[i]
+		if !h.Active() {
+			continue
+		}
+		name := h.Hostname
+		if name == "" {
+			name = h.Name
+		}
+		if other, dup := ids[name]; dup {
+			errs = append(errs, sameName(other, h.ID, name))
+			continue
+		}
+		ids[name] = h.ID
+		if err := f(h, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sameName is the error for two active Rancher hosts of one name: as two

@@ -102,25 +102,6 @@ func noDowngrade(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// FromEnv returns a client configured the way the rancher CLI is:
-// RANCHER_URL, RANCHER_ACCESS_KEY, RANCHER_SECRET_KEY, and
-// RANCHER_ENVIRONMENT (a project id or name, returned by DefaultProject;
-// it overrides a project id in the URL). getenv is usually os.Getenv.
-func FromEnv(getenv func(string) string, opts ...Option) (*Client, error) {
-	u := getenv("RANCHER_URL")
-	if u == "" {
-		return nil, errors.New("rancher: RANCHER_URL is not set")
-	}
-	c, err := New(u, getenv("RANCHER_ACCESS_KEY"), getenv("RANCHER_SECRET_KEY"), opts...)
-	if err != nil {
-		return nil, err
-	}
-	if env := getenv("RANCHER_ENVIRONMENT"); env != "" {
-		c.project = env
-	}
-	return c, nil
-}
-
 func loadCA(path string) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -173,8 +154,9 @@ func normalizeURL(raw string) (*url.URL, string, error) {
 // BaseURL returns the normalised API root, e.g. "https://rancher:8080/v2-beta".
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// DefaultProject returns the project named by RANCHER_ENVIRONMENT (FromEnv)
-// or found in the base URL, or "" when neither named one.
+// DefaultProject returns the project id found in the base URL (a key
+// scoped to one project, ".../v2-beta/projects/1a5"), or "" when it names
+// none.
 func (c *Client) DefaultProject() string { return c.project }
 
 // String describes the client without its keys.

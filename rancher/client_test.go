@@ -113,33 +113,6 @@ func TestNewOptions(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{
-		"RANCHER_URL":         "https://r.example.com/v2-beta/projects/1a5/schemas",
-		"RANCHER_ACCESS_KEY":  "AK",
-		"RANCHER_SECRET_KEY":  "SK",
-		"RANCHER_ENVIRONMENT": "prod",
-	}
-	c, err := FromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.BaseURL() != "https://r.example.com/v2-beta" || c.DefaultProject() != "prod" {
-		t.Errorf("FromEnv = %s project %s", c.BaseURL(), c.DefaultProject())
-	}
-	if c.auth == "" {
-		t.Error("keys not used")
-	}
-	delete(env, "RANCHER_ENVIRONMENT")
-	if c, _ = FromEnv(func(k string) string { return env[k] }); c.DefaultProject() != "1a5" {
-		t.Errorf("project from URL = %q", c.DefaultProject())
-	}
-	if _, err := FromEnv(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "RANCHER_URL") {
-		t.Errorf("FromEnv without RANCHER_URL: %v", err)
-	}
-}
-
 // TestSecretNeverShown runs requests with a debug logger and checks that
 // neither the secret nor the Authorization header appears anywhere.
 func TestSecretNeverShown(t *testing.T) {

@@ -4,10 +4,14 @@
 // rollback, cancelupgrade, ...), and waiting for a service to reach a state.
 //
 // Both tools import it: rollout through rollout/adapt (the engine's
-// Rancher interface over this client), prewarm for host discovery and
-// seeding. [Resolve] is the one rule for where an environment's Rancher is
-// (URL, keys, project) that both follow: inventory describes, rancher
-// connects. It imports nothing of either tool.
+// Rancher interface over this client), prewarm (through fleet and its
+// commands) for host discovery, seeding and pruning. [Resolve] (with
+// [Connect], and [Named] for the commands to which Rancher is optional) is
+// the one rule for where an environment's Rancher is (URL, keys, project)
+// that both follow: inventory describes, rancher connects. It imports
+// nothing of either tool. [Client.HostAccess] and [Client.DockerDialer]
+// open a host's Docker API through Rancher (package dockersocket, whose
+// CheckHost and Refusal classify the access).
 //
 // A Client is bound to one Rancher server and one API key pair (an account
 // key reaching several projects, or an environment key bound to one). Lookups

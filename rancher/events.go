@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/drover-dev/drover/internal/ctxsleep"
 )
 
 // hub is one project's subscribe websocket, shared by every waiter of the
@@ -219,12 +221,8 @@ func (h *hub) run() {
 		}
 		d := backoff/2 + rand.N(backoff/2+1)
 		h.c.log.Debug("rancher: event stream down, reconnecting", "project", h.project, "err", err, "in", d)
-		t := time.NewTimer(d)
-		select {
-		case <-h.ctx.Done():
-			t.Stop()
+		if ctxsleep.Sleep(h.ctx, d) != nil {
 			return
-		case <-t.C:
 		}
 		backoff = min(backoff*2, o.backoffMax)
 	}

@@ -6,14 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"slices"
 
 	"github.com/drover-dev/drover/rancher/dockersocket"
 )
-
-// dockerSocketStates are the host states in which Cattle offers the
-// dockersocket action (resources/content/schema/base/host.json).
-var dockerSocketStates = []string{StateActive, "inactive", "activating", "deactivating"}
 
 // HostAccess asks Rancher for a fresh dockersocket access to host h: it
 // re-reads the host (so an agent that went away since h was listed is seen),
@@ -45,27 +40,10 @@ func (c *Client) checkHostAccess(ctx context.Context, h *Host) (*Host, error) {
 	if err := c.call(ctx, http.MethodGet, self, nil, &fresh); err != nil {
 		return nil, fmt.Errorf("host %s: %w", name, err)
 	}
-	if err := dockerSocketOffered(name, &fresh); err != nil {
+	if err := dockersocket.CheckHost(name, fresh.State, fresh.AgentState, fresh.Actions); err != nil {
 		return nil, err
 	}
 	return &fresh, nil
-}
-
-// dockerSocketOffered: nil when host h (read as name) offers the
-// dockersocket action.
-func dockerSocketOffered(name string, h *Host) error {
-	agentAway := h.AgentState != "" && h.AgentState != StateActive
-	if !slices.Contains(dockerSocketStates, h.State) || agentAway {
-		st := h.State
-		if agentAway {
-			st += ", agent " + h.AgentState
-		}
-		return fmt.Errorf("host %s is %s: %w", name, st, dockersocket.ErrHostNotActive)
-	}
-	if h.Actions["dockersocket"] == "" {
-		return fmt.Errorf("host %s: %w", name, dockersocket.ErrActionMissing)
-	}
-	return nil
 }
 
 // postDockerSocket POSTs a host's dockersocket action link and returns the
@@ -82,12 +60,8 @@ func (c *Client) postDockerSocket(ctx context.Context, name, link string) (wsURL
 	if err := c.call(ctx, http.MethodPost, u, nil, &ha); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			switch {
-			case ae.Status == http.StatusForbidden,
-				ae.Status == http.StatusUnprocessableEntity && ae.Code == "InvalidAction":
-				return "", "", fmt.Errorf("host %s: %w (%d %s)", name, dockersocket.ErrActionMissing, ae.Status, ae.Code)
-			case ae.Status == http.StatusUnprocessableEntity && ae.Code == "ActionNotAvailable":
-				return "", "", fmt.Errorf("host %s: %w (%d %s)", name, dockersocket.ErrHostNotActive, ae.Status, ae.Code)
+			if s := dockersocket.Refusal(ae.Status, ae.Code); s != nil {
+				return "", "", fmt.Errorf("host %s: %w (%d %s)", name, s, ae.Status, ae.Code)
 			}
 		}
 		return "", "", fmt.Errorf("host %s: dockersocket action: %w", name, err)
@@ -122,7 +96,7 @@ func (c *Client) DockerDialer(h *Host) *dockersocket.Dialer {
 	listed.Actions = maps.Clone(h.Actions)
 	name := hostName(listed)
 	access := func(ctx context.Context) (string, string, error) { return c.HostAccess(ctx, listed) }
-	if dockerSocketOffered(name, listed) == nil {
+	if dockersocket.CheckHost(name, listed.State, listed.AgentState, listed.Actions) == nil {
 		link := listed.Actions["dockersocket"]
 		access = func(ctx context.Context) (string, string, error) { return c.postDockerSocket(ctx, name, link) }
 	}

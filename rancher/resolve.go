@@ -36,6 +36,14 @@ func (s Settings) String() string {
 // GoString is String, so that %#v never prints the keys either.
 func (s Settings) GoString() string { return s.String() }
 
+// Named reports whether the inventory or the environment names a Rancher
+// server (rancher.url, else $RANCHER_URL): the one rule by which a command
+// for which Rancher is optional (prewarm seed and prune) decides to read it.
+// Resolve then connects as for every command.
+func Named(inv *inventory.Inventory, getenv func(string) string) bool {
+	return inv.Rancher.URL != "" || getenv("RANCHER_URL") != ""
+}
+
 // Resolve is environment env's Rancher connection: the URL from rancher.url,
 // else $RANCHER_URL (checked like rancher.url: http:// only with
 // rancher.insecure); the keys from the variables the environment's

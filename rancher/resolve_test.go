@@ -127,3 +127,30 @@ func TestProjectFor(t *testing.T) {
 		}
 	}
 }
+
+// TestNamed: Rancher is named by rancher.url, else by $RANCHER_URL, the
+// same URL rule Resolve follows.
+func TestNamed(t *testing.T) {
+	t.Parallel()
+	with := &inventory.Inventory{Rancher: inventory.Rancher{URL: "https://r.example.com"}}
+	without := &inventory.Inventory{}
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "RANCHER_URL" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		inv  *inventory.Inventory
+		url  string
+		want bool
+	}{
+		{with, "", true}, {without, "https://env.example.com", true}, {with, "https://env.example.com", true}, {without, "", false},
+	} {
+		if got := rancher.Named(tc.inv, env(tc.url)); got != tc.want {
+			t.Errorf("Named(rancher.url %q, $RANCHER_URL %q) = %v, want %v", tc.inv.Rancher.URL, tc.url, got, tc.want)
+		}
+	}
+}

@@ -47,9 +47,20 @@ type options struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
+// The mirror's defaults: the options start from them, and prewarm's flags
+// show them. Each is the one definition of its value.
+const (
+	// DefaultJobs bounds the images, blobs and registry checks at once
+	// (WithJobs).
+	DefaultJobs = 4
+	// DefaultStallTimeout is how long a registry may leave a request
+	// unanswered, or a transfer move no bytes (WithStallTimeout).
+	DefaultStallTimeout = 2 * time.Minute
+)
+
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		jobs:       4,
+		jobs:       DefaultJobs,
 		logger:     slog.New(slog.DiscardHandler),
 		keychain:   authn.DefaultKeychain,
 		getenv:     os.Getenv,
@@ -60,7 +71,7 @@ func newOptions(opts []Option) (*options, error) {
 		depth:      4,
 		ranges:     4,
 		rangeSize:  8 << 20,
-		stall:      2 * time.Minute,
+		stall:      DefaultStallTimeout,
 		sleep:      ctxsleep.Sleep,
 	}
 	var errs []error

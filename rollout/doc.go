@@ -5,11 +5,14 @@
 // The engine declares the small interfaces it needs and nothing more:
 // [Rancher] (one environment's services, hosts and the upgrade actions),
 // [Presence] (does a host hold an image digest: the check prewarm status
-// makes) and [Puller] (pull a missing image, for --prewarm). It imports only
-// inventory: the adapters over the typed client in rancher and over
-// prewarm's host checks live in the sub-package rollout/adapt, so the
-// engine is tested against in-process fakes in fake time and, through
-// those adapters, against the lab's Rancher simulator over real HTTP.
+// makes) and [Puller] (pull a missing image, for --prewarm). Of Drover's
+// packages it imports only inventory (and the internal helpers atomicfile,
+// ctxsleep and journalfmt): the adapters over the typed client in rancher
+// and over fleet's host checks live in the sub-package rollout/adapt, so
+// the engine is tested against in-process fakes in fake time and, through
+// those adapters, against the lab's Rancher simulator over real HTTP. Its
+// defaults are the Default* constants, which the rollout command's flags
+// show.
 //
 // Per environment, [Engine.Apply] runs five steps: gate (every active host
 // that can run a service holds its image), pre-flight (pending upgrades from

@@ -52,12 +52,12 @@ func New(connect Connector, presence Presence, opts ...Option) (*Engine, error) 
 	e := &Engine{
 		connect: connect, presence: presence,
 		log:         slog.New(slog.DiscardHandler),
-		gateTimeout: 10 * time.Minute, gateInterval: 10 * time.Second,
-		upgradeTimeout: 15 * time.Minute, soak: 30 * time.Second, errorGrace: 5 * time.Minute,
-		stallTimeout:   10 * time.Minute,
-		healthInterval: 2 * time.Second, drainTimeout: 10 * time.Minute,
-		onPending: PendingAbort, onInterrupt: PendingRollback, finish: FinishAuto,
-		envConcurrency: 4, command: "rollout",
+		gateTimeout: DefaultGateTimeout, gateInterval: DefaultGateInterval,
+		upgradeTimeout: DefaultUpgradeTimeout, soak: DefaultSoak, errorGrace: DefaultErrorGrace,
+		stallTimeout:   DefaultStallTimeout,
+		healthInterval: DefaultHealthInterval, drainTimeout: DefaultDrainTimeout,
+		onPending: DefaultOnPending, onInterrupt: DefaultOnInterrupt, finish: DefaultFinish,
+		envConcurrency: DefaultEnvConcurrency, command: "rollout",
 	}
 	for _, o := range opts {
 		if err := o(e); err != nil {

@@ -11,6 +11,26 @@ import (
 // Option configures an Engine.
 type Option func(*Engine) error
 
+// The engine's defaults: New starts from them, and the rollout command's
+// flags show them. Each is the one definition of its value.
+const (
+	DefaultGateTimeout    = 10 * time.Minute
+	DefaultGateInterval   = 10 * time.Second
+	DefaultUpgradeTimeout = 15 * time.Minute
+	DefaultStallTimeout   = 10 * time.Minute
+	DefaultSoak           = 30 * time.Second
+	DefaultErrorGrace     = 5 * time.Minute
+	DefaultHealthInterval = 2 * time.Second
+	DefaultDrainTimeout   = 10 * time.Minute
+	DefaultOnPending      = PendingAbort
+	DefaultOnInterrupt    = PendingRollback
+	DefaultFinish         = FinishAuto
+	// DefaultEnvConcurrency bounds environments at once within a wave
+	// (not inventory.DefaultConcurrency, services at once in one
+	// environment).
+	DefaultEnvConcurrency = 4
+)
+
 // PendingPolicy says what to do with a service found with an upgrade pending
 // from an earlier run (pre-flight), or in flight when interrupted.
 type PendingPolicy string

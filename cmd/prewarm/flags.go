@@ -13,6 +13,7 @@ import (
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/prewarm"
 	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/registry"
 )
 
 // fleetFlags are the flags every host command shares.
@@ -31,17 +32,17 @@ type fleetFlags struct {
 
 func (f *fleetFlags) register(fs *pflag.FlagSet, pulling bool) {
 	f.fs = fs
-	fs.StringVarP(&f.release, "file", "f", "", "release file; its lock is release.lock.json beside it")
+	fs.StringVarP(&f.release, "file", "f", "", cli.ReleaseUsage)
 	fs.StringVar(&f.lock, "lock", "", cli.LockUsage)
 	fs.StringSliceVar(&f.envs, "env", nil, "environments to work on (default: all)")
 	fs.StringSliceVar(&f.hosts, "hosts", nil, "hosts to work on (default: all in the environments)")
-	fs.IntVar(&f.concurrency, "concurrency", 32, "hosts worked on at once; unset: the sum of the environments' pull.concurrency, if any")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "timeout per host call and pull attempt; unset: the longest pull.timeout of the environments, if any")
+	fs.IntVar(&f.concurrency, "concurrency", fleet.DefaultConcurrency, "hosts worked on at once; unset: the sum of the environments' pull.concurrency, if any")
+	fs.DurationVar(&f.timeout, "timeout", fleet.DefaultTimeout, "timeout per host call and pull attempt; unset: the longest pull.timeout of the environments, if any")
 	if pulling {
-		fs.IntVar(&f.limit, "registry-limit", 8, "concurrent pulls per registry (the inventory's maxConcurrency wins)")
-		fs.IntVar(&f.retries, "retries", 3, "retries of a failed pull, with backoff")
+		fs.IntVar(&f.limit, "registry-limit", fleet.DefaultRegistryLimit, "concurrent pulls per registry (the inventory's maxConcurrency wins)")
+		fs.IntVar(&f.retries, "retries", fleet.DefaultRetries, "retries of a failed pull, with backoff")
 		fs.BoolVar(&f.fallback, "fallback-source", false, "pull from the source registry when a region lacks the digest")
-		fs.DurationVar(&f.stall, "stall-timeout", 2*time.Minute, "a region registry that does not answer within this fails alone; its hosts are not ready, without pulling")
+		fs.DurationVar(&f.stall, "stall-timeout", registry.DefaultStallTimeout, "a region registry that does not answer within this fails alone; its hosts are not ready, without pulling")
 	}
 }
 

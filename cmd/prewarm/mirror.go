@@ -32,8 +32,8 @@ func (f *imageFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.relock, "relock", false, "accept tags that moved since the lock was written")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "narrow multi-arch indexes to these platforms (os/arch[/variant][:os.version], comma-separated; a Windows build such as windows/amd64:10.0.17763 keeps its every revision)")
 	fs.BoolVar(&f.foreign, "nondistributable", false, "copy non-distributable (foreign) layers too")
-	fs.IntVar(&f.jobs, "jobs", 4, "images, blobs and per-registry transfers at once")
-	fs.DurationVar(&f.stall, "stall-timeout", 2*time.Minute, "a registry that does not answer (or moves no bytes) within this counts as stalled; a region that stalls fails alone")
+	fs.IntVar(&f.jobs, "jobs", registry.DefaultJobs, "images, blobs and per-registry transfers at once")
+	fs.DurationVar(&f.stall, "stall-timeout", registry.DefaultStallTimeout, "a registry that does not answer (or moves no bytes) within this counts as stalled; a region that stalls fails alone")
 }
 
 func mirrorCmd() *cli.Command {

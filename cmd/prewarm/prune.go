@@ -11,6 +11,7 @@ import (
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/output"
+	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
 )
 
@@ -27,14 +28,15 @@ func pruneCmd() *cli.Command {
 			"Keeps per repository the current image (the lock's, else what Rancher runs, else the\n" +
 			"newest), N previous ones, anything newer, every image a container uses (running or\n" +
 			"stopped), every image the lock names and, unless --include-rollback-image, the images\n" +
-			"the services' last upgrade would roll back to. With rancher.url set, newer and older\n" +
-			"follow what was deployed (lock, services' current, then previous images); creation\n" +
-			"time only orders images deployed nowhere. --journal adds what rollout's journal records:\n" +
-			"the images its services ran before (or were rolled back to) are rollback images too.",
+			"the services' last upgrade would roll back to. With rancher.url (or $RANCHER_URL) set,\n" +
+			"newer and older follow what was deployed (lock, services' current, then previous\n" +
+			"images); creation time only orders images deployed nowhere. --journal adds what\n" +
+			"rollout's journal records: the images its services ran before (or were rolled back\n" +
+			"to) are rollback images too.",
 		Flags: func(fs *pflag.FlagSet) {
 			f.register(fs, false)
 			fs.StringSliceVar(&repos, "repo", nil, "repositories to prune besides the lock's (path in the registry, e.g. team/app)")
-			fs.IntVar(&keep, "keep", 2, "previous images to keep; unset: each environment's retention.keep")
+			fs.IntVar(&keep, "keep", inventory.DefaultKeep, "previous images to keep; unset: each environment's retention.keep")
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would go and the bytes freed; change nothing")
 			fs.BoolVar(&includeRollback, "include-rollback-image", false, "also remove the images a Rancher rollback would restart")
 			fs.StringVar(&journal, "journal", "", "rollout's journal (rollout apply --journal FILE): keep the images it would roll back to")
@@ -72,6 +74,9 @@ func pruneCmd() *cli.Command {
 				}
 			}
 			deployed, err := deployedByEnv(ctx, env, fl)
+			if errors.Is(err, rancher.ErrNotConfigured) {
+				return cli.Usage("%v", err) // as seed, discover and rollout
+			}
 			if err != nil {
 				return cli.Failed(err)
 			}
@@ -95,11 +100,11 @@ func pruneCmd() *cli.Command {
 }
 
 // deployedByEnv reads what Rancher runs in each selected environment, when
-// the inventory names Rancher. Not knowing the rollback images is an
-// error: prune would guess them from creation times.
+// the inventory (or $RANCHER_URL) names Rancher. Not knowing the rollback
+// images is an error: prune would guess them from creation times.
 func deployedByEnv(ctx context.Context, env *cli.Env, fl *loaded) (map[string]*fleet.Deployed, error) {
 	out := map[string]*fleet.Deployed{}
-	if fl.inv.Rancher.URL == "" {
+	if !rancher.Named(fl.inv, env.Getenv) {
 		return out, nil
 	}
 	for _, t := range fl.targets {
@@ -108,6 +113,9 @@ func deployedByEnv(ctx context.Context, env *cli.Env, fl *loaded) (map[string]*f
 			continue
 		}
 		c, project, err := rancher.Connect(fl.inv, e.Name, env.Getenv, rancher.WithLogger(env.Logger))
+		if errors.Is(err, rancher.ErrNotConfigured) {
+			return nil, err // it names the environment and what to set
+		}
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", e.Name, err)
 		}

@@ -54,7 +54,7 @@ func seedCmd() *cli.Command {
 				return err
 			}
 			var src fleet.ServiceImages
-			if !noRancher && fl.inv.Rancher.URL != "" {
+			if !noRancher && rancher.Named(fl.inv, env.Getenv) {
 				if src, err = rancherImages(fl.inv, target.Env, env); err != nil {
 					return cli.Usage("%v", err)
 				}

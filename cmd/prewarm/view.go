@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
@@ -17,7 +16,7 @@ func hostBars(env *cli.Env, targets []fleet.Target) (opt fleet.Option, stop func
 	for i, t := range targets {
 		names[i] = t.Name
 	}
-	d := output.NewHostBars(env.Stderr, env.IsTerminal, env.Logger, names, 10*time.Second)
+	d := output.NewHostBars(env.Stderr, env.IsTerminal, env.Logger, names, output.LogInterval)
 	return fleet.WithProgress(func(p fleet.Progress) { d.Update(p.Host, p.Image, p.Phase, p.Current, p.Total) }), d.Close
 }
 

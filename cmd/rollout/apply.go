@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -11,10 +10,7 @@ import (
 )
 
 func applyCmd() *cli.Command {
-	var sf scopeFlags
-	var ef engineFlags
-	var nf cli.NotifyFlags
-	var rf reportFlags
+	var f runFlags
 	return &cli.Command{
 		Name:    "apply",
 		Summary: "roll the release out: waves in order, each environment gated, upgraded, verified and finished",
@@ -27,41 +23,13 @@ func applyCmd() *cli.Command {
 			"Exit 0 done, 1 failed (rolled back), 2 usage, 3 could not roll back (needs a human),\n" +
 			"4 another run holds an environment's lease (named; nothing changed: rollout unlock).",
 		Flags: func(fs *pflag.FlagSet) {
-			sf.register(fs, true)
-			ef.register(fs, forApply)
-			nf.Register(fs)
-			rf.register(fs)
+			f.sf.register(fs, true)
+			f.ef.register(fs, forApply)
+			f.nf.Register(fs)
+			f.rf.register(fs)
 		},
-		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
-			var rep *rollout.Report
-			rf.started = time.Now()
-			defer func() { err = rf.write(rep, err) }()
-			w, err := sf.load(env, args, true)
-			if err != nil {
-				return err
-			}
-			// The engine first: on a terminal it puts env.Logger above the
-			// live table, and the notifier's warnings must go there too.
-			var rn *runNotifier
-			ef.onEvent = func(ev rollout.Event) { rn.Event(ev) }
-			e, done, err := ef.engine(env, w)
-			if err != nil {
-				return err
-			}
-			if rn, err = newRunNotifier(env, &nf, w, "apply", &sf); err != nil {
-				done()
-				return err
-			}
-			rn.Started()
-			ctx, release, err := hold(ctx, env, w, "apply", &sf)
-			if err != nil {
-				done()
-				return rn.finished(nil, err)
-			}
-			defer release()
-			rep, err = e.Apply(ctx, w.targets)
-			done()
-			return rn.finished(rep, finish(env, rep, err, "apply", &sf))
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			return f.run(ctx, env, args, "apply", true, nil, (*rollout.Engine).Apply)
 		},
 	}
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -36,33 +36,33 @@ const (
 func (f *engineFlags) register(fs *pflag.FlagSet, cmd int) {
 	f.fs = fs
 	if cmd != forFinish {
-		fs.DurationVar(&f.gateTimeout, "gate-timeout", 10*time.Minute, "how long to wait for every host to hold the image (0: check once)")
-		fs.DurationVar(&f.gateInterval, "gate-interval", 10*time.Second, "pause between gate re-checks")
+		fs.DurationVar(&f.gateTimeout, "gate-timeout", rollout.DefaultGateTimeout, "how long to wait for every host to hold the image (0: check once)")
+		fs.DurationVar(&f.gateInterval, "gate-interval", rollout.DefaultGateInterval, "pause between gate re-checks")
 		fs.BoolVar(&f.prewarm, "prewarm", false, "pull missing images onto hosts instead of only waiting for them")
 	}
 	// Defaults for the flags a command does not take.
-	f.gateTimeout, f.gateInterval, f.soak = 10*time.Minute, 10*time.Second, 30*time.Second
-	f.onPending, f.finish, f.onInterrupt = "abort", "auto", "rollback"
+	f.gateTimeout, f.gateInterval, f.soak = rollout.DefaultGateTimeout, rollout.DefaultGateInterval, rollout.DefaultSoak
+	f.onPending, f.finish, f.onInterrupt = string(rollout.DefaultOnPending), string(rollout.DefaultFinish), string(rollout.DefaultOnInterrupt)
 	if cmd == forApply {
-		fs.StringVar(&f.onPending, "on-pending", "abort", "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
+		fs.StringVar(&f.onPending, "on-pending", string(rollout.DefaultOnPending), "an upgrade pending from an earlier run: finish, rollback or abort (printing the command)")
 	}
-	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", 15*time.Minute, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
-	f.errorGrace = 5 * time.Minute
+	fs.DurationVar(&f.upgradeTimeout, "upgrade-timeout", rollout.DefaultUpgradeTimeout, "deadline per service until upgraded and healthy (a stuck upgrade fails)")
+	f.errorGrace = rollout.DefaultErrorGrace
 	if cmd != forFinish {
-		fs.DurationVar(&f.stallTimeout, "stall-timeout", 10*time.Minute, "an upgrade with no batch progress (units at the new launch config, state, Rancher's message) for this long fails and is rolled back (0: none)")
-	}
-	if cmd != forFinish {
-		fs.DurationVar(&f.errorGrace, "error-grace", 5*time.Minute, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
+		fs.DurationVar(&f.stallTimeout, "stall-timeout", rollout.DefaultStallTimeout, "an upgrade with no batch progress (units at the new launch config, state, Rancher's message) for this long fails and is rolled back (0: none)")
 	}
 	if cmd != forFinish {
-		fs.DurationVar(&f.soak, "soak", 30*time.Second, "how long an upgraded service must stay healthy before it is finished")
+		fs.DurationVar(&f.errorGrace, "error-grace", rollout.DefaultErrorGrace, "how long an upgrade may show Rancher's transitioning: error (Cattle retries pulls and allocation) before it fails (0: at once)")
+	}
+	if cmd != forFinish {
+		fs.DurationVar(&f.soak, "soak", rollout.DefaultSoak, "how long an upgraded service must stay healthy before it is finished")
 	}
 	if cmd == forApply {
-		fs.StringVar(&f.finish, "finish", "auto", "auto: finish verified upgrades; manual: leave them upgraded (rollout finish later)")
-		fs.StringVar(&f.onInterrupt, "on-interrupt", "rollback", "first Ctrl-C: rollback or finish the services in flight")
+		fs.StringVar(&f.finish, "finish", string(rollout.DefaultFinish), "auto: finish verified upgrades; manual: leave them upgraded (rollout finish later)")
+		fs.StringVar(&f.onInterrupt, "on-interrupt", string(rollout.DefaultOnInterrupt), "first Ctrl-C: rollback or finish the services in flight")
 	}
-	fs.DurationVar(&f.drain, "drain-timeout", 10*time.Minute, "after the first Ctrl-C, how long in-flight services get to come to rest")
-	fs.IntVar(&f.envConcurrency, "env-concurrency", 4, "environments worked on at once (apply: within one wave)")
+	fs.DurationVar(&f.drain, "drain-timeout", rollout.DefaultDrainTimeout, "after the first Ctrl-C, how long in-flight services get to come to rest")
+	fs.IntVar(&f.envConcurrency, "env-concurrency", rollout.DefaultEnvConcurrency, "environments worked on at once (apply: within one wave)")
 	fs.StringVar(&f.journal, "journal", "", "append every action, with its time, to this JSON-lines file")
 	if cmd == forApply {
 		fs.BoolVar(&f.resume, "resume", false, "continue the run recorded in --journal: skip services it finished")

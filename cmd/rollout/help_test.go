@@ -69,5 +69,8 @@ func TestHelpTexts(t *testing.T) {
 		if h := help(cmd); !strings.Contains(h, "--lock string") || !strings.Contains(h, cli.LockUsage) {
 			t.Errorf("%s --help: --lock does not read %q:\n%s", cmd, cli.LockUsage, h)
 		}
+		if h := help(cmd); cmd != "finish" && !strings.Contains(h, cli.ReleaseUsage) {
+			t.Errorf("%s --help: -f does not read %q:\n%s", cmd, cli.ReleaseUsage, h)
+		}
 	}
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"github.com/drover-dev/drover/rollout"
 )
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -11,10 +10,7 @@ import (
 )
 
 func rollbackCmd() *cli.Command {
-	var sf scopeFlags
-	var ef engineFlags
-	var nf cli.NotifyFlags
-	var rf reportFlags
+	var f runFlags
 	return &cli.Command{
 		Name:    "rollback",
 		Summary: "put services back: Rancher rollback of a pending upgrade, or upgrade back to the previous image",
@@ -32,45 +28,20 @@ func rollbackCmd() *cli.Command {
 			"Exit 0 done, 1 failed or nothing to roll back, 3 needs a human, 4 another run\n" +
 			"holds the environment's lease (named; nothing changed).",
 		Flags: func(fs *pflag.FlagSet) {
-			sf.register(fs, false)
-			ef.register(fs, forRollback)
-			nf.Register(fs)
-			rf.register(fs)
+			f.sf.register(fs, false)
+			f.ef.register(fs, forRollback)
+			f.nf.Register(fs)
+			f.rf.register(fs)
 			fs.Lookup("env").Usage = "environments (required)"
 		},
-		Run: func(ctx context.Context, env *cli.Env, args []string) (err error) {
-			var rep *rollout.Report
-			rf.started = time.Now()
-			defer func() { err = rf.write(rep, err) }()
-			if len(sf.envs) == 0 {
-				return cli.Usage("rollback needs --env")
+		Run: func(ctx context.Context, env *cli.Env, args []string) error {
+			needEnv := func() error {
+				if len(f.sf.envs) == 0 {
+					return cli.Usage("rollback needs --env")
+				}
+				return nil
 			}
-			w, err := sf.load(env, args, false)
-			if err != nil {
-				return err
-			}
-			// The engine first: on a terminal it puts env.Logger above the
-			// live table, and the notifier's warnings must go there too.
-			var rn *runNotifier
-			ef.onEvent = func(ev rollout.Event) { rn.Event(ev) }
-			e, done, err := ef.engine(env, w)
-			if err != nil {
-				return err
-			}
-			if rn, err = newRunNotifier(env, &nf, w, "rollback", &sf); err != nil {
-				done()
-				return err
-			}
-			rn.Started()
-			ctx, release, err := hold(ctx, env, w, "rollback", &sf)
-			if err != nil {
-				done()
-				return rn.finished(nil, err)
-			}
-			defer release()
-			rep, err = e.Rollback(ctx, w.targets)
-			done()
-			return rn.finished(rep, finish(env, rep, err, "rollback", &sf))
+			return f.run(ctx, env, args, "rollback", false, needEnv, (*rollout.Engine).Rollback)
 		},
 	}
 }

@@ -97,6 +97,10 @@ type Command struct {
 // LockUsage is the help of --lock, the same in every tool.
 const LockUsage = "lock file (default release.lock.json beside -f, else in the current directory)"
 
+// ReleaseUsage is the help of -f/--file, the same in every tool (the lock
+// beside the release is inventory.LockPath's rule).
+const ReleaseUsage = "release file; its lock is release.lock.json beside it"
+
 // Env is what a command gets: streams, logger and the global flags.
 type Env struct {
 	Tool   string

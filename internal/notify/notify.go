@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/drover-dev/drover/internal/ctxsleep"
 )
 
 // Target is one webhook.
@@ -255,11 +257,7 @@ func (n *Notifier) deliver(h *webhook, ev Event) error {
 			d = min(retryAfter, maxBackoff)
 		}
 		wait *= 2
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-n.ctx.Done():
-			t.Stop()
+		if ctxsleep.Sleep(n.ctx, d) != nil {
 			return fmt.Errorf("%w (abandoned at the end of the run)", err)
 		}
 	}

@@ -4,11 +4,12 @@
 // atomically (through internal/atomicfile) for the jobs that read them.
 //
 // It imports no other Drover package but internal/atomicfile, so that
-// every library and command can use it: the domain packages (fleet,
-// registry) describe their reports, and output draws them. The rollout
-// tool's views, which read the engine's types, are its sub-package
-// rolloutview. It never decides anything: what to show and when is the
-// caller's.
+// every library and command can use it. The prewarm tool's report tables
+// are their reports' WriteTable methods (fleet.Report, fleet.Matrix,
+// fleet.PruneReport, registry.Report), drawn with this package's byte
+// sizes; the rollout tool's views, which read the engine's types, are its
+// sub-package rolloutview. Print writes either table or JSON for both
+// tools. It never decides anything: what to show and when is the caller's.
 //
 // # Concurrency
 //

@@ -40,9 +40,13 @@ type hostState struct {
 	label  atomic.Pointer[string] // read by the bar's decorator without d.mu
 }
 
+// LogInterval is how often a progress display off a terminal logs its
+// summary line (the tools' one setting of it).
+const LogInterval = 10 * time.Second
+
 // NewHostBars starts a display for the named hosts. On a terminal
 // (terminal true) it draws bars on w; otherwise it logs a summary line
-// every interval.
+// every interval (the tools give LogInterval).
 func NewHostBars(w io.Writer, terminal bool, logger *slog.Logger, hosts []string, interval time.Duration) *HostBars {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &HostBars{hosts: map[string]*hostState{}, logger: logger, stop: cancel, done: make(chan struct{})}

@@ -28,7 +28,7 @@ func RegionBars(ctx context.Context, w io.Writer, bars bool, logger *slog.Logger
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(10 * time.Second)
+		tick := time.NewTicker(LogInterval)
 		defer tick.Stop()
 		for {
 			select {

@@ -16,8 +16,9 @@ import (
 )
 
 // AccessFunc asks Rancher for a fresh dockersocket access to one host: it POSTs the
-// host's dockersocket action and returns the hostAccess url and token (see
-// [RequestAccess]). It is called once per connection.
+// host's dockersocket action and returns the hostAccess url and token (package
+// rancher's Client.HostAccess, with [CheckHost] and [Refusal] deciding its
+// errors). It is called once per connection.
 type AccessFunc func(ctx context.Context) (url, token string, err error)
 
 // Dialer opens Docker API connections to one host through Rancher. Its DialContext
@@ -139,17 +140,13 @@ func (d *Dialer) logger() *slog.Logger {
 }
 
 // unwrapSafe keeps what a caller branches on from an Access error (the package's
-// sentinels, context errors, *APIError) and drops the rest, which may hold a token.
+// sentinels, context errors) and drops the rest, which may hold a token.
 func unwrapSafe(err error) []error {
 	var out []error
 	for _, s := range []error{ErrActionMissing, ErrHostNotActive, ErrTokenRefused, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, s) {
 			out = append(out, s)
 		}
-	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		out = append(out, ae)
 	}
 	return out
 }

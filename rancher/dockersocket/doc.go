@@ -9,7 +9,7 @@
 // incoming TEXT frame is decoded and buffered for Read. The moby client runs over it
 // unchanged:
 //
-//	d := &dockersocket.Dialer{Access: dockersocket.Access(hc, host, keys), RequireTLS: true}
+//	d := rc.DockerDialer(host) // rc a *rancher.Client, host a *rancher.Host it listed
 //	cli, err := client.New(client.WithHost("tcp://"+host.Name+".via-rancher:2375"),
 //		client.WithDialContext(d.DialContext))
 //

@@ -2,9 +2,7 @@ package dockersocket_test
 
 import (
 	"context"
-	"encoding/json"
 	"net"
-	"net/http"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/drover-dev/drover/internal/lab/dockersim"
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
+	"github.com/drover-dev/drover/rancher"
 	"github.com/drover-dev/drover/rancher/dockersocket"
 	"github.com/moby/moby/client"
 )
@@ -40,40 +39,43 @@ func newRig(t testing.TB, docker ranchersim.DockerDialFunc, opts ...ranchersim.O
 	return &rig{srv: srv, project: p, host: h}
 }
 
-// hostResource reads the host as keys see it.
-func (r *rig) hostResource(t testing.TB, keys ranchersim.Keys) dockersocket.Host {
+// hostResource reads the host as keys see it, through the Rancher client
+// (the one that asks for dockersocket access in production), and returns
+// the client with it.
+func (r *rig) hostResource(t testing.TB, keys ranchersim.Keys) (*rancher.Client, *rancher.Host) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet,
-		r.srv.URL()+"/v2-beta/projects/"+r.project.ID()+"/hosts/"+r.host.ID(), nil)
+	c, err := rancher.New(r.srv.URL(), keys.Access, keys.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(keys.Access, keys.Secret)
-	resp, err := http.DefaultClient.Do(req)
+	t.Cleanup(func() { _ = c.Close() })
+	hosts, err := c.Hosts(context.Background(), r.project.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var h struct {
-		Hostname string            `json:"hostname"`
-		State    string            `json:"state"`
-		Actions  map[string]string `json:"actions"`
+	for i := range hosts {
+		if hosts[i].ID == r.host.ID() {
+			return c, &hosts[i]
+		}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return dockersocket.Host{Name: h.Hostname, State: h.State, Actions: h.Actions}
+	t.Fatalf("host %s not listed", r.host.ID())
+	return nil, nil
 }
 
 // dialer reads the host once and asks for a fresh action per connection,
-// counting them.
+// counting them. It is the client's DockerDialer without its Check, so
+// that a websocket Rancher closes is the dialer's own ErrRelayClosed.
 func (r *rig) dialer(t testing.TB, keys ranchersim.Keys) *dockersocket.Dialer {
 	t.Helper()
-	access := dockersocket.Access(http.DefaultClient, r.hostResource(t, keys), dockersocket.Keys(keys))
-	return &dockersocket.Dialer{Access: func(ctx context.Context) (string, string, error) {
+	c, h := r.hostResource(t, keys)
+	d := c.DockerDialer(h)
+	access := d.Access
+	d.Access = func(ctx context.Context) (string, string, error) {
 		r.actions.Add(1)
 		return access(ctx)
-	}}
+	}
+	d.Check = nil
+	return d
 }
 
 // mobyClient is a moby client whose every connection goes through d.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drover-dev/drover/internal/ctxsleep"
 )
 
 // Kind is the genericObject kind of Drover's lease objects; their key is the
@@ -110,11 +112,7 @@ func (m *Manager) Acquire(ctx context.Context, env string, holder Info) (*Lease,
 		return nil, err
 	}
 	if m.o.settle > 0 {
-		t := time.NewTimer(m.o.settle)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if ctxsleep.Sleep(ctx, m.o.settle) != nil {
 			m.drop(ctx, env, own.ID)
 			return nil, fmt.Errorf("lease %s: %w", env, ctx.Err())
 		}

@@ -1,14 +1,15 @@
 // Package adapt connects the rollout engine to the world: [RancherProject]
 // implements rollout.Rancher, and [Connections.Connect] is a
-// rollout.Connector, over
-// the typed Cattle client in rancher (one client per environment, resolved
-// by rancher.Resolve, the same rule prewarm uses), and [HostPresence]
-// implements rollout.Presence and rollout.Puller with prewarm's own check
-// and puller (the ones prewarm status and prewarm pull use).
+// rollout.Connector, over the typed Cattle client in rancher (one client
+// per environment, resolved by rancher.Resolve, the same rule prewarm's
+// commands use); [HostPresence] implements rollout.Presence and
+// rollout.Puller with fleet's own check and puller (the ones prewarm status
+// and prewarm pull use); the environment lease (rancher/lease) and the
+// run's webhook notifications (internal/notify) are adapted here too.
 //
 // The engine (package rollout) declares those interfaces and imports only
 // inventory; this package is the one place that imports rollout, rancher
-// and prewarm together. cmd/rollout builds the adapters from flags and the
+// and fleet together. cmd/rollout builds the adapters from flags and the
 // inventory and hands them to the engine.
 //
 // Errors the Rancher server refused (a 4xx other than 409) come back

@@ -3,7 +3,6 @@ package rolloutview_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/drover-dev/drover/internal/output/rolloutview"
 	"github.com/drover-dev/drover/rollout"
 )
 
