@@ -326,3 +326,74 @@ func envFileGetenv(path string) (func(string) string, error) {
 	}
 	return func(k string) string { return vars[k] }, nil
 }
+
+// BenchmarkRelayStatusApart is BenchmarkRelayStatus's loopback sides with
+// the lab (hosts, registries, Rancher and its relay) in a separate `lab up`
+// process per side, as BenchmarkRelayPresence runs it, and every image on
+// every host (mirrored to the region and pulled before the measured runs):
+// 300 hosts x 10 images, concurrency 32. In BenchmarkRelayStatus the relay,
+// the simulated hosts and their content stores share this process with the
+// tool, so the relay's allocations make the garbage collector mark the
+// lab's heap again and again, at the tool's expense; here the collector
+// of this process marks only the tool's heap. The two processes still share
+// the machine's cores. Reported: wall time and this process's CPU time
+// (the tool's own) of each status run, and the Rancher API requests.
+func BenchmarkRelayStatusApart(b *testing.B) {
+	hosts := envInt("DROVER_BENCH_RELAY_HOSTS", 300)
+	images := make([]string, 10)
+	for i := range images {
+		images[i] = fmt.Sprintf("app%d:1.0", i)
+	}
+	for _, side := range []string{"direct", "rancher"} {
+		b.Run(side, func(b *testing.B) {
+			args := []string{"--regions", "1", "--envs", "1", "--hosts-per-env", strconv.Itoa(hosts),
+				"--images", strings.Join(images, ","), "--image-size", "64KiB", "--layers", "2"}
+			if side == "rancher" {
+				args = append(args, "--via-rancher", "dev")
+			}
+			inv, hostsFile := labProcessArgs(b, args...)
+			getenv, err := envFileGetenv(hostsFile + ".env")
+			if err != nil {
+				b.Fatal(err)
+			}
+			rancherReqs := newCountingRT(0)
+			b.Cleanup(rancherReqs.tr.CloseIdleConnections)
+			hc := &http.Client{Transport: rancherReqs}
+			targets, err := Discover(b.Context(), inv, Selection{}, func(env *inventory.Environment) (RancherHosts, string, error) {
+				return rancher.Connect(inv, env.Name, getenv, rancher.WithHTTPClient(hc))
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(targets) != hosts {
+				b.Fatalf("%d hosts, want %d", len(targets), hosts)
+			}
+			rel := &inventory.Release{Version: 1}
+			for i, img := range images {
+				rel.Images = append(rel.Images, inventory.ReleaseImage{Name: fmt.Sprintf("app%d", i), Ref: inv.Registries.Source.Address + "/" + img})
+			}
+			lock, err := registry.Resolve(b.Context(), inv.Registries.Source, rel)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := registry.Mirror(b.Context(), lock, inv.Registries.Source, inv.Registries.Regions); err != nil {
+				b.Fatal(err)
+			}
+			rep, err := Pull(b.Context(), targets, lock, WithConcurrency(32))
+			if err != nil || len(rep.Failed()) > 0 {
+				b.Fatalf("pull: %v %v", err, rep.Failed())
+			}
+			for b.Loop() {
+				rancher0 := rancherReqs.n.Load()
+				var mat *Matrix
+				run := measure(func() { mat, err = Status(b.Context(), targets, lock, WithConcurrency(32)) })
+				if err != nil || !mat.AllPresent() {
+					b.Fatalf("status: %v (not ready: %v)", err, mat.NotReady())
+				}
+				b.ReportMetric(run.wall.Seconds(), "wall-s")
+				b.ReportMetric(run.cpu.Seconds(), "cpu-s")
+				b.ReportMetric(float64(rancherReqs.n.Load()-rancher0), "rancher-reqs")
+			}
+		})
+	}
+}
