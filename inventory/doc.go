@@ -9,9 +9,11 @@
 // Load merges the defaults block (and the built-in defaults, Default*) down,
 // so consumers read effective values from each Environment and Host and
 // never look at Defaults themselves. Helpers resolve what commands need:
-// Env, EnvsByWave, RegistryFor, (*Environment).RancherKeys,
-// (Registry).Auth, (*Discover).Endpoint, (*TLS).ClientConfig, and, for
-// releases, (LockImage).PullRef and DeployRef.
+// Env, EnvsByWave, RegistryFor, RancherURL and (*Environment).RancherKeyPair
+// (Rancher as every command reaches it, which Validate's
+// RequireCredentials and RequireRancher check), (Registry).Auth,
+// (*Discover).Endpoint, (*TLS).ClientConfig, and, for releases,
+// (LockImage).PullRef and DeployRef.
 //
 // Concurrency: loading and validating share nothing between calls. A
 // loaded *Inventory, *Release or *Lock is safe for concurrent reads; nothing

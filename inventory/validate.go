@@ -31,9 +31,14 @@ func CheckFiles(on bool) ValidateOption {
 }
 
 // RequireCredentials makes every env var the inventory names (Rancher keys,
-// registry usernames and passwords) an error when getenv returns "" for it.
-// Use it only in commands that need the credentials. The default is to
-// check names only, never values.
+// registry usernames and passwords) an error when getenv returns "" for it,
+// and, for environments that reach Rancher (discover, docker: rancher),
+// Rancher as every command resolves it: a URL (rancher.url, else
+// $RANCHER_URL, checked alike) and keys (the named variables, else both
+// $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY). Use it only in commands
+// that need the credentials. The default is to check names only, never
+// values: then a URL or keys the environment may supply at run time are
+// not required.
 func RequireCredentials(getenv func(string) string) ValidateOption {
 	return func(c *validateConfig) error {
 		if getenv == nil {
@@ -44,11 +49,12 @@ func RequireCredentials(getenv func(string) string) ValidateOption {
 	}
 }
 
-// RequireRancher is for commands that talk to Rancher (rollout, discovery):
-// rancher.url must be set, every environment must name Rancher credentials
-// (its own or the defaults'), and getenv must return a value for each of
-// those env vars. The default is false: an inventory used only by prewarm
-// with listed hosts needs no Rancher.
+// RequireRancher is for commands that talk to Rancher (rollout): what
+// RequireCredentials checks of environments that reach Rancher, for every
+// environment (a URL, here or in $RANCHER_URL; keys, named here or in
+// defaults.credentials and set, or both $RANCHER_ACCESS_KEY and
+// $RANCHER_SECRET_KEY). The default is false: an inventory used only by
+// prewarm with listed hosts needs no Rancher.
 func RequireRancher(getenv func(string) string) ValidateOption {
 	return func(c *validateConfig) error {
 		if getenv == nil {
@@ -140,6 +146,7 @@ func (v *validator) run() {
 	}
 	v.notifications()
 	v.requireCredentials()
+	v.requireRancher()
 }
 
 func (v *validator) registries() {
@@ -209,8 +216,6 @@ func (v *validator) rancher() {
 		if err := r.CheckURL(r.URL); err != nil {
 			v.errorf(l.field("url"), "%v", err)
 		}
-	} else if v.cfg.rancher != nil {
-		v.errorf(l.field("url"), "required: this command talks to Rancher")
 	}
 	if r.CACert != "" && v.cfg.checkFiles {
 		if err := checkCAFile(r.CACert); err != nil {

@@ -27,9 +27,6 @@ func (v *validator) environment(l loc, e *Environment) {
 	if e.Credentials != nil && v.set(cl) {
 		v.credentials(cl, e.Credentials)
 	}
-	if e.Credentials == nil && (e.Discover != nil || v.cfg.rancher != nil) {
-		v.errorf(cl, "required to talk to Rancher: set accessKeyEnv and secretKeyEnv here or in defaults.credentials")
-	}
 	switch {
 	case len(e.Hosts) == 0 && e.Discover == nil:
 		v.errorf(l.field("hosts"), "no hosts: list hosts, or set discover to find them in Rancher")
@@ -42,7 +39,6 @@ func (v *validator) environment(l loc, e *Environment) {
 	if e.Discover != nil {
 		v.discover(l.field("discover"), e.Discover)
 	}
-	v.viaRancherEnv(l, e)
 }
 
 func (v *validator) regionNames() []string {
@@ -103,9 +99,6 @@ func (v *validator) transport(l loc, ep endpoint, t *TLS, insecure bool) {
 func (v *validator) discover(l loc, d *Discover) {
 	if d.From != "rancher" {
 		v.errorf(l.field("from"), "want rancher, got %s", quote(d.From))
-	}
-	if v.inv.Rancher.URL == "" && v.cfg.rancher == nil {
-		v.errorf(l, "discover needs rancher.url")
 	}
 	dl := l.field("docker")
 	if d.ViaRancher() {

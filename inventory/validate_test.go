@@ -153,8 +153,8 @@ func TestValidateRequireRancherNeedsURLAndCredentials(t *testing.T) {
 	t.Parallel()
 	inv := mustLoad(t, "good-minimal.yaml")
 	err := inv.Validate(RequireRancher(func(string) string { return "" }))
-	want := "good-minimal.yaml:2: rancher.url: required: this command talks to Rancher\n" +
-		"good-minimal.yaml:8: environments[dev].credentials: required to talk to Rancher: set accessKeyEnv and secretKeyEnv here or in defaults.credentials"
+	want := "good-minimal.yaml:2: rancher.url: required: this command talks to Rancher: set it here or export $RANCHER_URL\n" +
+		"good-minimal.yaml:8: environments[dev].credentials: required to talk to Rancher: set accessKeyEnv and secretKeyEnv here or in defaults.credentials, or export $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY"
 	if err == nil || err.Error() != want {
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)
 	}

@@ -49,25 +49,3 @@ func (v *validator) viaRancherDiscover(l loc, d *Discover) {
 		v.errorf(l.field("insecure"), "docker: rancher reaches hosts through Rancher: insecure does not apply")
 	}
 }
-
-// viaRancherEnv checks what an environment reaching hosts through Rancher
-// needs of Rancher: rancher.url (as discover does) and credentials (their variables are checked with the
-// others by requireCredentials).
-func (v *validator) viaRancherEnv(l loc, e *Environment) {
-	if !e.ViaRancher() || e.Discover != nil {
-		return // discover reports these itself
-	}
-	at := l.field("hosts")
-	for i := range e.Hosts {
-		if e.Hosts[i].ViaRancher() {
-			at = at.index(i, "").field("docker")
-			break
-		}
-	}
-	if v.inv.Rancher.URL == "" && v.cfg.rancher == nil {
-		v.errorf(at, "docker: rancher needs rancher.url (the host is reached through Rancher)")
-	}
-	if e.Credentials == nil && v.cfg.rancher == nil {
-		v.errorf(l.field("credentials"), "required to reach hosts through Rancher: set accessKeyEnv and secretKeyEnv (a key whose role has modifyInfra, e.g. an environment API key) here or in defaults.credentials")
-	}
-}

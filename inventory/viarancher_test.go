@@ -47,14 +47,20 @@ environments:
 			"x.yaml:12: environments[dmz].hosts[0].tls: docker: rancher reaches the host through Rancher: tls does not apply (rancher.caCert verifies Rancher)",
 			"x.yaml:13: environments[dmz2].discover.insecure: docker: rancher reaches hosts through Rancher: insecure does not apply",
 		}},
-		{name: "no rancher url, no credentials", in: `environments:
+		{name: "no rancher url, no credentials: names only ($RANCHER_URL and the conventional keys at run time)", in: `environments:
   - name: dmz
     region: eu
     hosts:
       - {name: web-1, docker: rancher}
-`, want: []string{
-			"x.yaml:7: environments[dmz].credentials: required to reach hosts through Rancher: set accessKeyEnv and secretKeyEnv (a key whose role has modifyInfra, e.g. an environment API key) here or in defaults.credentials",
-			"x.yaml:10: environments[dmz].hosts[0].docker: docker: rancher needs rancher.url (the host is reached through Rancher)",
+`},
+		{name: "no rancher url, no credentials, require credentials", in: `environments:
+  - name: dmz
+    region: eu
+    hosts:
+      - {name: web-1, docker: rancher}
+`, opts: []ValidateOption{RequireCredentials(func(string) string { return "" })}, want: []string{
+			"x.yaml:1: rancher.url: required: environment dmz reaches its hosts through Rancher: set it here or export $RANCHER_URL",
+			"x.yaml:7: environments[dmz].credentials: required to talk to Rancher: set accessKeyEnv and secretKeyEnv (a key whose role has modifyInfra, e.g. an environment API key) here or in defaults.credentials, or export $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY",
 		}},
 		{name: "require credentials checks the key variables", in: `rancher: {url: "https://rancher.example"}
 defaults: {credentials: {accessKeyEnv: DMZ_ACCESS, secretKeyEnv: DMZ_SECRET}}

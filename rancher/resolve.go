@@ -41,44 +41,37 @@ func (s Settings) GoString() string { return s.String() }
 // for which Rancher is optional (prewarm seed and prune) decides to read it.
 // Resolve then connects as for every command.
 func Named(inv *inventory.Inventory, getenv func(string) string) bool {
-	return inv.Rancher.URL != "" || getenv("RANCHER_URL") != ""
+	return inv.NamesRancher(getenv)
 }
 
 // Resolve is environment env's Rancher connection: the URL from rancher.url,
 // else $RANCHER_URL (checked like rancher.url: http:// only with
 // rancher.insecure); the keys from the variables the environment's
 // credentials name, else $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY (none
-// at all: a Rancher without access control). Every error wraps
-// ErrNotConfigured and names what to set.
+// at all: a Rancher without access control). The rules are the inventory's
+// (Inventory.RancherURL, Environment.RancherKeyPair), which validate
+// --require-credentials checks too. Every error wraps ErrNotConfigured and
+// names what to set.
 func Resolve(inv *inventory.Inventory, env string, getenv func(string) string) (Settings, error) {
 	e := inv.Env(env)
 	if e == nil {
 		return Settings{}, fmt.Errorf("%w: environment %s is not in %s", ErrNotConfigured, env, inv.File)
 	}
-	s := Settings{Env: env, URL: inv.Rancher.URL, CAFile: inv.Rancher.CACert, Project: e.Project}
-	if s.URL == "" {
-		if s.URL = getenv("RANCHER_URL"); s.URL == "" {
-			return Settings{}, fmt.Errorf("%w: environment %s: no Rancher URL: set rancher.url in %s (or $RANCHER_URL)", ErrNotConfigured, env, inv.File)
-		}
-		if err := inv.Rancher.CheckURL(s.URL); err != nil {
-			return Settings{}, fmt.Errorf("%w: environment %s: $RANCHER_URL: %w", ErrNotConfigured, env, err)
-		}
+	u, err := inv.RancherURL(getenv)
+	switch {
+	case errors.Is(err, inventory.ErrNoRancherURL):
+		return Settings{}, fmt.Errorf("%w: environment %s: no Rancher URL: set rancher.url in %s (or $RANCHER_URL)", ErrNotConfigured, env, inv.File)
+	case err != nil:
+		return Settings{}, fmt.Errorf("%w: environment %s: %w", ErrNotConfigured, env, err)
 	}
-	if e.Credentials == nil {
-		// None named: the conventional variables, else none (a Rancher
-		// without access control answers anonymous requests).
-		s.AccessKey, s.SecretKey = getenv("RANCHER_ACCESS_KEY"), getenv("RANCHER_SECRET_KEY")
-		if (s.AccessKey == "") != (s.SecretKey == "") {
-			return Settings{}, fmt.Errorf("%w: environment %s: set both $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY, or credentials in %s", ErrNotConfigured, env, inv.File)
-		}
-		return s, nil
-	}
-	access, secret, err := e.RancherKeys(getenv)
-	if err != nil {
+	access, secret, err := e.RancherKeyPair(getenv)
+	switch {
+	case errors.Is(err, inventory.ErrHalfRancherKeys):
+		return Settings{}, fmt.Errorf("%w: environment %s: %w, or credentials in %s", ErrNotConfigured, env, err, inv.File)
+	case err != nil:
 		return Settings{}, fmt.Errorf("%w: %w", ErrNotConfigured, err)
 	}
-	s.AccessKey, s.SecretKey = access, secret
-	return s, nil
+	return Settings{Env: env, URL: u, AccessKey: access, SecretKey: secret, CAFile: inv.Rancher.CACert, Project: e.Project}, nil
 }
 
 // Client is a client with the settings' URL, keys and CA (opts after them).

@@ -154,3 +154,53 @@ func TestNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveAgreesWithValidate: rollout validate --require-credentials
+// (RequireCredentials, RequireRancher) accepts exactly the inventories and
+// environments Resolve connects with, save one: no keys at all, which
+// Resolve takes for a Rancher without access control and a command that
+// requires credentials refuses.
+func TestResolveAgreesWithValidate(t *testing.T) {
+	t.Parallel()
+	urls := []string{"", "url: https://r.example.com", "url: http://r.example.com\n  insecure: true"}
+	creds := []string{"", "    credentials: {accessKeyEnv: DEV_AK, secretKeyEnv: DEV_SK}\n"}
+	vars := []string{"RANCHER_URL", "RANCHER_ACCESS_KEY", "RANCHER_SECRET_KEY", "DEV_AK", "DEV_SK"}
+	envURLs := []string{"https://env.example.com", "http://env.example.com", "env.example.com"}
+	for _, u := range urls {
+		for _, c := range creds {
+			y := "version: 1\nregistries:\n  source: {address: src.example.com}\n  regions:\n    eu: {address: eu.example.com}\n"
+			if u != "" {
+				y += "rancher:\n  " + u + "\n"
+			}
+			y += "environments:\n  - name: dev\n    region: eu\n    hosts: [{name: dev-01, docker: \"unix:///var/run/docker.sock\"}]\n" + c
+			inv, err := inventory.Load(strings.NewReader(y), "hosts.yaml")
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			// Every subset of the variables set, $RANCHER_URL in each form.
+			for set := range 1 << len(vars) {
+				for _, envURL := range envURLs {
+					values := map[string]string{}
+					for i, k := range vars {
+						if set&(1<<i) != 0 {
+							values[k] = "v-" + k
+						}
+					}
+					if values["RANCHER_URL"] != "" {
+						values["RANCHER_URL"] = envURL
+					}
+					getenv := func(k string) string { return values[k] }
+					s, rerr := rancher.Resolve(inv, "dev", getenv)
+					verr := inv.Validate(inventory.RequireCredentials(getenv), inventory.RequireRancher(getenv))
+					anonymous := rerr == nil && s.AccessKey == "" && s.SecretKey == ""
+					if (rerr == nil && !anonymous) != (verr == nil) {
+						t.Errorf("rancher %q, credentials %q, set %v: Resolve: %v; validate: %v", u, c, values, rerr, verr)
+					}
+					if anonymous && verr == nil {
+						t.Errorf("rancher %q, set %v: no keys at all, and validate --require-credentials accepts it", u, values)
+					}
+				}
+			}
+		}
+	}
+}

@@ -124,3 +124,60 @@ func exampleLine(t *testing.T, line string) string {
 	t.Fatalf("hosts.yaml has no line %q", line)
 	return ""
 }
+
+// TestValidateDiscoverRancherFromEnv: a discover environment needs Rancher's
+// URL and keys as discovery resolves them: plain validate checks names only
+// (it refused a missing rancher.url although $RANCHER_URL supplies it), and
+// --require-credentials takes rancher.url or $RANCHER_URL, named keys or
+// $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY. Not parallel: t.Setenv.
+func TestValidateDiscoverRancherFromEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts.yaml")
+	inv := `version: 1
+registries:
+  source: {address: "127.0.0.1:5000"}
+  regions: {eu: {address: "127.0.0.1:5001"}}
+environments:
+  - {name: dmz, region: eu, discover: {from: rancher, docker: rancher}}
+`
+	if err := os.WriteFile(path, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		code   int
+		stderr []string
+	}{
+		{"plain: names only", nil, nil, cli.ExitOK, nil},
+		{"require credentials: all from the environment", []string{"--require-credentials"},
+			map[string]string{"RANCHER_URL": "https://rancher.example.com", "RANCHER_ACCESS_KEY": "ak-never-printed", "RANCHER_SECRET_KEY": "sk-never-printed"}, cli.ExitOK, nil},
+		{"require credentials: nothing", []string{"--require-credentials"}, nil, cli.ExitUsage, []string{
+			"hosts.yaml:1: rancher.url: required: environment dmz reaches its hosts through Rancher: set it here or export $RANCHER_URL\n",
+			"hosts.yaml:6: environments[dmz].credentials: required to talk to Rancher: set accessKeyEnv and secretKeyEnv (a key whose role has modifyInfra, e.g. an environment API key) here or in defaults.credentials, or export $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY\n",
+		}},
+		{"require credentials: one conventional key", []string{"--require-credentials"},
+			map[string]string{"RANCHER_URL": "https://rancher.example.com", "RANCHER_SECRET_KEY": "sk-never-printed"}, cli.ExitUsage, []string{
+				"hosts.yaml:6: environments[dmz].credentials: only $RANCHER_SECRET_KEY is set: set both $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY, or set accessKeyEnv and secretKeyEnv",
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"RANCHER_URL", "RANCHER_ACCESS_KEY", "RANCHER_SECRET_KEY"} {
+				t.Setenv(k, tt.env[k])
+			}
+			code, stdout, stderr := runPrewarm(t, append([]string{"validate", "-c", path}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tt.code, stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, "never-printed") {
+				t.Error("a key's value was printed")
+			}
+		})
+	}
+}

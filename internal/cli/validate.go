@@ -10,14 +10,15 @@ import (
 
 // ValidateCommand is both tools' `validate`: the inventory read strictly,
 // every problem at once (exit 2), else the effective inventory printed.
-// rancher adds rancher.url and every environment's Rancher keys to what
-// --require-credentials requires (rollout needs them; prewarm only for
-// discover and seed, which check for themselves).
+// --require-credentials requires Rancher as every command resolves it
+// (rancher.url or $RANCHER_URL; keys named, or $RANCHER_ACCESS_KEY and
+// $RANCHER_SECRET_KEY) for the environments that reach Rancher (discover,
+// docker: rancher); rancher makes that every environment (rollout).
 func ValidateCommand(tool string, rancher bool) *Command {
 	var requireCreds, checkFiles bool
-	requireHelp := "fail when a credential env var the inventory names is unset"
+	requireHelp := "fail when a credential env var the inventory names is unset, or Rancher's URL or keys are missing for an environment that uses discover or docker: rancher"
 	if rancher {
-		requireHelp = "fail when rancher.url, an environment's Rancher credentials, or any credential env var is missing"
+		requireHelp = "fail when a credential env var the inventory names is unset, or Rancher's URL (rancher.url or $RANCHER_URL) or keys (named, or $RANCHER_ACCESS_KEY and $RANCHER_SECRET_KEY) are missing"
 	}
 	return &Command{
 		Name:    "validate",
