@@ -3,6 +3,7 @@ package prewarm
 import (
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/registry"
@@ -76,4 +77,18 @@ func OutsideFetches(inv *inventory.Inventory, envs []string, layers []registry.F
 		}
 	}
 	return out
+}
+
+// HostList says which hosts fetch from outside, as plan and run print it:
+// the hosts' names joined by commas, or "(discovered from Rancher)", and
+// for an index the platforms whose hosts pull the layers.
+func (o OutsideFetch) HostList() string {
+	hosts := strings.Join(o.Hosts, ",")
+	if o.Discovered {
+		hosts = "(discovered from Rancher)"
+	}
+	if len(o.Platforms) > 0 { // an index: only the hosts pulling these entries
+		hosts += " (those running " + strings.Join(o.Platforms, " or ") + ")"
+	}
+	return hosts
 }

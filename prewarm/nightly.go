@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
 	"github.com/drover-dev/drover/internal/filelock"
+	"github.com/drover-dev/drover/internal/output"
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/registry"
 )
@@ -74,6 +77,7 @@ func Nightly(ctx context.Context, job Job) (*Report, error) {
 	for _, t := range job.Hosts {
 		regions[t.Region] = inv.Registries.Regions[t.Region]
 	}
+	outside := outsideFetches(ctx, job, lock, ropts[:2])
 	mirror := func(ctx context.Context, ready func(string, error)) (*registry.Report, error) {
 		// Only an unreachable region fails its hosts before they try; one
 		// that lacks an image still has its hosts pull the others.
@@ -93,7 +97,45 @@ func Nightly(ctx context.Context, job Job) (*Report, error) {
 	if rr == nil {
 		return nil, cli.Usage("%v", err)
 	}
+	rr.Outside = outside
 	return rr, err
+}
+
+// outsideFetches is prewarm plan's list of the job's hosts that will
+// download foreign layers from the vendor's URLs (OutsideFetches), each
+// environment's logged at WARN for the cron's log. Listed hosts the job
+// does not pull onto (--hosts) are left out. A source that cannot say
+// which layers are foreign is logged too; the run goes on.
+func outsideFetches(ctx context.Context, job Job, lock *inventory.Lock, ropts []registry.Option) []OutsideFetch {
+	var envs []string
+	selected := map[string]bool{}
+	for _, t := range job.Hosts {
+		if !slices.Contains(envs, t.Env) {
+			envs = append(envs, t.Env)
+		}
+		selected[t.Env+"/"+t.Name] = true
+	}
+	if len(envs) == 0 {
+		return nil
+	}
+	layers, err := registry.ForeignLayers(ctx, lock, job.Inventory.Registries.Source, ropts...)
+	if err != nil {
+		job.Logger.Warn("cannot tell which hosts will download foreign layers from outside their region", "err", err)
+	}
+	var out []OutsideFetch
+	for _, o := range OutsideFetches(job.Inventory, envs, layers) {
+		if !o.Discovered {
+			o.Hosts = slices.DeleteFunc(slices.Clone(o.Hosts), func(h string) bool { return !selected[o.Env+"/"+h] })
+			if len(o.Hosts) == 0 {
+				continue
+			}
+		}
+		job.Logger.Warn("hosts will download foreign layers from outside their region (set registries.regions.REGION.foreignLayers: mirror where they cannot reach these URLs)",
+			"env", o.Env, "region", o.Region, "hosts", o.HostList(), "image", o.Image, "layers", o.Layers,
+			"size", output.HumanBytes(o.Bytes), "from", strings.Join(o.From, ","))
+		out = append(out, o)
+	}
+	return out
 }
 
 // LockRun keeps prewarm run (the nightly job, from cron) from overlapping

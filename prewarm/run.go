@@ -32,6 +32,9 @@ type Report struct {
 	Pull          *fleet.Report    `json:"pull,omitempty"`
 	// NotReady names the hosts that are not ready (sorted).
 	NotReady []string `json:"notReady"`
+	// Outside are the hosts that will download foreign layers from the
+	// vendor's URLs, as prewarm plan lists them (Nightly fills it).
+	Outside []OutsideFetch `json:"outsideFetches,omitempty"`
 	// Error is why the run stopped before mirroring or pulling anything
 	// (a bad inventory, release or lock, the source unreachable); see
 	// FailedRun.

@@ -89,14 +89,7 @@ func printOutside(env *cli.Env, outside []prewarm.OutsideFetch) {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENV\tREGION\tHOSTS\tIMAGE\tLAYERS\tSIZE\tFROM")
 	for _, o := range outside {
-		hosts := strings.Join(o.Hosts, ",")
-		if o.Discovered {
-			hosts = "(discovered from Rancher)"
-		}
-		if len(o.Platforms) > 0 { // an index: only the hosts pulling these entries
-			hosts += " (those running " + strings.Join(o.Platforms, " or ") + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Env, o.Region, hosts, o.Image, o.Layers, output.HumanBytes(o.Bytes), strings.Join(o.From, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Env, o.Region, o.HostList(), o.Image, o.Layers, output.HumanBytes(o.Bytes), strings.Join(o.From, ","))
 	}
 	_ = tw.Flush()
 }

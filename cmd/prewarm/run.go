@@ -26,7 +26,8 @@ func runCmd() *cli.Command {
 			"unless --relock), writes the lock, mirrors to the selected environments' regions,\n" +
 			"then pulls onto their hosts, each region's as soon as that region holds the release;\n" +
 			"a region that does not answer within --stall-timeout fails alone and its hosts are\n" +
-			"reported not ready. --metrics-file is written atomically for\n" +
+			"reported not ready. Like plan, it logs (WARN) and reports as outsideFetches the hosts\n" +
+			"that will download foreign layers from the vendor's URLs. --metrics-file is written atomically for\n" +
 			"node_exporter's textfile collector. Exit 0 when every host is ready, 1 when some\n" +
 			"are not (named in the report), 2 on usage or configuration errors, 4 when another run\n" +
 			"of the release is still going (a lock file beside its lock: release.lock.json.run.lock).",
