@@ -19,7 +19,7 @@ type upFlags struct {
 	multiArch, foreign, impl, dir       string
 	write, envFile                      string
 	links, faults, discover, viaRancher []string
-	windowsHosts                        []string
+	windowsHosts, foreignMirror         []string
 	windowsBuild                        string
 	sourceAuth                          bool
 	services, hostPort                  int
@@ -83,6 +83,7 @@ Faults (--fault, repeatable), turned on once the lab is up:
 			fs.IntVar(&f.batchInterval, "batch-interval", 0, "defaults.strategy.intervalMillis in the hosts.yaml (0: the inventory's default)")
 			fs.StringVar(&f.multiArch, "multi-arch", "", "also seed this reference as a linux+windows manifest list")
 			fs.StringVar(&f.foreign, "foreign", "", "also seed this reference with a foreign (non-distributable) base layer (a list with --windows-hosts); as with dockerd, only Windows hosts follow its URL: Linux hosts pull it only from a region with foreignLayers: mirror")
+			fs.StringSliceVar(&f.foreignMirror, "foreign-layers-mirror", nil, "regions the hosts.yaml sets to foreignLayers: mirror (the mirror copies foreign layers into them; their hosts fetch nothing from the URLs); the others stay at urls")
 			fs.StringSliceVar(&f.discover, "discover", nil, "environments the hosts.yaml leaves to Rancher discovery instead of listing hosts")
 			fs.StringSliceVar(&f.windowsHosts, "windows-hosts", nil, "environments whose hosts are Windows hosts of --windows-build; the lab's images become manifest lists of linux/amd64 and windows/amd64 "+strings.Join(lab.WindowsBuilds, " and "))
 			fs.StringVar(&f.windowsBuild, "windows-build", "", "the Windows hosts' build, major.minor.build (default "+lab.DefaultWindowsBuild+")")

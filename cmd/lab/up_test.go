@@ -136,6 +136,7 @@ func TestUpUsageErrors(t *testing.T) {
 		// Refused by lab.Start, before anything starts.
 		{"up", "--via-rancher", "nope"},
 		{"up", "--windows-hosts", "nope"},
+		{"up", "--regions", "1", "--foreign-layers-mirror", "us-east"},
 	}
 	for _, args := range tests {
 		var out, errb bytes.Buffer

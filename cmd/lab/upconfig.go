@@ -13,7 +13,7 @@ import (
 func (f *upFlags) config() (lab.Config, []lab.Fault, error) {
 	cfg := lab.Config{
 		Regions: f.regions, Envs: f.envs, HostsPerEnv: f.hosts, Images: f.images,
-		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, Dir: f.dir,
+		Layers: f.layers, Base: f.base, MultiArch: f.multiArch, Foreign: f.foreign, ForeignMirror: f.foreignMirror, Dir: f.dir,
 		Discover: f.discover, ViaRancher: f.viaRancher, SourceAuth: f.sourceAuth,
 		WindowsEnvs: f.windowsHosts,
 		Services:    f.services, ServiceImage: f.serviceImage, HealthDelay: f.healthDelay, HostPort: f.hostPort,

@@ -42,6 +42,10 @@ type Config struct {
 	// manifest list; one image with a foreign layer). Empty means none.
 	MultiArch string
 	Foreign   string
+	// ForeignMirror names regions whose hosts.yaml entry says
+	// foreignLayers: mirror: the mirror copies foreign layers into them and
+	// their hosts fetch nothing from outside. The others are left at urls.
+	ForeignMirror []string
 	// SeedRegions also seeds every regional registry (as if mirrored).
 	SeedRegions bool
 
@@ -186,6 +190,11 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, checkWindows(c, envs)...)
 	}
 	names := regionNames(c.Regions)
+	for _, r := range c.ForeignMirror {
+		if !slices.Contains(names, r) {
+			errs = append(errs, fmt.Errorf("foreign-layers mirror: unknown region %q (regions: %v)", r, names))
+		}
+	}
 	for r := range c.RegionLinks {
 		if !slices.Contains(names, r) {
 			errs = append(errs, fmt.Errorf("link for unknown region %q (regions: %v)", r, names))

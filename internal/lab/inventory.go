@@ -36,9 +36,10 @@ type (
 		Regions map[string]yRegistry `yaml:"regions"`
 	}
 	yRegistry struct {
-		Address     string          `yaml:"address"`
-		Insecure    bool            `yaml:"insecure"`
-		Credentials *yRegistryCreds `yaml:"credentials,omitempty"`
+		Address       string          `yaml:"address"`
+		Insecure      bool            `yaml:"insecure"`
+		Credentials   *yRegistryCreds `yaml:"credentials,omitempty"`
+		ForeignLayers string          `yaml:"foreignLayers,omitempty"`
 	}
 	yRegistryCreds struct {
 		UsernameEnv string `yaml:"usernameEnv"`
@@ -122,6 +123,9 @@ func inventoryYAML(cfg Config, source string, regions map[string]string, rancher
 	}
 	for n, addr := range regions {
 		y.Registries.Regions[n] = yRegistry{Address: addr, Insecure: true}
+		if slices.Contains(cfg.ForeignMirror, n) {
+			y.Registries.Regions[n] = yRegistry{Address: addr, Insecure: true, ForeignLayers: string(inventory.ForeignMirror)}
+		}
 	}
 	if rancherURL != "" {
 		y.Rancher = yRancher{URL: rancherURL, Insecure: true} // the simulator speaks plain HTTP
