@@ -46,3 +46,22 @@ func TestLabNoSpace(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSpaceNothingToPrune: a full host where prune would free nothing
+// gets no prune to run but the bytes its disk lacks and the dry run that
+// shows why; the error still is ErrNoSpace.
+func TestNoSpaceNothingToPrune(t *testing.T) {
+	t.Parallel()
+	e := &NoSpaceError{Host: "h1", Env: "dmz", Image: "app", Need: 1000, Free: 400, Prune: "prewarm prune --env dmz",
+		NothingToPrune: true, PruneDryRun: "prewarm prune --env dmz --dry-run --hosts h1", Err: &noRoomError{need: 1000}}
+	msg := e.Error()
+	for _, want := range []string{"needs at least 1000 bytes", "it has 400 bytes free, so grow its disk by at least 600 bytes",
+		"Nothing can be pruned safely there", "`prewarm prune --env dmz --dry-run --hosts h1`", "Grow the host's disk"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "Free space with") || !errors.Is(e, ErrNoSpace) {
+		t.Errorf("error offers the prune or is not ErrNoSpace: %s", msg)
+	}
+}

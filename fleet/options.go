@@ -32,6 +32,7 @@ type options struct {
 	deployed        *Deployed
 	includeRollback bool
 	prune           PruneCommand
+	pruneCheck      PruneCheck
 }
 
 // WithDeployed gives Prune what the environment runs (RancherDeployed,
@@ -52,6 +53,22 @@ func WithPruneCommand(f PruneCommand) Option {
 			return errors.New("nil prune command")
 		}
 		o.prune = f
+		return nil
+	}
+}
+
+// WithPruneCheck sets how a full disk's error (NoSpaceError) learns what
+// the prune it offers would free on the host: a dry run of that very
+// prune (cmd/prewarm's runs prewarm prune's own selection). When it says
+// nothing would go, the error says that nothing can be pruned safely and
+// how much space the image needs, instead of offering the prune. The
+// default is none: the prune is offered unchecked.
+func WithPruneCheck(f PruneCheck) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("nil prune check")
+		}
+		o.pruneCheck = f
 		return nil
 	}
 }

@@ -62,11 +62,11 @@ func (p *puller) image(ctx context.Context, eng Engine, t Target, pl Platform, w
 		}
 		var nr *noRoomError
 		if errors.As(err, &nr) {
-			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: nr.need, Downloaded: n, Free: nr.disk.Free, Prune: p.o.prune(t.Env, w.Repository), Err: nr}
+			err = p.o.checkPrune(ctx, t, w.Repository, &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: nr.need, Downloaded: n, Free: nr.disk.Free, Prune: p.o.prune(t.Env, w.Repository), Err: nr})
 			break
 		}
 		if isNoSpace(err) {
-			err = &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: need, Downloaded: n, Prune: p.o.prune(t.Env, w.Repository), Err: err}
+			err = p.o.checkPrune(ctx, t, w.Repository, &NoSpaceError{Host: t.Name, Env: t.Env, Image: w.Name, Need: need, Downloaded: n, Prune: p.o.prune(t.Env, w.Repository), Err: err})
 			break
 		}
 		if isBlobUnknown(err) {

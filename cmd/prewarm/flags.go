@@ -110,7 +110,7 @@ func (f *fleetFlags) load(ctx context.Context, env *cli.Env, args []string, need
 	if f.fs.Changed("timeout") {
 		s.Timeout = f.timeout
 	}
-	fl.opts = append(prewarm.HostOptions(inv, f.envs, s, env.Logger, env.Getenv), fleet.WithPruneCommand(pruneCommand(env, f)))
+	fl.opts = append(prewarm.HostOptions(inv, f.envs, s, env.Logger, env.Getenv), fleet.WithPruneCommand(pruneCommand(env, f)), fleet.WithPruneCheck(pruneCheck(env, f, fl)))
 	return fl, nil
 }
 

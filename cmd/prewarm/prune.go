@@ -49,31 +49,18 @@ func pruneCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			all := append([]string(nil), repos...)
-			if fl.lock != nil {
-				for _, im := range fl.lock.Images {
-					all = append(all, im.Repository)
-				}
-			}
+			all := pruneRepos(repos, fl.lock)
 			if len(all) == 0 {
 				return cli.Usage("nothing to prune: give -f release.yaml (with its lock) or --repo")
 			}
-			// The inventory's retention.keep has the defaults merged in,
-			// and an explicit 0 means keep none.
-			keepFor := map[string]int{}
-			for _, e := range fl.inv.Environments {
-				keepFor[e.Name] = keep
-				if !f.fs.Changed("keep") {
-					keepFor[e.Name] = e.Retention.Keep
-				}
-			}
+			keepFor := pruneKeep(fl.inv, keep, f.fs.Changed("keep"))
 			var fromJournal map[string]*fleet.Deployed
 			if journal != "" {
 				if fromJournal, err = fleet.JournalDeployed(journal); err != nil {
 					return cli.Usage("--journal: %v (give the file rollout apply --journal writes)", err)
 				}
 			}
-			deployed, err := deployedByEnv(ctx, env, fl)
+			deployed, err := deployedByEnv(ctx, env, fl.inv, fl.targets)
 			if errors.Is(err, rancher.ErrNotConfigured) {
 				return cli.Usage("%v", err) // as seed, discover and rollout
 			}
@@ -99,20 +86,45 @@ func pruneCmd() *cli.Command {
 	}
 }
 
-// deployedByEnv reads what Rancher runs in each selected environment, when
-// the inventory (or $RANCHER_URL) names Rancher. Not knowing the rollback
-// images is an error: prune would guess them from creation times.
-func deployedByEnv(ctx context.Context, env *cli.Env, fl *loaded) (map[string]*fleet.Deployed, error) {
+// pruneRepos are the repositories prune works on: --repo's and the lock's.
+func pruneRepos(repos []string, lock *inventory.Lock) []string {
+	all := append([]string(nil), repos...)
+	if lock != nil {
+		for _, im := range lock.Images {
+			all = append(all, im.Repository)
+		}
+	}
+	return all
+}
+
+// pruneKeep is how many previous images prune keeps per environment:
+// --keep when given (changed), else the environment's retention.keep
+// (the inventory's has the defaults merged in; an explicit 0 keeps none).
+func pruneKeep(inv *inventory.Inventory, keep int, changed bool) map[string]int {
+	keepFor := map[string]int{}
+	for _, e := range inv.Environments {
+		keepFor[e.Name] = keep
+		if !changed {
+			keepFor[e.Name] = e.Retention.Keep
+		}
+	}
+	return keepFor
+}
+
+// deployedByEnv reads what Rancher runs in each environment of targets,
+// when the inventory (or $RANCHER_URL) names Rancher. Not knowing the
+// rollback images is an error: prune would guess them from creation times.
+func deployedByEnv(ctx context.Context, env *cli.Env, inv *inventory.Inventory, targets []fleet.Target) (map[string]*fleet.Deployed, error) {
 	out := map[string]*fleet.Deployed{}
-	if !rancher.Named(fl.inv, env.Getenv) {
+	if !rancher.Named(inv, env.Getenv) {
 		return out, nil
 	}
-	for _, t := range fl.targets {
-		e := fl.inv.Env(t.Env)
+	for _, t := range targets {
+		e := inv.Env(t.Env)
 		if _, done := out[t.Env]; done || e == nil {
 			continue
 		}
-		c, project, err := rancher.Connect(fl.inv, e.Name, env.Getenv, rancher.WithLogger(env.Logger))
+		c, project, err := rancher.Connect(inv, e.Name, env.Getenv, rancher.WithLogger(env.Logger))
 		if errors.Is(err, rancher.ErrNotConfigured) {
 			return nil, err // it names the environment and what to set
 		}

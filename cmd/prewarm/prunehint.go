@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io/fs"
+
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
+	"github.com/drover-dev/drover/inventory"
 )
 
 // pruneCommand is the prune a full disk's error offers, with this run's
@@ -23,5 +28,37 @@ func pruneCommand(env *cli.Env, f *fleetFlags) fleet.PruneCommand {
 			cmd += " --repo " + cli.Quote(repository)
 		}
 		return cmd + " --env " + cli.Quote(envName)
+	}
+}
+
+// pruneCheck runs the prune pruneCommand prints as a dry run on the one
+// host that is full (that command plus --dry-run --hosts HOST, which it
+// returns): the lock and repositories as that command loads them and
+// prune's own selection (fleet.PruneAll with each environment's
+// retention.keep and what Rancher deployed), so that a full disk's error
+// says when that prune would free nothing.
+func pruneCheck(env *cli.Env, f *fleetFlags, fl *loaded) fleet.PruneCheck {
+	return func(ctx context.Context, host fleet.Target, repository string) (*fleet.PruneReport, string, error) {
+		cmd := pruneCommand(env, f)(host.Env, repository) + " --dry-run --hosts " + cli.Quote(host.Name)
+		lock, err := inventory.ReadLock(fl.lockAt) // the run may have written it since load
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				return nil, "", err
+			}
+			lock = nil
+		}
+		var repos []string
+		if f.release == "" && f.lock == "" { // the command names --repo
+			repos = []string{repository}
+		}
+		deployed, err := deployedByEnv(ctx, env, fl.inv, []fleet.Target{host})
+		if err != nil {
+			return nil, "", err
+		}
+		reps, err := fleet.PruneAll(ctx, []fleet.Target{host}, pruneRepos(repos, lock), pruneKeep(fl.inv, 0, false), lock, true, deployed, fl.opts...)
+		if err != nil || len(reps) != 1 || reps[0] == nil {
+			return nil, "", errors.Join(err, errors.New("no report"))
+		}
+		return reps[0], cmd, nil
 	}
 }
