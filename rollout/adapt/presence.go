@@ -3,6 +3,7 @@ package adapt
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/distribution/reference"
@@ -192,6 +193,12 @@ func (p *HostPresence) relayedTarget(ctx context.Context, e *inventory.Environme
 	}
 	if t, ok := re.targets[name]; ok {
 		return t, nil
+	}
+	if e.Discover == nil && !slices.ContainsFunc(e.Hosts, func(h inventory.Host) bool { return h.Name == name }) {
+		// Rancher runs the service there, but the environment lists its
+		// hosts and this is not one of them: as for a listed environment
+		// reached by endpoint (target), not a Rancher fault.
+		return fleet.Target{}, fmt.Errorf("host %s (in Rancher) is not in the inventory for %s", name, e.Name)
 	}
 	return fleet.Target{}, fmt.Errorf("host %s unreachable: not an active host of %s in Rancher (its agent disconnected, or the host deactivated or removed)", name, e.Name)
 }

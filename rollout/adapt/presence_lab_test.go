@@ -223,3 +223,29 @@ func TestGateThroughRancherAgentDown(t *testing.T) {
 		})
 	}
 }
+
+// TestGateThroughRancherHostNotListed: in an environment that lists its
+// hosts (docker: rancher), a Rancher host the service runs on but the
+// inventory does not list is named as not in the inventory, as for hosts
+// reached by endpoint, not as a host Rancher reports inactive (it is
+// active).
+func TestGateThroughRancherHostNotListed(t *testing.T) {
+	t.Parallel()
+	f := newRelayFleet(t)
+	e := f.inv.Env("qa")
+	listed, other := f.hosts[0].Name, f.hosts[1].Name
+	e.Discover, e.Hosts = nil, []inventory.Host{{Name: listed, Docker: inventory.ViaRancher}}
+	if _, err := fleet.Pull(t.Context(), f.hosts, f.lock); err != nil {
+		t.Fatal(err)
+	}
+	img := rollout.Image{Ref: f.inv.Registries.Regions[e.Region].Address + "/app:1.1"}
+	p := f.presence()
+	if ok, err := p.Present(t.Context(), "qa", rollout.Host{Name: listed, State: rollout.StateActive}, img); !ok || err != nil {
+		t.Fatalf("Present on listed %s: %v %v, want true", listed, ok, err)
+	}
+	_, err := p.Present(t.Context(), "qa", rollout.Host{Name: other, State: rollout.StateActive}, img)
+	want := "host " + other + " (in Rancher) is not in the inventory for qa"
+	if err == nil || err.Error() != want {
+		t.Errorf("Present on unlisted %s: %v, want %q", other, err, want)
+	}
+}
