@@ -2,6 +2,7 @@ package adapt_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -245,7 +246,13 @@ func TestGateThroughRancherHostNotListed(t *testing.T) {
 	}
 	_, err := p.Present(t.Context(), "qa", rollout.Host{Name: other, State: rollout.StateActive}, img)
 	want := "host " + other + " (in Rancher) is not in the inventory for qa"
-	if err == nil || err.Error() != want {
-		t.Errorf("Present on unlisted %s: %v, want %q", other, err, want)
+	if err == nil || err.Error() != want || !errors.Is(err, rollout.ErrNotInInventory) {
+		t.Errorf("Present on unlisted %s: %v, want %q (rollout.ErrNotInInventory)", other, err, want)
+	}
+	// The same environment reached by endpoint: the same error.
+	e.Hosts = []inventory.Host{{Name: listed, Docker: "tcp://127.0.0.1:1"}}
+	_, err = adapt.NewHostPresence(f.inv).Present(t.Context(), "qa", rollout.Host{Name: other, State: rollout.StateActive}, img)
+	if err == nil || err.Error() != want || !errors.Is(err, rollout.ErrNotInInventory) {
+		t.Errorf("Present on unlisted %s, hosts by endpoint: %v, want %q (rollout.ErrNotInInventory)", other, err, want)
 	}
 }
