@@ -96,7 +96,7 @@ func targets(inv *inventory.Inventory, sel Selection, discovered map[string][]in
 	}
 	for _, h := range sel.Hosts {
 		if !seenHost[h] {
-			errs = append(errs, fmt.Errorf("host %q is not in the selected environments", h))
+			errs = append(errs, unselectedHost(inv, sel, h))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -122,4 +122,34 @@ func RegistryLimits(inv *inventory.Inventory) map[string]int {
 		add(r)
 	}
 	return m
+}
+
+// unselectedHost is the error for host name, which --hosts named but no
+// selected environment has: it names the environments looked in (and
+// those that found their hosts in Rancher), and, when another environment
+// lists the host, that one.
+func unselectedHost(inv *inventory.Inventory, sel Selection, name string) error {
+	var other string
+	var rancher []string
+	for _, env := range inv.Environments {
+		selected := len(sel.Envs) == 0 || slices.Contains(sel.Envs, env.Name)
+		if selected && len(env.Hosts) == 0 && env.Discover != nil {
+			rancher = append(rancher, env.Name)
+		}
+		if !selected && slices.ContainsFunc(env.Hosts, func(h inventory.Host) bool { return h.Name == name }) {
+			other = env.Name
+		}
+	}
+	where := "in no environment of the inventory"
+	if len(sel.Envs) > 0 {
+		where = "not in environment " + strings.Join(sel.Envs, ", ")
+	}
+	msg := fmt.Sprintf("host %q is %s", name, where)
+	if len(rancher) > 0 {
+		msg += fmt.Sprintf(" (nor among the active hosts Rancher lists for %s)", strings.Join(rancher, ", "))
+	}
+	if other != "" {
+		msg += fmt.Sprintf("; it is in environment %s: select that one", other)
+	}
+	return errors.New(msg)
 }

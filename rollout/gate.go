@@ -33,6 +33,9 @@ type Missing struct {
 	// NoPlatform: the image has no entry for the host's platform
 	// (ErrNoPlatform); no wait and no pull brings it.
 	NoPlatform bool `json:"noPlatform,omitempty"`
+	// NotInInventory: the host is in Rancher but not in the inventory
+	// (ErrNotInInventory); no prewarm command names it.
+	NotInInventory bool `json:"notInInventory,omitempty"`
 }
 
 // noPlatform reports whether some pair is missing for good (NoPlatform).
@@ -110,6 +113,7 @@ func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs [
 			m := Missing{Host: p.host.Name, Image: p.img.Ref}
 			if err != nil {
 				m.Error, m.NoPlatform = err.Error(), errors.Is(err, ErrNoPlatform)
+				m.NotInInventory = errors.Is(err, ErrNotInInventory)
 			}
 			mu.Lock()
 			st.Missing = append(st.Missing, m)

@@ -233,3 +233,27 @@ func TestGateNoPlatform(t *testing.T) {
 		})
 	}
 }
+
+// TestGateNotInInventory: a host Rancher runs the service on but the
+// inventory does not list (ErrNotInInventory) is marked so in the gate's
+// report, which leaves it out of the commands it prints.
+func TestGateNotInInventory(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld()
+		dev := w.env("dev", 2)
+		dev.add("web", "a", "reg/app:1", 2)
+		w.have("dev", "reg/app:2")
+		w.setPresent("dev", "dev-h1", "reg/app:2", false)
+		w.presenceErr["dev-h2"] = fmt.Errorf("host dev-h2 (in Rancher): %w", ErrNotInInventory)
+		e := testEngine(t, w, WithGateTimeout(0))
+		rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+		er := rep.Envs[0]
+		if er.Status != EnvGated || len(er.Gate.Missing) != 2 {
+			t.Fatalf("status %s, gate %+v: want gated on dev-h1 and dev-h2", er.Status, er.Gate)
+		}
+		if m := er.Gate.Missing; m[0].NotInInventory || !m[1].NotInInventory {
+			t.Errorf("missing %+v: want only dev-h2 marked NotInInventory", m)
+		}
+	})
+}

@@ -183,4 +183,9 @@ var (
 	// Presence adapters wrap it; the gate then closes at once, since no
 	// wait and no pull brings that image.
 	ErrNoPlatform = errors.New("no image for the host's platform")
+	// ErrNotInInventory: Rancher runs a service on a host the inventory
+	// does not list, so no prewarm command (and no --prewarm pull) reaches
+	// it. Presence adapters wrap it; the gate leaves the host out of the
+	// commands it prints (Missing.NotInInventory).
+	ErrNotInInventory = errors.New("host not in the inventory")
 )

@@ -66,7 +66,15 @@ Faults (--fault, repeatable), turned on once the lab is up:
   rancher:never-healthy-image=GLOB  the same for new containers whose image
                             matches GLOB (e.g. */app:1.2)
   rancher:restart           stop and serve again on the same port
-  rancher:drop-ws           close every subscribe websocket`,
+  rancher:drop-ws           close every subscribe websocket
+  rancher:dockersocket=STATUS  every host's dockersocket action answers
+                            STATUS: 403 Forbidden or 422
+                            ActionNotAvailable, as Cattle does (0 clears)
+  rancher:agent-down=HOST   HOST's agent disconnects: the host reports
+                            reconnecting, its relayed websockets close
+  rancher:agent-up=HOST     HOST's agent comes back
+  rancher:relay-drop=BYTES  the next dockersocket websocket is cut after
+                            BYTES from dockerd (a dropped link mid-stream)`,
 		Flags: func(fs *pflag.FlagSet) {
 			fs.IntVar(&f.regions, "regions", 3, "regional registries")
 			fs.IntVar(&f.envs, "envs", 4, "environments (dev, qa, demo, then dmz-<region>)")

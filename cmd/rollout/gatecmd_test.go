@@ -81,6 +81,15 @@ func TestGateCommandsNoPlatform(t *testing.T) {
 			{Host: "qa-01", Image: "r/app:1.1"},
 			{Host: "qa-02", Image: "r/app:1.1", NoPlatform: true},
 		}, []string{"prewarm pull -c hosts.yaml -f release.yaml --hosts qa-01   # qa: or rerun with --prewarm"}},
+		// A host Rancher lists but the inventory does not: prewarm pull
+		// --hosts refuses it, --prewarm cannot reach it.
+		{"not in the inventory", []rollout.Missing{
+			{Host: "qa-01", Image: "r/app:1.1"},
+			{Host: "qa-03", Image: "r/app:1.1", NotInInventory: true},
+		}, []string{"prewarm pull -c hosts.yaml -f release.yaml --hosts qa-01   # qa: or rerun with --prewarm"}},
+		{"only not in the inventory", []rollout.Missing{
+			{Host: "qa-03", Image: "r/app:1.1", NotInInventory: true},
+		}, nil},
 	} {
 		rep := &rollout.Report{Envs: []rollout.EnvReport{{Env: "qa", Status: rollout.EnvGated,
 			Gate: &rollout.GateStatus{Missing: tc.missing}}}}

@@ -61,7 +61,9 @@ func reachedService(rep *rollout.Report) bool {
 // them: prewarm pull of the release onto those hosts, or the same command
 // (verb, with the scope sf) rerun with --prewarm (the gate then pulls them
 // itself). A host the image has no entry for (Missing.NoPlatform) is left
-// out: no pull brings it, and the gate's cause says why.
+// out: no pull brings it, and the gate's cause says why; so is a host
+// Rancher lists but the inventory does not (Missing.NotInInventory): no
+// prewarm command takes it.
 func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags) []string {
 	var out []string
 	for _, e := range rep.Envs {
@@ -70,7 +72,7 @@ func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags
 		}
 		var hosts []string
 		for _, m := range e.Gate.Missing {
-			if m.Host != "-" && !m.NoPlatform && !slices.Contains(hosts, m.Host) {
+			if m.Host != "-" && !m.NoPlatform && !m.NotInInventory && !slices.Contains(hosts, m.Host) {
 				hosts = append(hosts, m.Host)
 			}
 		}

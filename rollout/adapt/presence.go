@@ -3,6 +3,7 @@ package adapt
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/distribution/reference"
@@ -159,8 +160,22 @@ func (p *HostPresence) target(ctx context.Context, env string, h rollout.Host, i
 		t.Docker, t.TLS = ep, e.Discover.TLS
 		return t, li, nil
 	}
-	return t, li, fmt.Errorf("host %s (in Rancher) is not in the inventory for %s", h.Name, env)
+	return t, li, notInInventory(h.Name, env)
 }
+
+// notInInventory is the error for host name, which Rancher lists in
+// environment env but the inventory does not: rollout.ErrNotInInventory,
+// with a message naming both.
+func notInInventory(name, env string) error {
+	return notInInventoryError{name: name, env: env}
+}
+
+type notInInventoryError struct{ name, env string }
+
+func (e notInInventoryError) Error() string {
+	return fmt.Sprintf("host %s (in Rancher) is not in the inventory for %s", e.name, e.env)
+}
+func (e notInInventoryError) Unwrap() error { return rollout.ErrNotInInventory }
 
 // relayedTarget is host name of environment e, an environment with hosts
 // reached through Rancher, as fleet.Discover builds it. The environment's
@@ -192,6 +207,12 @@ func (p *HostPresence) relayedTarget(ctx context.Context, e *inventory.Environme
 	}
 	if t, ok := re.targets[name]; ok {
 		return t, nil
+	}
+	if e.Discover == nil && !slices.ContainsFunc(e.Hosts, func(h inventory.Host) bool { return h.Name == name }) {
+		// Rancher runs the service there, but the environment lists its
+		// hosts and this is not one of them: as for a listed environment
+		// reached by endpoint (target), not a Rancher fault.
+		return fleet.Target{}, notInInventory(name, e.Name)
 	}
 	return fleet.Target{}, fmt.Errorf("host %s unreachable: not an active host of %s in Rancher (its agent disconnected, or the host deactivated or removed)", name, e.Name)
 }

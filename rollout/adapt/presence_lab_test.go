@@ -2,6 +2,7 @@ package adapt_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -221,5 +222,37 @@ func TestGateThroughRancherAgentDown(t *testing.T) {
 				t.Fatalf("gate missing %+v, want %s alone, unreachable (%s)", miss, lost, want)
 			}
 		})
+	}
+}
+
+// TestGateThroughRancherHostNotListed: in an environment that lists its
+// hosts (docker: rancher), a Rancher host the service runs on but the
+// inventory does not list is named as not in the inventory, as for hosts
+// reached by endpoint, not as a host Rancher reports inactive (it is
+// active).
+func TestGateThroughRancherHostNotListed(t *testing.T) {
+	t.Parallel()
+	f := newRelayFleet(t)
+	e := f.inv.Env("qa")
+	listed, other := f.hosts[0].Name, f.hosts[1].Name
+	e.Discover, e.Hosts = nil, []inventory.Host{{Name: listed, Docker: inventory.ViaRancher}}
+	if _, err := fleet.Pull(t.Context(), f.hosts, f.lock); err != nil {
+		t.Fatal(err)
+	}
+	img := rollout.Image{Ref: f.inv.Registries.Regions[e.Region].Address + "/app:1.1"}
+	p := f.presence()
+	if ok, err := p.Present(t.Context(), "qa", rollout.Host{Name: listed, State: rollout.StateActive}, img); !ok || err != nil {
+		t.Fatalf("Present on listed %s: %v %v, want true", listed, ok, err)
+	}
+	_, err := p.Present(t.Context(), "qa", rollout.Host{Name: other, State: rollout.StateActive}, img)
+	want := "host " + other + " (in Rancher) is not in the inventory for qa"
+	if err == nil || err.Error() != want || !errors.Is(err, rollout.ErrNotInInventory) {
+		t.Errorf("Present on unlisted %s: %v, want %q (rollout.ErrNotInInventory)", other, err, want)
+	}
+	// The same environment reached by endpoint: the same error.
+	e.Hosts = []inventory.Host{{Name: listed, Docker: "tcp://127.0.0.1:1"}}
+	_, err = adapt.NewHostPresence(f.inv).Present(t.Context(), "qa", rollout.Host{Name: other, State: rollout.StateActive}, img)
+	if err == nil || err.Error() != want || !errors.Is(err, rollout.ErrNotInInventory) {
+		t.Errorf("Present on unlisted %s, hosts by endpoint: %v, want %q (rollout.ErrNotInInventory)", other, err, want)
 	}
 }
