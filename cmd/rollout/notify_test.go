@@ -252,7 +252,10 @@ func TestLabNotifyRefusesPlainHTTP(t *testing.T) {
 	c := newLabCLI(t)
 	_, before := c.image(t)
 	plain := "http://192.0.2.1:8080/services/" + secret // TEST-NET-1: never reached
-	for _, verb := range [][]string{{"apply", "-f", c.rel, "--soak", "0s"}, {"rollback", "--env", "dev", "-f", c.rel, "--soak", "0s"}} {
+	// Flags that end a run quickly should it not be refused.
+	quick := []string{"--soak", "0s", "--notify-timeout", "1s"}
+	apply := append([]string{"apply", "-f", c.rel, "--upgrade-timeout", "3s", "--prewarm"}, quick...)
+	for _, verb := range [][]string{apply, append([]string{"rollback", "--env", "dev", "-f", c.rel}, quick...)} {
 		code, stdout, stderr := c.run(t, append(verb, "--notify", plain)...)
 		if code != cli.ExitUsage || !strings.Contains(stderr, "--notify: http://192.0.2.1:8080: plain HTTP") ||
 			!strings.Contains(stderr, "insecure: true") || strings.Contains(stdout+stderr, "s3cr3t") {
@@ -266,7 +269,7 @@ func TestLabNotifyRefusesPlainHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := strings.Count(b[:strings.Index(b, "- urlEnv: HOOK_URL")], "\n") + 1
-	code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--soak", "0s")
+	code, stdout, stderr := c.run(t, apply...)
 	want := fmt.Sprintf("%s:%d: notifications[0].urlEnv: $HOOK_URL: http://192.0.2.1:8080: plain HTTP", c.inv, line)
 	if code != cli.ExitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, "set insecure: true on this notification") ||
 		strings.Contains(stdout+stderr, "s3cr3t") {
@@ -278,7 +281,7 @@ func TestLabNotifyRefusesPlainHTTP(t *testing.T) {
 	if err := writeTextFile(c.inv, b+"    insecure: true\n"); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr = c.run(t, "apply", "-f", c.rel, "--soak", "0s", "--prewarm", "--notify-timeout", "1s")
+	code, stdout, stderr = c.run(t, apply...)
 	if code != cli.ExitOK || strings.Contains(stdout+stderr, "s3cr3t") {
 		t.Errorf("apply with insecure: true: exit %d, want 0, without the token:\n%s%s", code, stdout, stderr)
 	}
