@@ -1,6 +1,9 @@
 package inventory
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/drover-dev/drover/internal/notify"
 )
 
@@ -17,10 +20,15 @@ type Notification struct {
 	// env-failed, needs-human, run-finished, prewarm-finished,
 	// prewarm-failed); empty means all.
 	Events []string `yaml:"events,omitempty" json:"events,omitempty"`
+	// Insecure allows an http:// URL to a host other than loopback: the
+	// token then crosses the network in clear. The default is false: http://
+	// only to 127.0.0.0/8, ::1 or localhost, else https://.
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
 }
 
 // notifications checks the notifications block: an env var name, a known
-// format, known events, each once.
+// format, known events, each once; with RequireCredentials, the URL a set
+// variable holds, as Webhooks reads it.
 func (v *validator) notifications() {
 	l := loc{"notifications", "notifications"}
 	for i, n := range v.inv.Notifications {
@@ -44,19 +52,50 @@ func (v *validator) notifications() {
 			}
 			seen[ev] = true
 		}
+		if v.cfg.getenv != nil && isEnvName(n.URLEnv) {
+			if u := v.cfg.getenv(n.URLEnv); u != "" {
+				if err := v.inv.checkWebhook(i, n, u); err != nil {
+					v.errs = append(v.errs, err)
+				}
+			}
+		}
 	}
+}
+
+// checkWebhook checks the URL that notification i's variable holds as the
+// notifier will (notify.CheckURL): a *FieldError at its urlEnv line naming
+// the variable, never the URL beyond its scheme and host.
+func (inv *Inventory) checkWebhook(i int, n Notification, url string) error {
+	err := notify.CheckURL(url, n.Insecure)
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("$%s: %v", n.URLEnv, err)
+	if errors.Is(err, notify.ErrCleartext) {
+		msg += ": use https://, or set insecure: true on this notification to allow it"
+	}
+	l := loc{"notifications", "notifications"}.index(i, "").field("urlEnv")
+	return &FieldError{File: inv.File, Line: inv.pos.line(l.key), Path: l.show, Msg: msg}
 }
 
 // Webhooks are the notifications as notify targets, URLs read with getenv.
 // unset lists the env vars that are empty (their webhooks are left out).
-func (inv *Inventory) Webhooks(getenv func(string) string) (targets []notify.Target, unset []string) {
-	for _, n := range inv.Notifications {
+// err joins a *FieldError, at its urlEnv line, for each URL refused (not
+// http(s), or http:// to a host other than loopback without insecure:
+// true); those webhooks are left out too.
+func (inv *Inventory) Webhooks(getenv func(string) string) (targets []notify.Target, unset []string, err error) {
+	var errs []error
+	for i, n := range inv.Notifications {
 		url := getenv(n.URLEnv)
 		if url == "" {
 			unset = append(unset, n.URLEnv)
 			continue
 		}
-		t := notify.Target{Name: "$" + n.URLEnv, URL: url, Format: notify.Format(n.Format)}
+		if err := inv.checkWebhook(i, n, url); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t := notify.Target{Name: "$" + n.URLEnv, URL: url, Format: notify.Format(n.Format), Insecure: n.Insecure}
 		if t.Format == "" {
 			t.Format = notify.JSON
 		}
@@ -65,5 +104,5 @@ func (inv *Inventory) Webhooks(getenv func(string) string) (targets []notify.Tar
 		}
 		targets = append(targets, t)
 	}
-	return targets, unset
+	return targets, unset, errors.Join(errs...)
 }

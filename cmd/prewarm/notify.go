@@ -11,18 +11,23 @@ import (
 	"github.com/drover-dev/drover/prewarm"
 )
 
-// notifyRun sends prewarm-finished or prewarm-failed (the hosts not ready,
-// by name) to the inventory's webhooks and --notify, and waits for them
-// (bounded by --notify-timeout). An inventory that does not load leaves
-// only --notify: the run's own error says what is wrong with it.
-func notifyRun(env *cli.Env, nf *cli.NotifyFlags, release string, started time.Time, rr *prewarm.Report, err error) {
-	inv, lerr := inventory.LoadFile(env.ConfigPath())
-	if lerr != nil {
+// startNotify starts the run's notifier for the inventory's webhooks and
+// --notify; a refused webhook URL is a usage error (cli.NotifyFlags.Start).
+// An inventory that does not load leaves only --notify: the run's own load
+// says what is wrong with it.
+func startNotify(env *cli.Env, nf *cli.NotifyFlags) (*notify.Notifier, error) {
+	inv, err := inventory.LoadFile(env.ConfigPath())
+	if err != nil {
 		inv = nil
 	}
-	n, serr := nf.Start(env, inv)
-	if serr != nil {
-		env.Logger.Warn("notifications off", "err", serr)
+	return nf.Start(env, inv)
+}
+
+// notifyRun sends prewarm-finished or prewarm-failed (the hosts not ready,
+// by name) to n's webhooks and waits for them (bounded by
+// --notify-timeout). A nil n (startNotify refused) sends nothing.
+func notifyRun(env *cli.Env, nf *cli.NotifyFlags, n *notify.Notifier, release string, started time.Time, rr *prewarm.Report, err error) {
+	if n == nil {
 		return
 	}
 	defer nf.Close(env, n)

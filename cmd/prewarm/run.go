@@ -48,8 +48,14 @@ func runCmd() *cli.Command {
 			}
 			started := time.Now()
 			logRunStart(env, f.release)
-			rr, err := nightly(ctx, env, &f, args, relock)
-			defer func() { notifyRun(env, &nf, f.release, started, rr, err) }()
+			// The notifier first: a refused webhook is a usage error (exit 2)
+			// before any work, and the report and metrics say so.
+			n, err := startNotify(env, &nf)
+			var rr *prewarm.Report
+			if err == nil {
+				rr, err = nightly(ctx, env, &f, args, relock)
+			}
+			defer func() { notifyRun(env, &nf, n, f.release, started, rr, err) }()
 			defer func() { logRunEnd(env, started, rr, err) }()
 			if rr == nil {
 				// Stopped before mirroring or pulling: the report and the

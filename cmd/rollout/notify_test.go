@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -238,5 +239,50 @@ func TestNotifyNeedsHuman(t *testing.T) {
 	}
 	if fin["exit"] != 3.0 || fin["durationSeconds"] != 60.0 || fin["environmentDurationsSeconds"].(map[string]any)["prod"] != 60.0 {
 		t.Errorf("run-finished: %v", fin)
+	}
+}
+
+// TestLabNotifyRefusesPlainHTTP: a webhook URL that would carry its token
+// in clear (http:// to a host other than loopback) stops apply and
+// rollback with exit 2 before anything changes: from --notify, naming the
+// flag and the inventory's insecure: true as the way out; from the
+// inventory's variable, at its urlEnv line. Neither message repeats the
+// URL's path. With insecure: true the run goes ahead.
+func TestLabNotifyRefusesPlainHTTP(t *testing.T) {
+	c := newLabCLI(t)
+	_, before := c.image(t)
+	plain := "http://192.0.2.1:8080/services/" + secret // TEST-NET-1: never reached
+	// Flags that end a run quickly should it not be refused.
+	quick := []string{"--soak", "0s", "--notify-timeout", "1s"}
+	apply := append([]string{"apply", "-f", c.rel, "--upgrade-timeout", "3s", "--prewarm"}, quick...)
+	for _, verb := range [][]string{apply, append([]string{"rollback", "--env", "dev", "-f", c.rel}, quick...)} {
+		code, stdout, stderr := c.run(t, append(verb, "--notify", plain)...)
+		if code != cli.ExitUsage || !strings.Contains(stderr, "--notify: http://192.0.2.1:8080: plain HTTP") ||
+			!strings.Contains(stderr, "insecure: true") || strings.Contains(stdout+stderr, "s3cr3t") {
+			t.Errorf("%s --notify http://...: exit %d, want 2 naming --notify and insecure: true, without the token:\n%s%s", verb[0], code, stdout, stderr)
+		}
+	}
+	c.addNotifications(t, "HOOK_URL")
+	t.Setenv("HOOK_URL", plain)
+	b, err := readAll(c.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(b[:strings.Index(b, "- urlEnv: HOOK_URL")], "\n") + 1
+	code, stdout, stderr := c.run(t, apply...)
+	want := fmt.Sprintf("%s:%d: notifications[0].urlEnv: $HOOK_URL: http://192.0.2.1:8080: plain HTTP", c.inv, line)
+	if code != cli.ExitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, "set insecure: true on this notification") ||
+		strings.Contains(stdout+stderr, "s3cr3t") {
+		t.Errorf("apply with $HOOK_URL http://...: exit %d, want 2 and %q, without the token:\n%s%s", code, want, stdout, stderr)
+	}
+	if _, after := c.image(t); after != before {
+		t.Errorf("a refused run changed the service: %s -> %s", before, after)
+	}
+	if err := writeTextFile(c.inv, b+"    insecure: true\n"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = c.run(t, apply...)
+	if code != cli.ExitOK || strings.Contains(stdout+stderr, "s3cr3t") {
+		t.Errorf("apply with insecure: true: exit %d, want 0, without the token:\n%s%s", code, stdout, stderr)
 	}
 }

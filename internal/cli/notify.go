@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -26,8 +27,10 @@ func (f *NotifyFlags) Register(fs *pflag.FlagSet) {
 }
 
 // Start returns a notifier for inv's notifications (inv may be nil) and
-// --notify. An unset urlEnv is a warning; a bad --notify is a usage error
-// that never repeats the URL.
+// --notify. An unset urlEnv is a warning. A URL refused (not http(s), or
+// http:// to a host other than loopback, unless the inventory's
+// notification says insecure: true) is a usage error that never repeats
+// the URL: at the inventory's urlEnv line, or naming --notify.
 func (f *NotifyFlags) Start(env *Env, inv *inventory.Inventory) (*notify.Notifier, error) {
 	if f.timeout <= 0 {
 		return nil, Usage("--notify-timeout %v: must be positive", f.timeout)
@@ -35,12 +38,22 @@ func (f *NotifyFlags) Start(env *Env, inv *inventory.Inventory) (*notify.Notifie
 	var targets []notify.Target
 	if inv != nil {
 		var unset []string
-		targets, unset = inv.Webhooks(env.Getenv)
+		var err error
+		targets, unset, err = inv.Webhooks(env.Getenv)
+		if err != nil {
+			return nil, Usage("%w", err)
+		}
 		for _, name := range unset {
 			env.Logger.Warn("notifications: env var unset, webhook skipped", "urlEnv", name)
 		}
 	}
 	for _, u := range f.urls {
+		if err := notify.CheckURL(u, false); errors.Is(err, notify.ErrCleartext) {
+			return nil, Usage("--notify: %v: use https://; --notify has no insecure option: to allow plain HTTP, "+
+				"export the URL in a variable the inventory's notifications name (urlEnv) and set insecure: true there", err)
+		} else if err != nil {
+			return nil, Usage("--notify: %v", err)
+		}
 		t := notify.Target{Name: "--notify", URL: u, Format: notify.GuessFormat(u)}
 		if f.format != "" {
 			fm, err := notify.ParseFormat(f.format)

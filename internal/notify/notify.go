@@ -30,6 +30,10 @@ type Target struct {
 	Format Format
 	// Events are the kinds sent to it; empty means all.
 	Events []Kind
+	// Insecure allows an http:// URL to a host other than loopback (the
+	// inventory's insecure: true): its token then crosses the network in
+	// clear. The default refuses it (CheckURL).
+	Insecure bool
 }
 
 // Option configures a Notifier.
@@ -47,8 +51,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithClient sets the HTTP client. The default verifies TLS and follows no
-// redirects (a redirected webhook would send the body somewhere else).
+// WithClient sets the HTTP client. The default verifies TLS against the
+// system's roots and follows no redirects (a redirected webhook would send
+// the body somewhere else, perhaps over plain HTTP).
 func WithClient(c *http.Client) Option {
 	return func(n *Notifier) error {
 		if c == nil {
@@ -139,10 +144,9 @@ func New(targets []Target, opts ...Option) (*Notifier, error) {
 		}
 	}
 	for i, t := range targets {
-		u, err := url.Parse(t.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			// The URL is a secret: say what is wrong, not what it is.
-			return nil, fmt.Errorf("webhook %s: not an http(s) URL", nameOf(t, i))
+		if err := CheckURL(t.URL, t.Insecure); err != nil {
+			// The URL is a secret: CheckURL says what is wrong, not what it is.
+			return nil, fmt.Errorf("webhook %s: %w", nameOf(t, i), err)
 		}
 		if _, err := ParseFormat(string(t.Format)); err != nil {
 			return nil, fmt.Errorf("webhook %s: %w", nameOf(t, i), err)
