@@ -189,9 +189,10 @@ func (p *puller) verifyAndTag(ctx context.Context, eng Engine, src, w Want) erro
 
 // callErr names a cancelled run as interrupted, a per-call timeout as the
 // host not answering in time and a connection failure as unreachable. A
-// failure to reach a host through Rancher is its *relayError alone (still
-// ErrUnreachable), which names the host and its environment, not the moby
-// client's error around it, which quotes a made-up address.
+// failure of the relay to a host reached through Rancher is its *relayError
+// alone (ErrUnreachable when no connection was made), which names the host
+// and its environment, not the moby client's error around it, which quotes
+// a made-up address.
 func (p *puller) callErr(parent, call context.Context, err error) error {
 	if parent.Err() != nil { // the run was cancelled: not the host's fault
 		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(parent))
@@ -200,7 +201,10 @@ func (p *puller) callErr(parent, call context.Context, err error) error {
 		return fmt.Errorf("%w: no answer within %v", ErrUnreachable, p.o.timeout)
 	}
 	if re := (*relayError)(nil); errors.As(err, &re) {
-		return unreachable{re}
+		if client.IsErrConnectionFailed(err) {
+			return unreachable{re}
+		}
+		return re
 	}
 	if client.IsErrConnectionFailed(err) {
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)

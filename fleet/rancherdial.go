@@ -77,8 +77,8 @@ func dialViaRancher(host Target) (Engine, error) {
 }
 
 // viaConn names the host and its environment in the errors a connection's
-// Read finds about the host itself: an agent that went away after the
-// host was listed shows only once Rancher closes the websocket.
+// Read finds about the host itself and the relay: an agent that went away
+// after the host was listed shows only once Rancher closes the websocket.
 type viaConn struct {
 	net.Conn
 	host Target
@@ -96,7 +96,8 @@ func (c *viaConn) Write(p []byte) (int, error) {
 }
 
 func (c *viaConn) named(err error) error {
-	if err != nil && (errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing)) {
+	if err != nil && (errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing) ||
+		errors.Is(err, dockersocket.ErrRelayClosed)) {
 		return viaRancherError(c.host, c.keys, err)
 	}
 	return err

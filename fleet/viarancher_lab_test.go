@@ -230,6 +230,23 @@ func TestViaRancherLabFaults(t *testing.T) {
 		}
 	})
 
+	// With no retry left, a dropped relay is named by the host and its
+	// environment, not the moby client's made-up address.
+	t.Run("relay drop named", func(t *testing.T) {
+		t.Parallel()
+		l, _, hosts := viaRancherLab(t, cfg)
+		lock := labLock(l)
+		lock.Images = lock.Images[:1]
+		l.Rancher.DropRelayAfter(3500) // mid-pull, as below
+		_, err := Pull(t.Context(), hosts[:1], lock, WithRetries(0))
+		if !errors.Is(err, dockersocket.ErrRelayClosed) {
+			t.Fatalf("Pull with the relay dropped and no retry: %v, want ErrRelayClosed", err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "host "+hosts[0].Name+" (environment qa) through Rancher") || strings.Contains(msg, "via-rancher") {
+			t.Errorf("error %q: want the host and its environment named, not the moby client's made-up URL", msg)
+		}
+	})
+
 	t.Run("relay drop mid-pull", func(t *testing.T) {
 		t.Parallel()
 		l, _, hosts := viaRancherLab(t, cfg)
