@@ -30,7 +30,9 @@ type Rancher interface {
 
 // Presence reports whether a host holds an image: inspect of img.Ref succeeds
 // and, when img.Digest is set, its RepoDigests contain img.DigestRef() (the
-// check prewarm status makes). An error means the host could not be asked.
+// check prewarm status makes). An error means the host could not be asked;
+// one wrapping ErrNoPlatform or ErrRefused closes the gate at once (no wait
+// changes it), ErrNotInInventory marks the host (Missing).
 type Presence interface {
 	Present(ctx context.Context, env string, h Host, img Image) (bool, error)
 }
