@@ -35,7 +35,11 @@
 // JSON stream is a failure, like an HTTP error. A full disk is a
 // *NoSpaceError, not retried; where a host's free space is known
 // (Target.Disk, from Rancher's host info), the pull is stopped with that
-// error as soon as the layers the daemon announces exceed it.
+// error as soon as the layers the daemon announces exceed it. For a host
+// reached through Rancher, a refusal (the key's role lacks modifyInfra, a
+// refused token) is not retried and costs one dockersocket action per host
+// and call; a dropped relay or an agent that is away is retried like a
+// dropped connection.
 //
 // # What it never does
 //

@@ -12,6 +12,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rancher/dockersocket"
 )
 
 const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -99,6 +100,14 @@ func TestPullRetries(t *testing.T) {
 		// does not follow its urls): a retry cannot change it.
 		{name: "layer missing in region", failures: 5, failMsg: "unknown blob", retries: 3, wantAttempts: 1, wantErr: ErrNotInRegion},
 		{name: "layer missing in region, lab's words", failures: 5, failMsg: "blob unknown: blob unknown to registry", retries: 3, wantAttempts: 1, wantErr: ErrNotInRegion},
+		// Through Rancher: a refusal (the key's role, a bad token, a
+		// ws:// URL) stays one whatever the retries; a dropped relay or an
+		// agent that is away may be back.
+		{name: "relay: action refused not retried", pullErr: relayErr(dockersocket.ErrActionMissing), retries: 3, wantAttempts: 1, wantErr: dockersocket.ErrActionMissing},
+		{name: "relay: token refused not retried", pullErr: relayErr(dockersocket.ErrTokenRefused), retries: 3, wantAttempts: 1, wantErr: dockersocket.ErrTokenRefused},
+		{name: "relay: ws URL not retried", pullErr: relayErr(dockersocket.ErrInsecureURL), retries: 3, wantAttempts: 1, wantErr: dockersocket.ErrInsecureURL},
+		{name: "relay: dropped retried", pullErr: relayErr(dockersocket.ErrRelayClosed), retries: 2, wantAttempts: 3, wantBackoffs: []int{1, 2}, wantErr: dockersocket.ErrRelayClosed},
+		{name: "relay: agent away retried", pullErr: relayErr(dockersocket.ErrHostNotActive), retries: 2, wantAttempts: 3, wantBackoffs: []int{1, 2}, wantErr: dockersocket.ErrHostNotActive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -127,6 +136,11 @@ func TestPullRetries(t *testing.T) {
 			})
 		})
 	}
+}
+
+// relayErr is sentinel as a connection through Rancher fails with it.
+func relayErr(sentinel error) error {
+	return viaRancherError(Target{Name: "h00", Env: "qa"}, "$QA_ACCESS_KEY / $QA_SECRET_KEY", fmt.Errorf("dockersocket: host h00: %w", sentinel))
 }
 
 func TestHungHostHitsTimeout(t *testing.T) {

@@ -188,13 +188,23 @@ func (p *puller) verifyAndTag(ctx context.Context, eng Engine, src, w Want) erro
 }
 
 // callErr names a cancelled run as interrupted, a per-call timeout as the
-// host not answering in time and a connection failure as unreachable.
+// host not answering in time and a connection failure as unreachable. A
+// failure of the relay to a host reached through Rancher is its *relayError
+// alone (ErrUnreachable when no connection was made), which names the host
+// and its environment, not the moby client's error around it, which quotes
+// a made-up address.
 func (p *puller) callErr(parent, call context.Context, err error) error {
 	if parent.Err() != nil { // the run was cancelled: not the host's fault
 		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(parent))
 	}
 	if errors.Is(call.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: no answer within %v", ErrUnreachable, p.o.timeout)
+	}
+	if re := (*relayError)(nil); errors.As(err, &re) {
+		if client.IsErrConnectionFailed(err) {
+			return unreachable{re}
+		}
+		return re
 	}
 	if client.IsErrConnectionFailed(err) {
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
@@ -220,13 +230,23 @@ func isBlobUnknown(err error) bool {
 	return strings.Contains(msg, "unknown blob") || strings.Contains(msg, "blob unknown")
 }
 
+// unreachable is err, which says itself why the host cannot be reached, as
+// ErrUnreachable.
+type unreachable struct{ err error }
+
+func (e unreachable) Error() string   { return e.err.Error() }
+func (e unreachable) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
 // retryable: not when the run is cancelled, nor for answers a retry
 // cannot change (auth, bad request, missing digest, wrong digest, a full
-// disk).
+// disk, Rancher refusing the key the host's Docker socket or refusing its
+// token, an unencrypted relay URL). A dropped relay and an agent that is
+// away are retried.
 func retryable(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil,
 		errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNoSpace), errors.Is(err, ErrNoPlatform),
+		refused(err),
 		cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
 		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err):
 		return false

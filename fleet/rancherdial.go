@@ -1,10 +1,12 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/drover-dev/drover/inventory"
 	"github.com/drover-dev/drover/rancher"
@@ -39,13 +41,31 @@ type RancherDockerDialer interface {
 // HTTP needs a well-formed one.
 const viaRancherEndpoint = "tcp://docker.via-rancher:2375"
 
-// dialViaRancher is Dial for a Target reached through Rancher.
+// dialViaRancher is Dial for a Target reached through Rancher. Once Rancher
+// refuses (refused), the engine's later connections fail with that error
+// without asking again: the moby client makes up to three connections for
+// one call (its version negotiation's pings, then the call), and a refusal
+// does not change within one engine's use.
 func dialViaRancher(host Target) (Engine, error) {
 	via := host.Rancher
+	var mu sync.Mutex
+	var refusal error
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		stop := refusal
+		mu.Unlock()
+		if stop != nil {
+			return nil, stop
+		}
 		c, err := via.Dial(ctx, network, addr)
 		if err != nil {
-			return nil, viaRancherError(host, via.Keys, err)
+			err = viaRancherError(host, via.Keys, err)
+			if refused(err) {
+				mu.Lock()
+				refusal = err
+				mu.Unlock()
+			}
+			return nil, err
 		}
 		return &viaConn{Conn: c, host: host, keys: via.Keys}, nil
 	}
@@ -57,8 +77,8 @@ func dialViaRancher(host Target) (Engine, error) {
 }
 
 // viaConn names the host and its environment in the errors a connection's
-// Read finds about the host itself: an agent that went away after the
-// host was listed shows only once Rancher closes the websocket.
+// Read finds about the host itself and the relay: an agent that went away
+// after the host was listed shows only once Rancher closes the websocket.
 type viaConn struct {
 	net.Conn
 	host Target
@@ -76,23 +96,49 @@ func (c *viaConn) Write(p []byte) (int, error) {
 }
 
 func (c *viaConn) named(err error) error {
-	if err != nil && (errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing)) {
+	if err != nil && (errors.Is(err, dockersocket.ErrHostNotActive) || errors.Is(err, dockersocket.ErrActionMissing) ||
+		errors.Is(err, dockersocket.ErrRelayClosed)) {
 		return viaRancherError(c.host, c.keys, err)
 	}
 	return err
 }
 
-// viaRancherError names the host, its environment and, for a refused
-// action, the key and the role it needs.
-func viaRancherError(host Target, keys string, err error) error {
-	where := fmt.Sprintf("host %s (environment %s) through Rancher", host.Name, host.Env)
-	if errors.Is(err, dockersocket.ErrActionMissing) {
-		if keys == "" {
-			keys = "the environment's Rancher API key"
-		}
-		return fmt.Errorf("%s: %w: use for %s a key whose role has modifyInfra (an environment API key, or an owner or member role)", where, err, keys)
+// refused reports whether err is Rancher refusing what no retry changes:
+// the key's role (the dockersocket action), the token, or a ws:// URL for
+// an https server.
+func refused(err error) bool {
+	return errors.Is(err, dockersocket.ErrActionMissing) || errors.Is(err, dockersocket.ErrTokenRefused) ||
+		errors.Is(err, dockersocket.ErrInsecureURL)
+}
+
+// relayError is a failure to reach a host through Rancher, named with the
+// host, its environment and, for a refused action, the variables of the key
+// to change. It stands in for the moby client's error around it, which
+// quotes the made-up address of viaRancherEndpoint (see callErr).
+type relayError struct {
+	host, env string
+	keys      string // the key's variables, for a refused action
+	err       error
+}
+
+func (e *relayError) Error() string {
+	where := fmt.Sprintf("host %s (environment %s) through Rancher", e.host, e.env)
+	if e.keys != "" {
+		return fmt.Sprintf("%s: %v; set %s to such a key", where, e.err, e.keys)
 	}
-	return fmt.Errorf("%s: %w", where, err)
+	return where + ": " + e.err.Error()
+}
+
+func (e *relayError) Unwrap() error { return e.err }
+
+// viaRancherError names the host, its environment and, for a refused
+// action, the key's variables (the error says which role it needs).
+func viaRancherError(host Target, keys string, err error) error {
+	re := &relayError{host: host.Name, env: host.Env, err: err}
+	if errors.Is(err, dockersocket.ErrActionMissing) {
+		re.keys = cmp.Or(keys, "the environment's Rancher API key")
+	}
+	return re
 }
 
 // keyVars names the variables environment e's Rancher keys come from, as

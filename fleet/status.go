@@ -47,7 +47,9 @@ type Cell struct {
 	err   error
 }
 
-// Err is the cell's error: ErrUnreachable, or a *PlatformError for
+// Err is the cell's error: for unreachable, why (ErrUnreachable or
+// ErrInterrupted, or the dial's error; a host Rancher refuses the key
+// matches dockersocket.ErrActionMissing), a *PlatformError for
 // no-platform; nil otherwise.
 func (c Cell) Err() error { return c.err }
 
@@ -120,24 +122,20 @@ func (p *puller) checkHost(ctx context.Context, host Target, wants []Want) ([]Ce
 	eng, err := p.o.dial(ctx, host)
 	if err != nil {
 		for _, w := range wants {
-			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: err.Error()})
+			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: err.Error(), err: err})
 		}
 		return cells, Platform{}
 	}
 	defer eng.Close()
-	var gone string
-	pl, err := p.platform(ctx, eng, host)
-	if err != nil { // unreachable or interrupted
-		gone = err.Error()
-	}
+	pl, gone := p.platform(ctx, eng, host) // an error: unreachable or interrupted
 	for _, w := range wants {
-		if gone != "" {
-			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: gone})
+		if gone != nil {
+			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: gone.Error(), err: gone})
 			continue
 		}
 		c := p.check(ctx, eng, host, pl, w)
 		if c.State == StateUnreachable {
-			gone = c.Error
+			gone = c.err
 		}
 		cells = append(cells, c)
 	}

@@ -1,9 +1,12 @@
 package fleet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/drover-dev/drover/internal/lab"
@@ -32,6 +35,21 @@ func viaRancherLab(t *testing.T, cfg lab.Config) (*lab.Lab, *inventory.Inventory
 		}
 	}
 	return l, inv, hosts
+}
+
+// countDials counts, by host, the connections hosts open through Rancher.
+func countDials(hosts []Target) map[string]*atomic.Int32 {
+	out := map[string]*atomic.Int32{}
+	for i := range hosts {
+		n, via := &atomic.Int32{}, *hosts[i].Rancher
+		dial := via.Dial
+		via.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			n.Add(1)
+			return dial(ctx, network, addr)
+		}
+		hosts[i].Rancher, out[hosts[i].Name] = &via, n
+	}
+	return out
 }
 
 // noToken fails when v, as JSON, carries anything like a dockersocket token.
@@ -143,23 +161,52 @@ func TestViaRancherLabFaults(t *testing.T) {
 		}
 	})
 
+	// A refused action is one connection per host and run (no retry),
+	// named once: the host and its environment, Rancher's answer, the
+	// capability and the key's variables; not the moby client's made-up
+	// address.
 	t.Run("action refused 403", func(t *testing.T) {
 		t.Parallel()
 		l, _, hosts := viaRancherLab(t, cfg)
 		l.Rancher.RefuseDockerSocket(403)
-		rep, err := Pull(t.Context(), hosts[:1], labLock(l), WithBackoff(noBackoff))
+		dials := countDials(hosts)
+		lock := labLock(l)
+		_, err := Pull(t.Context(), hosts, lock, WithBackoff(noBackoff))
 		if err == nil || !errors.Is(err, dockersocket.ErrActionMissing) {
 			t.Fatalf("Pull with the action refused: %v, want ErrActionMissing", err)
 		}
-		for _, want := range []string{"host " + hosts[0].Name + " (environment qa)", "$LAB_QA_ACCESS_KEY", "modifyInfra"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q does not say %q", err, want)
+		var he *HostError
+		if !errors.As(err, &he) {
+			t.Fatalf("Pull with the action refused: %v, want a *HostError", err)
+		}
+		msg := he.Err.Error()
+		for _, want := range []string{"host " + he.Host + " (environment qa) through Rancher", "403 Forbidden", "$LAB_QA_ACCESS_KEY", "modifyInfra"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not say %q", msg, want)
 			}
 		}
-		if s := l.DockerHost(hosts[0].Name).Stats(); s.Pulls != 0 {
-			t.Errorf("%d pulls with the action refused", s.Pulls)
+		if strings.Count(msg, "modifyInfra") != 1 || strings.Contains(msg, "via-rancher") {
+			t.Errorf("error %q: want modifyInfra named once and no made-up Docker URL", msg)
 		}
-		_ = rep
+		m, err := Status(t.Context(), hosts, lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range m.Hosts {
+			for _, c := range row.Cells {
+				if c.State != StateUnreachable || !errors.Is(c.Err(), dockersocket.ErrActionMissing) {
+					t.Errorf("status %s %s: %s %v, want unreachable, ErrActionMissing", row.Name, c.Image, c.State, c.Err())
+				}
+			}
+		}
+		for _, h := range hosts {
+			if s := l.DockerHost(h.Name).Stats(); s.Pulls != 0 {
+				t.Errorf("%s: %d pulls with the action refused", h.Name, s.Pulls)
+			}
+			if n := dials[h.Name].Load(); n != 2 {
+				t.Errorf("%s: %d connections through Rancher for a pull and a status, want 2 (one each, no retry)", h.Name, n)
+			}
+		}
 	})
 
 	t.Run("restricted key 422", func(t *testing.T) {
@@ -180,6 +227,23 @@ func TestViaRancherLabFaults(t *testing.T) {
 		_, err = Pull(t.Context(), hosts[:1], labLock(l), WithBackoff(noBackoff))
 		if !errors.Is(err, dockersocket.ErrActionMissing) || !strings.Contains(err.Error(), "modifyInfra") || !strings.Contains(err.Error(), "$LAB_QA_ACCESS_KEY") {
 			t.Fatalf("Pull with a restricted key: %v, want ErrActionMissing naming the key and modifyInfra", err)
+		}
+	})
+
+	// With no retry left, a dropped relay is named by the host and its
+	// environment, not the moby client's made-up address.
+	t.Run("relay drop named", func(t *testing.T) {
+		t.Parallel()
+		l, _, hosts := viaRancherLab(t, cfg)
+		lock := labLock(l)
+		lock.Images = lock.Images[:1]
+		l.Rancher.DropRelayAfter(3500) // mid-pull, as below
+		_, err := Pull(t.Context(), hosts[:1], lock, WithRetries(0))
+		if !errors.Is(err, dockersocket.ErrRelayClosed) {
+			t.Fatalf("Pull with the relay dropped and no retry: %v, want ErrRelayClosed", err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "host "+hosts[0].Name+" (environment qa) through Rancher") || strings.Contains(msg, "via-rancher") {
+			t.Errorf("error %q: want the host and its environment named, not the moby client's made-up URL", msg)
 		}
 	})
 

@@ -61,7 +61,7 @@ func (c *Client) postDockerSocket(ctx context.Context, name, link string) (wsURL
 		var ae *APIError
 		if errors.As(err, &ae) {
 			if s := dockersocket.Refusal(ae.Status, ae.Code); s != nil {
-				return "", "", fmt.Errorf("host %s: %w (%d %s)", name, s, ae.Status, ae.Code)
+				return "", "", fmt.Errorf("host %s: Rancher answered the dockersocket action %d %s: %w", name, ae.Status, ae.Code, s)
 			}
 		}
 		return "", "", fmt.Errorf("host %s: dockersocket action: %w", name, err)

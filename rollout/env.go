@@ -326,6 +326,9 @@ func gateCause(st GateStatus, back bool) string {
 	if st.noPlatform() {
 		b.WriteString(", not waiting: a host's platform has no image in the lock, which no wait or pull changes")
 	}
+	if st.refused() {
+		b.WriteString(", not waiting: Rancher refused this API key access to a host, which no wait or pull changes")
+	}
 	for i, m := range st.Missing {
 		if i == 5 {
 			fmt.Fprintf(&b, ", ... (%d more)", len(st.Missing)-i)

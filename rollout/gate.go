@@ -36,11 +36,19 @@ type Missing struct {
 	// NotInInventory: the host is in Rancher but not in the inventory
 	// (ErrNotInInventory); no prewarm command names it.
 	NotInInventory bool `json:"notInInventory,omitempty"`
+	// Refused: Rancher refused access to the host (ErrRefused: the API
+	// key may not open its Docker socket); no wait and no pull changes that.
+	Refused bool `json:"refused,omitempty"`
 }
 
 // noPlatform reports whether some pair is missing for good (NoPlatform).
 func (st GateStatus) noPlatform() bool {
 	return slices.ContainsFunc(st.Missing, func(m Missing) bool { return m.NoPlatform })
+}
+
+// refused reports whether Rancher refused access to some host (Refused).
+func (st GateStatus) refused() bool {
+	return slices.ContainsFunc(st.Missing, func(m Missing) bool { return m.Refused })
 }
 
 type gatePair struct {
@@ -114,6 +122,7 @@ func (e *Engine) checkGate(ctx context.Context, env string, hosts []Host, svcs [
 			if err != nil {
 				m.Error, m.NoPlatform = err.Error(), errors.Is(err, ErrNoPlatform)
 				m.NotInInventory = errors.Is(err, ErrNotInInventory)
+				m.Refused = errors.Is(err, ErrRefused)
 			}
 			mu.Lock()
 			st.Missing = append(st.Missing, m)
@@ -160,14 +169,16 @@ const minGateCheck = 5 * time.Second
 // With once (a rollback's upgrade back) and no --prewarm it checks once and
 // returns: the previous image is on a host or it is not, and waiting out
 // the gate timeout for nobody to bring it helps no one. Nor does it wait or
-// pull when a host can never hold an image (Missing.NoPlatform).
+// pull when a host can never hold an image (Missing.NoPlatform), or when
+// Rancher refused access to a host (Missing.Refused: the key's role, which
+// no wait changes).
 func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun, once bool) GateStatus {
 	start := time.Now()
 	deadline := start.Add(e.gateTimeout)
 	for round := 1; ; round++ {
 		st, missing := e.checkGate(ctx, env, hosts, svcs, deadline)
 		st.Waited = time.Since(start).Round(time.Millisecond).String()
-		if st.Open || ctx.Err() != nil || (once && e.puller == nil) || st.noPlatform() {
+		if st.Open || ctx.Err() != nil || (once && e.puller == nil) || st.noPlatform() || st.refused() {
 			return st
 		}
 		if e.puller != nil && len(missing) > 0 {

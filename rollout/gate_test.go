@@ -234,6 +234,54 @@ func TestGateNoPlatform(t *testing.T) {
 	}
 }
 
+// TestGateRefused: a host Rancher refuses the API key access to (the key's
+// role lacks modifyInfra: 403 or 422 on the dockersocket action) stays
+// refused however long the gate waits, so the gate closes at its first
+// check, with or without --prewarm, and pulls nothing. It used to re-check
+// until --gate-timeout (10m by default).
+func TestGateRefused(t *testing.T) {
+	t.Parallel()
+	for _, prewarm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prewarm=%v", prewarm), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld()
+				dev := w.env("dev", 3)
+				dev.add("web", "a", "reg/app:1", 2)
+				w.have("dev", "reg/app:2")
+				w.setPresent("dev", "dev-h1", "reg/app:2", false)
+				w.presenceErr["dev-h2"] = fmt.Errorf("host dev-h2 (environment dev) through Rancher: the key may not open the host's Docker socket (modifyInfra): %w", ErrRefused)
+				opts := []Option{WithGateTimeout(10 * time.Minute), WithGateInterval(10 * time.Second)}
+				if prewarm {
+					opts = append(opts, WithPrewarm(w))
+				}
+				e := testEngine(t, w, opts...)
+				start := time.Now()
+				rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+				if took := time.Since(start); took != 0 {
+					t.Errorf("gate took %v, want no wait", took)
+				}
+				er := rep.Envs[0]
+				if er.Status != EnvGated || len(er.Gate.Missing) != 2 {
+					t.Fatalf("status %s, gate %+v: want gated on dev-h1 and dev-h2", er.Status, er.Gate)
+				}
+				if m := er.Gate.Missing; m[0].Refused || !m[1].Refused {
+					t.Errorf("missing %+v: want only dev-h2 marked Refused", m)
+				}
+				if !strings.Contains(er.Cause, "not waiting: Rancher refused") || !strings.Contains(er.Cause, "modifyInfra") {
+					t.Errorf("cause %q: want it to say why it did not wait, and what the key needs", er.Cause)
+				}
+				if len(w.pulls) != 0 {
+					t.Errorf("pulls %v, want none", w.pulls)
+				}
+				if got := w.writes("dev"); len(got) != 0 {
+					t.Errorf("gated env made write calls: %v", got)
+				}
+			})
+		})
+	}
+}
+
 // TestGateNotInInventory: a host Rancher runs the service on but the
 // inventory does not list (ErrNotInInventory) is marked so in the gate's
 // report, which leaves it out of the commands it prints.

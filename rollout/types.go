@@ -30,7 +30,9 @@ type Rancher interface {
 
 // Presence reports whether a host holds an image: inspect of img.Ref succeeds
 // and, when img.Digest is set, its RepoDigests contain img.DigestRef() (the
-// check prewarm status makes). An error means the host could not be asked.
+// check prewarm status makes). An error means the host could not be asked;
+// one wrapping ErrNoPlatform or ErrRefused closes the gate at once (no wait
+// changes it), ErrNotInInventory marks the host (Missing).
 type Presence interface {
 	Present(ctx context.Context, env string, h Host, img Image) (bool, error)
 }
@@ -188,4 +190,9 @@ var (
 	// it. Presence adapters wrap it; the gate leaves the host out of the
 	// commands it prints (Missing.NotInInventory).
 	ErrNotInInventory = errors.New("host not in the inventory")
+	// ErrRefused: Rancher refused access to a host's Docker API with these
+	// credentials (the key's role lacks what reaching the host needs).
+	// Presence adapters wrap it; the gate then closes at once, since no
+	// wait and no pull changes a key's role.
+	ErrRefused = errors.New("rancher refused access to the host")
 )

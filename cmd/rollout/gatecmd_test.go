@@ -90,6 +90,12 @@ func TestGateCommandsNoPlatform(t *testing.T) {
 		{"only not in the inventory", []rollout.Missing{
 			{Host: "qa-03", Image: "r/app:1.1", NotInInventory: true},
 		}, nil},
+		// Rancher refused the key access to the host: prewarm, with the
+		// same key, would be refused too.
+		{"refused", []rollout.Missing{
+			{Host: "qa-01", Image: "r/app:1.1"},
+			{Host: "qa-02", Image: "r/app:1.1", Refused: true},
+		}, []string{"prewarm pull -c hosts.yaml -f release.yaml --hosts qa-01   # qa: or rerun with --prewarm"}},
 	} {
 		rep := &rollout.Report{Envs: []rollout.EnvReport{{Env: "qa", Status: rollout.EnvGated,
 			Gate: &rollout.GateStatus{Missing: tc.missing}}}}

@@ -63,7 +63,8 @@ func reachedService(rep *rollout.Report) bool {
 // itself). A host the image has no entry for (Missing.NoPlatform) is left
 // out: no pull brings it, and the gate's cause says why; so is a host
 // Rancher lists but the inventory does not (Missing.NotInInventory): no
-// prewarm command takes it.
+// prewarm command takes it; and so is a host Rancher refused the key access
+// to (Missing.Refused): prewarm, with the same key, would be refused too.
 func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags) []string {
 	var out []string
 	for _, e := range rep.Envs {
@@ -72,7 +73,7 @@ func gateCommands(env *cli.Env, rep *rollout.Report, verb string, sf *scopeFlags
 		}
 		var hosts []string
 		for _, m := range e.Gate.Missing {
-			if m.Host != "-" && !m.NoPlatform && !m.NotInInventory && !slices.Contains(hosts, m.Host) {
+			if m.Host != "-" && !m.NoPlatform && !m.NotInInventory && !m.Refused && !slices.Contains(hosts, m.Host) {
 				hosts = append(hosts, m.Host)
 			}
 		}

@@ -27,7 +27,7 @@ func CheckHost(name, state, agentState string, actions map[string]string) error 
 		return fmt.Errorf("host %s is %s: %w", name, st, ErrHostNotActive)
 	}
 	if actions["dockersocket"] == "" {
-		return fmt.Errorf("host %s: %w", name, ErrActionMissing)
+		return fmt.Errorf("host %s offers this key no dockersocket action: %w", name, ErrActionMissing)
 	}
 	return nil
 }

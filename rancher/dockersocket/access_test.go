@@ -27,7 +27,7 @@ func TestCheckHostAndRefusal(t *testing.T) {
 		{name: "deactivating", state: "deactivating", actions: action},
 		{name: "reconnecting", state: "reconnecting", actions: action, want: dockersocket.ErrHostNotActive, text: "host h1 is reconnecting"},
 		{name: "agent away", state: "active", agent: "disconnected", actions: action, want: dockersocket.ErrHostNotActive, text: "host h1 is active, agent disconnected"},
-		{name: "no action for this key", state: "active", want: dockersocket.ErrActionMissing, text: "host h1: "},
+		{name: "no action for this key", state: "active", want: dockersocket.ErrActionMissing, text: "host h1 offers this key no dockersocket action: "},
 	} {
 		err := dockersocket.CheckHost("h1", tc.state, tc.agent, tc.actions)
 		if tc.want == nil {

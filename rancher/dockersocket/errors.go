@@ -13,7 +13,7 @@ var (
 	// offered only to a key whose role has the modifyInfra capability (an
 	// environment API key, or an owner, member or project role); a restricted
 	// or read-only key never sees it.
-	ErrActionMissing = errors.New("the Rancher API key may not open the host's Docker socket (the host offers no dockersocket action: its role needs the modifyInfra capability, e.g. an environment API key or an owner or member role)")
+	ErrActionMissing = errors.New("the Rancher API key may not open the host's Docker socket: its role lacks the modifyInfra capability (an environment API key, or an owner or member role, has it)")
 	// ErrHostNotActive: the host is not in a state that offers the action
 	// (active, inactive, activating, deactivating), or its agent is away.
 	// Count it like an unreachable host.

@@ -102,7 +102,7 @@ func TestDialErrors(t *testing.T) {
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("ping: %v, want %v", err, tc.want)
 			}
-			if tc.status != 0 && !strings.Contains(err.Error(), "("+strconv.Itoa(tc.status)+" ") {
+			if tc.status != 0 && !strings.Contains(err.Error(), "dockersocket action "+strconv.Itoa(tc.status)+" ") {
 				t.Errorf("ping: %v, want Rancher's %d named", err, tc.status)
 			}
 			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "token=") {

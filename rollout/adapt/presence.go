@@ -2,6 +2,7 @@ package adapt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rancher/dockersocket"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -91,6 +93,9 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	case fleet.StatePresent:
 		return true, nil
 	case fleet.StateUnreachable:
+		if errors.Is(c.Err(), dockersocket.ErrActionMissing) {
+			return false, refusedError{c.Err()}
+		}
 		return false, fmt.Errorf("host %s unreachable: %s", h.Name, c.Error)
 	case fleet.StateWrongDigest:
 		return false, fmt.Errorf("host %s: %s has another digest (%v)", h.Name, img.Ref, c.Got)
@@ -100,6 +105,15 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	}
 	return false, nil
 }
+
+// refusedError is Rancher refusing the key the host's dockersocket action
+// (dockersocket.ErrActionMissing, named by fleet with the host, its
+// environment and the key's variables) as the gate's sentinel too
+// (rollout.ErrRefused), its message unchanged.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string   { return e.err.Error() }
+func (e refusedError) Unwrap() []error { return []error{e.err, rollout.ErrRefused} }
 
 // noPlatformError is fleet's platform miss as the gate's sentinel too
 // (rollout.ErrNoPlatform), its message unchanged.

@@ -256,3 +256,114 @@ func TestGateThroughRancherHostNotListed(t *testing.T) {
 		t.Errorf("Present on unlisted %s, hosts by endpoint: %v, want %q (rollout.ErrNotInInventory)", other, err, want)
 	}
 }
+
+// countPresence counts Present calls; past limit it fails the test and
+// cancels the run, so a gate that keeps re-checking fails fast.
+type countPresence struct {
+	rollout.Presence
+	t      *testing.T
+	limit  int
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	n      int
+}
+
+func (c *countPresence) Present(ctx context.Context, env string, h rollout.Host, img rollout.Image) (bool, error) {
+	c.mu.Lock()
+	c.n++
+	n := c.n
+	c.mu.Unlock()
+	if n > c.limit {
+		c.t.Errorf("presence check %d on %s: the gate re-checks a host Rancher refused (want at most %d checks)", n, h.Name, c.limit)
+		c.cancel()
+	}
+	return c.Presence.Present(ctx, env, h, img)
+}
+
+// TestGateThroughRancherRefused: when Rancher refuses the key the
+// dockersocket action (403, or a role without modifyInfra, which sees no
+// action and gets 422 InvalidAction), the gate closes at once, naming the
+// refusal, the key's variables and modifyInfra once, instead of
+// re-checking until --gate-timeout; --prewarm pulls nothing.
+func TestGateThroughRancherRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		prewarm bool
+		setup   func(t *testing.T, f *relayFleet) *adapt.Connections
+	}{
+		{"403", false, func(t *testing.T, f *relayFleet) *adapt.Connections {
+			f.l.Rancher.RefuseDockerSocket(403)
+			return f.conns
+		}},
+		{"403 prewarm", true, func(t *testing.T, f *relayFleet) *adapt.Connections {
+			f.l.Rancher.RefuseDockerSocket(403)
+			return f.conns
+		}},
+		{"restricted key 422", false, func(t *testing.T, f *relayFleet) *adapt.Connections {
+			restricted := ranchersim.Keys{Access: "RESTRICTEDKEY", Secret: "restricted-secret"}
+			if err := f.l.Project("qa").AddKeys(restricted, "restricted"); err != nil {
+				t.Fatal(err)
+			}
+			getenv := func(name string) string {
+				switch name {
+				case "LAB_QA_ACCESS_KEY":
+					return restricted.Access
+				case "LAB_QA_SECRET_KEY":
+					return restricted.Secret
+				}
+				return f.l.Getenv(name)
+			}
+			cs := adapt.NewConnections(f.inv, getenv)
+			t.Cleanup(func() { cs.Close() })
+			return cs
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRelayFleet(t)
+			cs := tc.setup(t, f)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			hp := adapt.NewHostPresence(f.inv).ThroughRancher(cs.RancherHosts)
+			p := &countPresence{Presence: hp, t: t, limit: len(f.hosts), cancel: cancel}
+			opts := []rollout.Option{rollout.WithGateTimeout(time.Hour), rollout.WithGateInterval(time.Millisecond)}
+			if tc.prewarm {
+				opts = append(opts, rollout.WithPrewarm(hp))
+			}
+			pulls := map[string]int{}
+			for _, h := range f.hosts {
+				pulls[h.Name] = f.l.DockerHost(h.Name).Stats().Pulls
+			}
+			e, err := rollout.New(f.conns.Connect, p, append([]rollout.Option{rollout.WithSoak(100 * time.Millisecond),
+				rollout.WithHealthInterval(50 * time.Millisecond), rollout.WithUpgradeTimeout(20 * time.Second)}, opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			targets, err := rollout.Targets(f.inv, f.rel, f.lock, []string{"qa"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := e.Apply(ctx, targets)
+			if err == nil || rep.Envs[0].Status != rollout.EnvGated {
+				t.Fatalf("apply with the dockersocket action refused: %v\n%s", err, rep)
+			}
+			cause := rep.Envs[0].Cause
+			for _, want := range []string{"not waiting", "$LAB_QA_ACCESS_KEY", "modifyInfra"} {
+				if !strings.Contains(cause, want) {
+					t.Errorf("gate cause does not say %q: %s", want, cause)
+				}
+			}
+			for _, m := range rep.Envs[0].Gate.Missing {
+				if !m.Refused || strings.Count(m.Error, "modifyInfra") != 1 || strings.Contains(m.Error, "via-rancher") {
+					t.Errorf("missing %+v: want Refused, modifyInfra named once, no made-up Docker URL", m)
+				}
+			}
+			for _, h := range f.hosts {
+				if n := f.l.DockerHost(h.Name).Stats().Pulls - pulls[h.Name]; n != 0 {
+					t.Errorf("%s: %d pulls with the action refused", h.Name, n)
+				}
+			}
+		})
+	}
+}
