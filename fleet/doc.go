@@ -35,7 +35,9 @@
 // JSON stream is a failure, like an HTTP error. A full disk is a
 // *NoSpaceError, not retried; where a host's free space is known
 // (Target.Disk, from Rancher's host info), the pull is stopped with that
-// error as soon as the layers the daemon announces exceed it.
+// error as soon as the layers the daemon announces exceed it. A host
+// Rancher lists but does not report active (Target.NotActive, from
+// Discover) is never dialled and fails like an unreachable host.
 //
 // # What it never does
 //

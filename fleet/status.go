@@ -119,8 +119,12 @@ func (p *puller) checkHost(ctx context.Context, host Target, wants []Want) ([]Ce
 	cells := make([]Cell, 0, len(wants))
 	eng, err := p.o.dial(ctx, host)
 	if err != nil {
+		var cerr error // a host Rancher says is not active: ErrUnreachable
+		if host.NotActive != nil {
+			cerr = err
+		}
 		for _, w := range wants {
-			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: err.Error()})
+			cells = append(cells, Cell{Image: w.Name, Ref: w.Ref, Want: w.Digest, State: StateUnreachable, Error: err.Error(), err: cerr})
 		}
 		return cells, Platform{}
 	}
