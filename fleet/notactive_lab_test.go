@@ -158,3 +158,25 @@ func TestDiscoverInactiveEndpoint(t *testing.T) {
 	}
 	checkNotActive(t, l, hosts, down, "qa", "state inactive", func() int { return 0 })
 }
+
+// TestDiscoverListedViaRancherNotActive: a listed host that says
+// docker: rancher and that Rancher reports deactivated is marked too, so
+// it is not dialled (Cattle offers dockersocket on an inactive host).
+func TestDiscoverListedViaRancherNotActive(t *testing.T) {
+	t.Parallel()
+	l := labtest.New(t, lab.Config{Envs: 2, HostsPerEnv: 2, ViaRancher: []string{"qa"}, SeedRegions: true, ImageSize: 64 << 10, Layers: 1})
+	const down = "qa-02"
+	if err := l.Project("qa").SetHostState(down, "inactive", ""); err != nil {
+		t.Fatal(err)
+	}
+	inv := l.Inventory()
+	e := inv.Env("qa")
+	e.Discover, e.Hosts = nil, []inventory.Host{{Name: "qa-01", Docker: inventory.ViaRancher}, {Name: down, Docker: inventory.ViaRancher}}
+	hosts, err := Discover(t.Context(), inv, Selection{Envs: []string{"qa"}}, func(e *inventory.Environment) (RancherHosts, string, error) {
+		return rancher.Connect(inv, e.Name, l.Getenv)
+	})
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	checkNotActive(t, l, hosts, down, "qa", "state inactive", func() int { return 0 })
+}
