@@ -19,75 +19,104 @@ type RancherHosts interface {
 // Discover is Targets for inventories with environments that say
 // `discover: {from: rancher}`: their hosts are listed in Rancher (through
 // the client clientFor returns for the environment, with its API keys)
-// and each active host's endpoint is the environment's discover.docker
-// template expanded with its agent IP, hostname and labels. Inactive hosts
-// (disconnected, deactivated) are left out: Rancher schedules nothing on
-// them. With discover.docker "rancher", and for listed hosts that say
-// docker: rancher, hosts are reached through Rancher (see ViaRancher) and
+// and each host's endpoint is the environment's discover.docker template
+// expanded with its agent IP, hostname and labels. A host Rancher does not
+// report active (its agent disconnected or reconnecting, or the host
+// deactivated) stays a target but is never dialled: Target.NotActive says
+// why, and every verb counts it like an unreachable host. Hosts Rancher
+// removed (removing, removed, purging, purged) are not targets. With
+// discover.docker "rancher", and for listed hosts that say docker:
+// rancher, hosts are reached through Rancher (see ViaRancher) and
 // clientFor's client must also be a RancherDockerDialer. Listed
 // environments without such hosts cost no Rancher call. Hosts found in
 // Rancher whose agent reports free space carry it (Target.Disk).
 func Discover(ctx context.Context, inv *inventory.Inventory, sel Selection, clientFor func(env *inventory.Environment) (RancherHosts, string, error)) ([]Target, error) {
 	discovered := map[string][]inventory.Host{}
 	vias := map[string]map[string]*ViaRancher{}
-	disks := map[string]map[string]*DiskSpace{}
+	found := map[string]*envHosts{}
 	var errs []error
 	for i := range inv.Environments {
 		env := &inv.Environments[i]
 		if (env.Discover == nil || len(env.Hosts) > 0) && !env.ViaRancher() || (len(sel.Envs) > 0 && !slices.Contains(sel.Envs, env.Name)) {
 			continue
 		}
-		hosts, via, disk, err := discoverEnv(ctx, env, clientFor)
+		f, err := discoverEnv(ctx, env, clientFor)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("environment %s: discover hosts in Rancher: %w", env.Name, err))
 			continue
 		}
-		discovered[env.Name], vias[env.Name], disks[env.Name] = hosts, via, disk
+		discovered[env.Name], vias[env.Name], found[env.Name] = f.hosts, f.vias, f
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	out, err := targets(inv, sel, discovered, vias)
 	for i := range out {
-		if t := &out[i]; t.Disk == nil {
-			t.Disk = disks[t.Env][t.Name]
+		t := &out[i]
+		f := found[t.Env]
+		if f == nil {
+			continue
 		}
+		if t.Disk == nil {
+			t.Disk = f.disks[t.Name]
+		}
+		t.NotActive = f.notActive[t.Name]
 	}
 	return out, err
 }
 
-// discoverEnv lists env's hosts in Rancher: the hosts, how those reached
-// through Rancher are, and the free space of those discovered by endpoint
-// whose agent reports it (by host name).
-func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, string, error)) ([]inventory.Host, map[string]*ViaRancher, map[string]*DiskSpace, error) {
+// envHosts is what discoverEnv found of one environment in Rancher, each
+// map by host name.
+type envHosts struct {
+	hosts []inventory.Host
+	// vias: how the hosts reached through Rancher are.
+	vias map[string]*ViaRancher
+	// disks: the free space of hosts discovered by endpoint whose agent
+	// reports it.
+	disks map[string]*DiskSpace
+	// notActive: why a host Rancher does not report active is not reached.
+	notActive map[string]*NotActiveError
+}
+
+func newEnvHosts() *envHosts {
+	return &envHosts{vias: map[string]*ViaRancher{}, disks: map[string]*DiskSpace{}, notActive: map[string]*NotActiveError{}}
+}
+
+// discoverEnv lists env's hosts in Rancher.
+func discoverEnv(ctx context.Context, env *inventory.Environment, clientFor func(*inventory.Environment) (RancherHosts, string, error)) (*envHosts, error) {
 	c, project, err := clientFor(env)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	p, err := c.Project(ctx, project)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	rhs, err := c.Hosts(ctx, p.ID)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
+	found := newEnvHosts()
 	if env.ViaRancher() {
-		hosts, vias, err := viaRancherHosts(env, c, rhs)
-		return hosts, vias, nil, err
+		return found, viaRancherHosts(env, c, rhs, found)
 	}
-	disks := map[string]*DiskSpace{}
-	var out []inventory.Host
-	err = activeHosts(rhs, func(h *rancher.Host, name string) error {
+	err = fleetHosts(rhs, env.Name, func(h *rancher.Host, name string, na *NotActiveError) error {
 		ep, err := env.Discover.Endpoint(h.AgentIPAddress, name, h.Labels)
-		if err != nil {
+		if na != nil {
+			// Never dialled: its endpoint is for the report only, and a
+			// template it does not fill is no error.
+			found.notActive[name] = na
+			if err != nil {
+				ep = ""
+			}
+		} else if err != nil {
 			return err
 		}
-		out = append(out, inventory.Host{Name: name, Docker: ep, TLS: env.Discover.TLS, Labels: h.Labels})
-		if d := rancherDisk(h); d != nil {
-			disks[name] = d
+		found.hosts = append(found.hosts, inventory.Host{Name: name, Docker: ep, TLS: env.Discover.TLS, Labels: h.Labels})
+		if d := rancherDisk(h); d != nil && na == nil {
+			found.disks[name] = d
 		}
 		return nil
 	})
-	return out, nil, disks, err
+	return found, err
 }

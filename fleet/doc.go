@@ -40,6 +40,9 @@
 // refused token) is not retried and costs one dockersocket action per host
 // and call; a dropped relay or an agent that is away is retried like a
 // dropped connection.
+// A host
+// Rancher lists but does not report active (Target.NotActive, from
+// Discover) is never dialled and fails like an unreachable host.
 //
 // # What it never does
 //

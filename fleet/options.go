@@ -147,6 +147,13 @@ func newOptions(opts []Option) (*options, error) {
 			errs = append(errs, err)
 		}
 	}
+	dial := o.dial
+	o.dial = func(ctx context.Context, host Target) (Engine, error) {
+		if host.NotActive != nil { // Rancher says it is not active: never dialled
+			return nil, &HostError{Host: host.Name, Env: host.Env, Err: host.NotActive}
+		}
+		return dial(ctx, host)
+	}
 	return o, errors.Join(errs...)
 }
 

@@ -68,6 +68,9 @@ func Prune(ctx context.Context, host Target, repos []string, keep int, lock *inv
 	}
 	eng, err := o.dial(ctx, host)
 	if err != nil {
+		if errors.Is(err, ErrUnreachable) { // Rancher says it is not active: already says so
+			return nil, fmt.Errorf("prune on %s: %w", host.Name, err)
+		}
 		return nil, fmt.Errorf("prune on %s: %w: %w", host.Name, ErrUnreachable, err)
 	}
 	defer eng.Close()

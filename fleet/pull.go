@@ -137,6 +137,9 @@ func (p *puller) host(ctx context.Context, t Target, wants []Want) (HostReport, 
 		}
 		return fail([]error{&HostError{Host: t.Name, Env: t.Env, Err: err}})
 	}
+	if t.NotActive != nil { // never dialled; each image fails as on an unreachable host
+		return p.skip(t, wants, t.NotActive)
+	}
 	eng, err := p.o.dial(ctx, t)
 	if err != nil {
 		return fail([]error{&HostError{Host: t.Name, Env: t.Env, Err: fmt.Errorf("%w: %w", ErrUnreachable, err)}})

@@ -150,28 +150,29 @@ func keyVars(e *inventory.Environment) string {
 	return "$RANCHER_ACCESS_KEY / $RANCHER_SECRET_KEY"
 }
 
-// viaRancherHosts matches environment e's hosts to Rancher's hosts rhs. With
-// discover: {docker: rancher} every active Rancher host is one; a listed
-// host with docker: rancher is matched by name, then by hostname (missing
-// or ambiguous: an error naming it).
-func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Host) ([]inventory.Host, map[string]*ViaRancher, error) {
+// viaRancherHosts matches environment e's hosts to Rancher's hosts rhs
+// into found. With discover: {docker: rancher} every Rancher host of the
+// fleet is one (fleetHosts), those not active marked so; a listed host
+// with docker: rancher is matched by name, then by hostname (missing or
+// ambiguous: an error naming it), and marked too when not active.
+func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Host, found *envHosts) error {
 	dd, ok := c.(RancherDockerDialer)
 	if !ok {
-		return nil, nil, errors.New("this Rancher client cannot reach hosts through Rancher")
+		return errors.New("this Rancher client cannot reach hosts through Rancher")
 	}
 	keys := keyVars(e)
 	via := func(h *rancher.Host) *ViaRancher {
 		return &ViaRancher{Dial: dd.DockerDialer(h).DialContext, Keys: keys, Disk: rancherDisk(h)}
 	}
-	vias := map[string]*ViaRancher{}
-	var out []inventory.Host
 	if e.Discover.ViaRancher() {
-		err := activeHosts(rhs, func(h *rancher.Host, name string) error {
-			out = append(out, inventory.Host{Name: name, Docker: inventory.ViaRancher, Labels: h.Labels})
-			vias[name] = via(h)
+		return fleetHosts(rhs, e.Name, func(h *rancher.Host, name string, na *NotActiveError) error {
+			found.hosts = append(found.hosts, inventory.Host{Name: name, Docker: inventory.ViaRancher, Labels: h.Labels})
+			found.vias[name] = via(h)
+			if na != nil {
+				found.notActive[name] = na
+			}
 			return nil
 		})
-		return out, vias, err
 	}
 	var errs []error
 	for _, ih := range e.Hosts {
@@ -183,18 +184,26 @@ func viaRancherHosts(e *inventory.Environment, c RancherHosts, rhs []rancher.Hos
 			errs = append(errs, fmt.Errorf("host %s (docker: rancher): %w", ih.Name, err))
 			continue
 		}
-		vias[ih.Name] = via(h)
+		found.vias[ih.Name] = via(h)
+		if na := notActive(h, ih.Name, e.Name); na != nil {
+			found.notActive[ih.Name] = na
+		}
 	}
-	return e.Hosts, vias, errors.Join(errs...)
+	found.hosts = e.Hosts
+	return errors.Join(errs...)
 }
 
 // matchRancherHost is the Rancher host called name: by name, else by
-// hostname; removed hosts are not listed.
+// hostname; removed hosts are not listed, and those being removed or
+// purged are not matched.
 func matchRancherHost(name string, rhs []rancher.Host) (*rancher.Host, error) {
 	for _, byName := range []bool{true, false} {
 		var found []*rancher.Host
 		for i := range rhs {
 			h := &rhs[i]
+			if gone(h) {
+				continue
+			}
 			if (byName && h.Name == name) || (!byName && h.Hostname == name) {
 				found = append(found, h)
 			}
@@ -219,28 +228,49 @@ func matchRancherHost(name string, rhs []rancher.Host) (*rancher.Host, error) {
 	return nil, fmt.Errorf("no Rancher host has the name or hostname %q", name)
 }
 
-// activeHosts calls f for each active host of rhs with its name (its
-// hostname, else its Rancher name), once per name: a second active host of
-// a name is an error naming both (sameName), and f does not see it. The
-// error joins those and f's, in host order.
-func activeHosts(rhs []rancher.Host, f func(h *rancher.Host, name string) error) error {
+// fleetHosts calls f for each host of rhs that is part of the fleet, with
+// its name (its hostname, else its Rancher name) and, for a host Rancher
+// does not report active, why (notActive; such a host is a target that is
+// not reached, see NotActiveError). Hosts Rancher removed are not part of
+// the fleet. Each name is one host: a second active host of a name is an
+// error naming both (sameName), and f does not see it; a host that is not
+// active is left to the active host of its name (a reinstalled machine
+// leaves its old record behind, disconnected), and only the first of
+// several such records of a name is seen. The error joins those and f's,
+// in host order.
+func fleetHosts(rhs []rancher.Host, env string, f func(h *rancher.Host, name string, notActive *NotActiveError) error) error {
+	nameOf := func(h *rancher.Host) string {
+		if h.Hostname != "" {
+			return h.Hostname
+		}
+		return h.Name
+	}
+	activeName := map[string]bool{}
+	for i := range rhs {
+		if rhs[i].Active() {
+			activeName[nameOf(&rhs[i])] = true
+		}
+	}
 	ids := map[string]string{} // name -> the Rancher host id that took it
 	var errs []error
 	for i := range rhs {
 		h := &rhs[i]
-		if !h.Active() {
+		if gone(h) {
 			continue
 		}
-		name := h.Hostname
-		if name == "" {
-			name = h.Name
+		name := nameOf(h)
+		na := notActive(h, name, env)
+		if na != nil && activeName[name] {
+			continue
 		}
 		if other, dup := ids[name]; dup {
-			errs = append(errs, sameName(other, h.ID, name))
+			if na == nil {
+				errs = append(errs, sameName(other, h.ID, name))
+			}
 			continue
 		}
 		ids[name] = h.ID
-		if err := f(h, name); err != nil {
+		if err := f(h, name, na); err != nil {
 			errs = append(errs, err)
 		}
 	}

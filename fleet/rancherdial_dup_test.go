@@ -22,7 +22,9 @@ func TestViaRancherDuplicateHostnames(t *testing.T) {
 	host := func(id, hostname string) rancher.Host {
 		return rancher.Host{Resource: rancher.Resource{ID: id, State: rancher.StateActive}, Hostname: hostname}
 	}
-	hosts, _, err := viaRancherHosts(env, c, []rancher.Host{host("1h1", "web-01"), host("1h2", "web-01"), host("1h3", "web-02")})
+	found := newEnvHosts()
+	err = viaRancherHosts(env, c, []rancher.Host{host("1h1", "web-01"), host("1h2", "web-01"), host("1h3", "web-02")}, found)
+	hosts := found.hosts
 	if err == nil || !strings.Contains(err.Error(), "1h1 and 1h2,") || !strings.Contains(err.Error(), `"web-01"`) {
 		t.Fatalf("err = %v, want the two hosts named web-01 named", err)
 	}
@@ -42,7 +44,7 @@ func (l listedHosts) Project(_ context.Context, idOrName string) (*rancher.Proje
 func (l listedHosts) Hosts(context.Context, string) ([]rancher.Host, error) { return l, nil }
 
 // TestDiscoverDuplicateHostnames: hosts discovered by endpoint follow the
-// same rule as those reached through Rancher (one walk, activeHosts): a
+// same rule as those reached through Rancher (one walk, fleetHosts): a
 // second active host of a name is refused naming both, and the errors come
 // in host order with the endpoint errors.
 func TestDiscoverDuplicateHostnames(t *testing.T) {
@@ -56,7 +58,8 @@ func TestDiscoverDuplicateHostnames(t *testing.T) {
 		return h
 	}
 	rhs := listedHosts{host("1h1", "web-01", "10.0.0.1"), host("1h2", "web-01", "10.0.0.2"), host("1h3", "web-02", ""), host("1h4", "web-03", "10.0.0.4")}
-	hosts, _, _, err := discoverEnv(t.Context(), env, func(*inventory.Environment) (RancherHosts, string, error) { return rhs, "dmz", nil })
+	found, err := discoverEnv(t.Context(), env, func(*inventory.Environment) (RancherHosts, string, error) { return rhs, "dmz", nil })
+	hosts := found.hosts
 	if err == nil {
 		t.Fatal("no error")
 	}

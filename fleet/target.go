@@ -26,6 +26,10 @@ type Target struct {
 	// Disk, when known, is the host's free space; a pull whose layers
 	// outgrow it is stopped early (see NoSpaceError). Nil: unknown.
 	Disk *DiskSpace `json:"-"`
+	// NotActive, when set, is why Rancher's host is not reached: Rancher
+	// does not report it active (see Discover). It is never dialled, and
+	// counts like an unreachable host.
+	NotActive *NotActiveError `json:"-"`
 }
 
 // Selection narrows an inventory to some environments and hosts. Empty
@@ -146,7 +150,7 @@ func unselectedHost(inv *inventory.Inventory, sel Selection, name string) error 
 	}
 	msg := fmt.Sprintf("host %q is %s", name, where)
 	if len(rancher) > 0 {
-		msg += fmt.Sprintf(" (nor among the active hosts Rancher lists for %s)", strings.Join(rancher, ", "))
+		msg += fmt.Sprintf(" (nor among the hosts Rancher lists for %s)", strings.Join(rancher, ", "))
 	}
 	if other != "" {
 		msg += fmt.Sprintf("; it is in environment %s: select that one", other)

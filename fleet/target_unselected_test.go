@@ -27,9 +27,9 @@ func TestTargetsUnselectedHost(t *testing.T) {
 		want string
 	}{
 		{"no environment selected", Selection{Hosts: []string{"nosuch"}},
-			`host "nosuch" is in no environment of the inventory (nor among the active hosts Rancher lists for dmz)`},
+			`host "nosuch" is in no environment of the inventory (nor among the hosts Rancher lists for dmz)`},
 		{"in another environment", Selection{Envs: []string{"dmz"}, Hosts: []string{"dev-01"}},
-			`host "dev-01" is not in environment dmz (nor among the active hosts Rancher lists for dmz); it is in environment dev: select that one`},
+			`host "dev-01" is not in environment dmz (nor among the hosts Rancher lists for dmz); it is in environment dev: select that one`},
 		{"listed environment", Selection{Envs: []string{"dev"}, Hosts: []string{"dmz-01"}},
 			`host "dmz-01" is not in environment dev`},
 	} {

@@ -182,7 +182,8 @@ func (a *agentDown) Present(ctx context.Context, env string, h rollout.Host, img
 // asked through Rancher; the gate stays closed and names it unreachable,
 // whether the agent went down after the presence check found the
 // environment's hosts in Rancher (the dial fails) or before (the host is
-// no longer active there).
+// no longer active there: the target fleet.Discover keeps for it says
+// why, and it is not dialled).
 func TestGateThroughRancherAgentDown(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -191,7 +192,7 @@ func TestGateThroughRancherAgentDown(t *testing.T) {
 		want   string
 	}{
 		{"after listing", true, "host %s (environment qa) through Rancher: dockersocket: host %s is reconnecting, agent reconnecting"},
-		{"before listing", false, "not an active host of qa in Rancher"},
+		{"before listing", false, "host %s (qa): Rancher says agent reconnecting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
