@@ -39,10 +39,9 @@
 // reached through Rancher, a refusal (the key's role lacks modifyInfra, a
 // refused token) is not retried and costs one dockersocket action per host
 // and call; a dropped relay or an agent that is away is retried like a
-// dropped connection.
-// A host
-// Rancher lists but does not report active (Target.NotActive, from
-// Discover) is never dialled and fails like an unreachable host.
+// dropped connection. A host Rancher lists but does not report active
+// (Target.NotActive, from Discover) is never dialled and fails like an
+// unreachable host.
 //
 // # What it never does
 //
