@@ -228,5 +228,5 @@ func (p *HostPresence) relayedTarget(ctx context.Context, e *inventory.Environme
 		// reached by endpoint (target), not a Rancher fault.
 		return fleet.Target{}, notInInventory(name, e.Name)
 	}
-	return fleet.Target{}, fmt.Errorf("host %s unreachable: not an active host of %s in Rancher (its agent disconnected, or the host deactivated or removed)", name, e.Name)
+	return fleet.Target{}, fmt.Errorf("host %s unreachable: Rancher does not list it in %s (removed, or not yet registered)", name, e.Name)
 }
