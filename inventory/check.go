@@ -72,7 +72,8 @@ func checkRancherURL(s string) error {
 		return fmt.Errorf("%s: no host", quote(s))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%s: no query or fragment", quote(s))
+		// Only scheme and host: a query may carry a token.
+		return fmt.Errorf("%s: no query or fragment", quote(u.Scheme+"://"+u.Host))
 	}
 	return nil
 }

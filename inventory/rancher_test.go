@@ -23,6 +23,7 @@ func TestRancherCheckURL(t *testing.T) {
 		{name: "credentials", url: "https://ak:hunter2@rancher.example.com", wantErr: "credentials in the URL"},
 		{name: "credentials over http", url: "http://ak:hunter2@rancher.example.com", wantErr: "credentials in the URL"},
 		{name: "no scheme", url: "rancher.example.com:8080", wantErr: "want http:// or https://"},
+		{name: "query", url: "https://rancher.example.com/v2-beta?token=hunter2", wantErr: "https://rancher.example.com\": no query or fragment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

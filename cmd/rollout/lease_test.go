@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,5 +258,35 @@ func TestLabCrashedHolder(t *testing.T) {
 	}
 	if code, stdout, _ = c.run(t, "unlock", "--env", "dev"); code != cli.ExitOK || stdout != "dev: not held\n" {
 		t.Errorf("unlock of a free environment: exit %d, %q", code, stdout)
+	}
+}
+
+// TestLabHeldSendsNoNotification: a run refused because another holds the
+// environment's lease (exit 4) changed nothing and never started: it sends
+// no notification (it sent run-started, and never its run-finished).
+func TestLabHeldSendsNoNotification(t *testing.T) {
+	c := newLabCLI(t)
+	st, err := rancher.Resolve(c.l.Inventory(), "dev", c.l.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := lease.NewHTTPStore(nil, strings.TrimRight(st.URL, "/")+"/v2-beta/projects/"+c.l.Project("dev").ID(), st.AccessKey, st.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(map[string]any{"who": "dave@live", "where": "box pid 42", "command": "rollout apply --env dev",
+		"since": time.Now(), "expiresAt": time.Now().Add(time.Hour)})
+	if _, err := store.Create(t.Context(), lease.Object{Name: "drover lease dev", Kind: lease.Kind, Key: "dev", ResourceData: data}); err != nil {
+		t.Fatal(err)
+	}
+	js := &hookRecorder{t: t}
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	code, stdout, stderr := c.run(t, "apply", "-f", c.rel, "--env", "dev", "--soak", "0s", "--notify", srv.URL)
+	if code != cli.ExitBusy || !strings.Contains(stderr, "dave@live") {
+		t.Fatalf("apply while dave@live holds dev: exit %d, want 4 naming the holder\n%s%s", code, stdout, stderr)
+	}
+	if bodies := js.take(); len(bodies) != 0 {
+		t.Errorf("a run refused by the lease sent %d notifications (first: %v), want none", len(bodies), bodies[0]["event"])
 	}
 }

@@ -49,13 +49,15 @@ func (f *runFlags) run(ctx context.Context, env *cli.Env, args []string, verb st
 		done()
 		return err
 	}
-	rn.Started()
 	ctx, release, err := hold(ctx, env, w, verb, &f.sf)
 	if err != nil {
+		// Not started (another run holds an environment, or the lease
+		// could not be taken): no run-started without its run-finished.
 		done()
 		return rn.finished(nil, err)
 	}
 	defer release()
+	rn.Started()
 	rep, err = call(e, ctx, w.targets)
 	done()
 	return rn.finished(rep, finish(env, rep, err, verb, &f.sf))

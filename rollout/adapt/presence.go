@@ -208,7 +208,9 @@ func (p *HostPresence) relayedTarget(ctx context.Context, e *inventory.Environme
 	p.mu.Unlock()
 	re.mu.Lock()
 	defer re.mu.Unlock()
-	if t, ok := re.targets[name]; ok {
+	// A host Rancher did not report active is listed again at every
+	// check: its agent may be back.
+	if t, ok := re.targets[name]; ok && t.NotActive == nil {
 		return t, nil
 	}
 	ts, err := fleet.Discover(ctx, p.inv, fleet.Selection{Envs: []string{e.Name}}, p.clientFor)

@@ -368,3 +368,30 @@ func TestGateThroughRancherRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestGateThroughRancherAgentBack: a host whose agent is away when the
+// presence check first lists the environment's hosts is listed again at
+// the next check, so the gate opens once the agent is back (a host Rancher
+// reported not active was served from the list for the rest of the run).
+func TestGateThroughRancherAgentBack(t *testing.T) {
+	t.Parallel()
+	f := newRelayFleet(t)
+	if _, err := fleet.Pull(t.Context(), f.hosts, f.lock); err != nil {
+		t.Fatal(err)
+	}
+	lost := f.hosts[1].Name
+	img := rollout.Image{Ref: f.inv.Registries.Regions[f.inv.Env("qa").Region].Address + "/app:1.1"}
+	p := f.presence()
+	if err := f.l.Rancher.DisconnectAgent(lost, true); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := p.Present(t.Context(), "qa", rollout.Host{Name: lost, State: rollout.StateActive}, img); ok || err == nil {
+		t.Fatalf("Present on %s with its agent away: %v %v, want an error", lost, ok, err)
+	}
+	if err := f.l.Rancher.DisconnectAgent(lost, false); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := p.Present(t.Context(), "qa", rollout.Host{Name: lost, State: rollout.StateActive}, img); !ok || err != nil {
+		t.Fatalf("Present on %s once its agent is back: %v %v, want true", lost, ok, err)
+	}
+}
