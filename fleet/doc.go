@@ -36,9 +36,10 @@
 // *NoSpaceError, not retried; where a host's free space is known
 // (Target.Disk, from Rancher's host info), the pull is stopped with that
 // error as soon as the layers the daemon announces exceed it. For a host
-// reached through Rancher, a refusal (the key's role lacks modifyInfra, a
-// refused token) is not retried and costs one dockersocket action per host
-// and call; a dropped relay or an agent that is away is retried like a
+// reached through Rancher, a refusal (Refused: the key's role lacks
+// modifyInfra, a refused token, a ws:// relay URL from an https server) is
+// not retried and costs one dockersocket action per host and call; a
+// dropped relay or an agent that is away is retried like a
 // dropped connection. A host Rancher lists but does not report active
 // (Target.NotActive, from Discover) is never dialled and fails like an
 // unreachable host.

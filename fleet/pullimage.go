@@ -246,7 +246,7 @@ func retryable(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil,
 		errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNoSpace), errors.Is(err, ErrNoPlatform),
-		refused(err),
+		Refused(err),
 		cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
 		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err):
 		return false

@@ -42,7 +42,7 @@ type RancherDockerDialer interface {
 const viaRancherEndpoint = "tcp://docker.via-rancher:2375"
 
 // dialViaRancher is Dial for a Target reached through Rancher. Once Rancher
-// refuses (refused), the engine's later connections fail with that error
+// refuses (Refused), the engine's later connections fail with that error
 // without asking again: the moby client makes up to three connections for
 // one call (its version negotiation's pings, then the call), and a refusal
 // does not change within one engine's use.
@@ -60,7 +60,7 @@ func dialViaRancher(host Target) (Engine, error) {
 		c, err := via.Dial(ctx, network, addr)
 		if err != nil {
 			err = viaRancherError(host, via.Keys, err)
-			if refused(err) {
+			if Refused(err) {
 				mu.Lock()
 				refusal = err
 				mu.Unlock()
@@ -103,17 +103,20 @@ func (c *viaConn) named(err error) error {
 	return err
 }
 
-// refused reports whether err is Rancher refusing what no retry changes:
-// the key's role (the dockersocket action), the token, or a ws:// URL for
-// an https server.
-func refused(err error) bool {
+// Refused reports whether err is Rancher refusing a host's Docker API in a
+// way no retry or wait changes: the key's role (the dockersocket action,
+// dockersocket.ErrActionMissing), the relay's token (ErrTokenRefused), or
+// a ws:// relay URL from an https server (ErrInsecureURL). A dropped relay
+// (ErrRelayClosed) and an agent that is away (ErrHostNotActive) are not.
+func Refused(err error) bool {
 	return errors.Is(err, dockersocket.ErrActionMissing) || errors.Is(err, dockersocket.ErrTokenRefused) ||
 		errors.Is(err, dockersocket.ErrInsecureURL)
 }
 
 // relayError is a failure to reach a host through Rancher, named with the
-// host, its environment and, for a refused action, the variables of the key
-// to change. It stands in for the moby client's error around it, which
+// host, its environment and, for a refusal, what to change: the variables
+// of the key (a refused action), or the Rancher server (a refused token, a
+// ws:// URL). It stands in for the moby client's error around it, which
 // quotes the made-up address of viaRancherEndpoint (see callErr).
 type relayError struct {
 	host, env string
@@ -121,10 +124,23 @@ type relayError struct {
 	err       error
 }
 
+// Advice for the refusals not about the key (see relayError).
+const (
+	tokenAdvice = "the Rancher server issued the token and its relay refused it: check that a proxy in front of Rancher " +
+		"passes websockets to it unchanged, and that the clocks of the Rancher server and its hosts agree"
+	insecureAdvice = "Rancher builds this URL from the address it believes it is served at: set its api.host setting " +
+		"to the https:// URL, or have the proxy in front of it send X-Forwarded-Proto: https"
+)
+
 func (e *relayError) Error() string {
 	where := fmt.Sprintf("host %s (environment %s) through Rancher", e.host, e.env)
-	if e.keys != "" {
+	switch {
+	case e.keys != "":
 		return fmt.Sprintf("%s: %v; set %s to such a key", where, e.err, e.keys)
+	case errors.Is(e.err, dockersocket.ErrTokenRefused):
+		return fmt.Sprintf("%s: %v; %s", where, e.err, tokenAdvice)
+	case errors.Is(e.err, dockersocket.ErrInsecureURL):
+		return fmt.Sprintf("%s: %v; %s", where, e.err, insecureAdvice)
 	}
 	return where + ": " + e.err.Error()
 }

@@ -327,7 +327,7 @@ func gateCause(st GateStatus, back bool) string {
 		b.WriteString(", not waiting: a host's platform has no image in the lock, which no wait or pull changes")
 	}
 	if st.refused() {
-		b.WriteString(", not waiting: Rancher refused this API key access to a host, which no wait or pull changes")
+		b.WriteString(", not waiting: Rancher refused access to a host (the API key's role, or its relay's configuration), which no wait or pull changes")
 	}
 	for i, m := range st.Missing {
 		if i == 5 {

@@ -37,7 +37,8 @@ type Missing struct {
 	// (ErrNotInInventory); no prewarm command names it.
 	NotInInventory bool `json:"notInInventory,omitempty"`
 	// Refused: Rancher refused access to the host (ErrRefused: the API
-	// key may not open its Docker socket); no wait and no pull changes that.
+	// key may not open its Docker socket, or the relay refused its token
+	// or was unencrypted); no wait and no pull changes that.
 	Refused bool `json:"refused,omitempty"`
 }
 
@@ -170,8 +171,8 @@ const minGateCheck = 5 * time.Second
 // returns: the previous image is on a host or it is not, and waiting out
 // the gate timeout for nobody to bring it helps no one. Nor does it wait or
 // pull when a host can never hold an image (Missing.NoPlatform), or when
-// Rancher refused access to a host (Missing.Refused: the key's role, which
-// no wait changes).
+// Rancher refused access to a host (Missing.Refused: the key's role, the
+// relay's token or its unencrypted URL, which no wait changes).
 func (e *Engine) gate(ctx context.Context, env string, hosts []Host, svcs []*svcRun, once bool) GateStatus {
 	start := time.Now()
 	deadline := start.Add(e.gateTimeout)

@@ -241,44 +241,50 @@ func TestGateNoPlatform(t *testing.T) {
 // until --gate-timeout (10m by default).
 func TestGateRefused(t *testing.T) {
 	t.Parallel()
-	for _, prewarm := range []bool{false, true} {
-		t.Run(fmt.Sprintf("prewarm=%v", prewarm), func(t *testing.T) {
-			t.Parallel()
-			synctest.Test(t, func(t *testing.T) {
-				w := newWorld()
-				dev := w.env("dev", 3)
-				dev.add("web", "a", "reg/app:1", 2)
-				w.have("dev", "reg/app:2")
-				w.setPresent("dev", "dev-h1", "reg/app:2", false)
-				w.presenceErr["dev-h2"] = fmt.Errorf("host dev-h2 (environment dev) through Rancher: the key may not open the host's Docker socket (modifyInfra): %w", ErrRefused)
-				opts := []Option{WithGateTimeout(10 * time.Minute), WithGateInterval(10 * time.Second)}
-				if prewarm {
-					opts = append(opts, WithPrewarm(w))
-				}
-				e := testEngine(t, w, opts...)
-				start := time.Now()
-				rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
-				if took := time.Since(start); took != 0 {
-					t.Errorf("gate took %v, want no wait", took)
-				}
-				er := rep.Envs[0]
-				if er.Status != EnvGated || len(er.Gate.Missing) != 2 {
-					t.Fatalf("status %s, gate %+v: want gated on dev-h1 and dev-h2", er.Status, er.Gate)
-				}
-				if m := er.Gate.Missing; m[0].Refused || !m[1].Refused {
-					t.Errorf("missing %+v: want only dev-h2 marked Refused", m)
-				}
-				if !strings.Contains(er.Cause, "not waiting: Rancher refused") || !strings.Contains(er.Cause, "modifyInfra") {
-					t.Errorf("cause %q: want it to say why it did not wait, and what the key needs", er.Cause)
-				}
-				if len(w.pulls) != 0 {
-					t.Errorf("pulls %v, want none", w.pulls)
-				}
-				if got := w.writes("dev"); len(got) != 0 {
-					t.Errorf("gated env made write calls: %v", got)
-				}
+	for _, tc := range []struct{ name, msg, advice string }{
+		{"action", "the key may not open the host's Docker socket (modifyInfra)", "modifyInfra"},
+		{"token", "dockersocket: open wss://rancher/v1/dockersocket/: 401: rancher refused the dockersocket token; check the proxy", "check the proxy"},
+		{"ws URL", "dockersocket: ws://rancher/v1/dockersocket/: unencrypted; set its api.host setting", "api.host"},
+	} {
+		for _, prewarm := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/prewarm=%v", tc.name, prewarm), func(t *testing.T) {
+				t.Parallel()
+				synctest.Test(t, func(t *testing.T) {
+					w := newWorld()
+					dev := w.env("dev", 3)
+					dev.add("web", "a", "reg/app:1", 2)
+					w.have("dev", "reg/app:2")
+					w.setPresent("dev", "dev-h1", "reg/app:2", false)
+					w.presenceErr["dev-h2"] = fmt.Errorf("host dev-h2 (environment dev) through Rancher: %s: %w", tc.msg, ErrRefused)
+					opts := []Option{WithGateTimeout(10 * time.Minute), WithGateInterval(10 * time.Second)}
+					if prewarm {
+						opts = append(opts, WithPrewarm(w))
+					}
+					e := testEngine(t, w, opts...)
+					start := time.Now()
+					rep, _ := e.Apply(t.Context(), []EnvTarget{target("dev", 1, "web/a=reg/app:2")})
+					if took := time.Since(start); took != 0 {
+						t.Errorf("gate took %v, want no wait", took)
+					}
+					er := rep.Envs[0]
+					if er.Status != EnvGated || len(er.Gate.Missing) != 2 {
+						t.Fatalf("status %s, gate %+v: want gated on dev-h1 and dev-h2", er.Status, er.Gate)
+					}
+					if m := er.Gate.Missing; m[0].Refused || !m[1].Refused {
+						t.Errorf("missing %+v: want only dev-h2 marked Refused", m)
+					}
+					if !strings.Contains(er.Cause, "not waiting: Rancher refused") || !strings.Contains(er.Cause, tc.advice) {
+						t.Errorf("cause %q: want it to say why it did not wait, and what to change (%q)", er.Cause, tc.advice)
+					}
+					if len(w.pulls) != 0 {
+						t.Errorf("pulls %v, want none", w.pulls)
+					}
+					if got := w.writes("dev"); len(got) != 0 {
+						t.Errorf("gated env made write calls: %v", got)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

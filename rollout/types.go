@@ -190,9 +190,11 @@ var (
 	// it. Presence adapters wrap it; the gate leaves the host out of the
 	// commands it prints (Missing.NotInInventory).
 	ErrNotInInventory = errors.New("host not in the inventory")
-	// ErrRefused: Rancher refused access to a host's Docker API with these
-	// credentials (the key's role lacks what reaching the host needs).
-	// Presence adapters wrap it; the gate then closes at once, since no
-	// wait and no pull changes a key's role.
+	// ErrRefused: Rancher refused access to a host's Docker API in a way
+	// no wait changes (the key's role lacks what reaching the host needs,
+	// the relay refused its token, or the relay's URL is unencrypted for
+	// an https server). Presence adapters wrap it; the gate then closes at
+	// once, since no wait and no pull changes a key's role or Rancher's
+	// configuration.
 	ErrRefused = errors.New("rancher refused access to the host")
 )

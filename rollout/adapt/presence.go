@@ -2,7 +2,6 @@ package adapt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/inventory"
-	"github.com/drover-dev/drover/rancher/dockersocket"
 	"github.com/drover-dev/drover/rollout"
 )
 
@@ -93,7 +91,7 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	case fleet.StatePresent:
 		return true, nil
 	case fleet.StateUnreachable:
-		if errors.Is(c.Err(), dockersocket.ErrActionMissing) {
+		if fleet.Refused(c.Err()) {
 			return false, refusedError{c.Err()}
 		}
 		return false, fmt.Errorf("host %s unreachable: %s", h.Name, c.Error)
@@ -106,9 +104,10 @@ func (p *HostPresence) Present(ctx context.Context, env string, h rollout.Host, 
 	return false, nil
 }
 
-// refusedError is Rancher refusing the key the host's dockersocket action
-// (dockersocket.ErrActionMissing, named by fleet with the host, its
-// environment and the key's variables) as the gate's sentinel too
+// refusedError is Rancher refusing the host's Docker API in a way no wait
+// changes (fleet.Refused: the key's dockersocket action, the relay's token,
+// a ws:// relay URL from an https server; named by fleet with the host, its
+// environment and what to change) as the gate's sentinel too
 // (rollout.ErrRefused), its message unchanged.
 type refusedError struct{ err error }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/drover-dev/drover/internal/lab/labtest"
 	"github.com/drover-dev/drover/internal/lab/ranchersim"
 	"github.com/drover-dev/drover/inventory"
+	"github.com/drover-dev/drover/rancher"
+	"github.com/drover-dev/drover/rancher/dockersocket"
 	"github.com/drover-dev/drover/rollout"
 	"github.com/drover-dev/drover/rollout/adapt"
 )
@@ -285,23 +287,49 @@ func (c *countPresence) Present(ctx context.Context, env string, h rollout.Host,
 // dockersocket action (403, or a role without modifyInfra, which sees no
 // action and gets 422 InvalidAction), the gate closes at once, naming the
 // refusal, the key's variables and modifyInfra once, instead of
-// re-checking until --gate-timeout; --prewarm pulls nothing.
+// re-checking until --gate-timeout; --prewarm pulls nothing. So does a
+// relay that refuses the token, or a ws:// relay URL from an https server
+// (both used to re-check until --gate-timeout), naming what to change.
 func TestGateThroughRancherRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		prewarm bool
-		setup   func(t *testing.T, f *relayFleet) *adapt.Connections
+		setup   func(t *testing.T, f *relayFleet) clientFor
+		want    []string // in the gate's cause and, once, in each host's error
 	}{
-		{"403", false, func(t *testing.T, f *relayFleet) *adapt.Connections {
+		{"403", false, func(t *testing.T, f *relayFleet) clientFor {
 			f.l.Rancher.RefuseDockerSocket(403)
-			return f.conns
-		}},
-		{"403 prewarm", true, func(t *testing.T, f *relayFleet) *adapt.Connections {
+			return f.conns.RancherHosts
+		}, keyAdvice},
+		{"403 prewarm", true, func(t *testing.T, f *relayFleet) clientFor {
 			f.l.Rancher.RefuseDockerSocket(403)
-			return f.conns
-		}},
-		{"restricted key 422", false, func(t *testing.T, f *relayFleet) *adapt.Connections {
+			return f.conns.RancherHosts
+		}, keyAdvice},
+		{"token refused", false, func(t *testing.T, f *relayFleet) clientFor {
+			return dialersOf(f.conns.RancherHosts, func(d *dockersocket.Dialer) {
+				access := d.Access
+				d.Access = func(ctx context.Context) (string, string, error) {
+					u, _, err := access(ctx)
+					return u, "not-the-token", err
+				}
+			})
+		}, []string{"qa", "refused the dockersocket token", "proxy in front of Rancher"}},
+		{"token refused prewarm", true, func(t *testing.T, f *relayFleet) clientFor {
+			return dialersOf(f.conns.RancherHosts, func(d *dockersocket.Dialer) {
+				access := d.Access
+				d.Access = func(ctx context.Context) (string, string, error) {
+					u, _, err := access(ctx)
+					return u, "not-the-token", err
+				}
+			})
+		}, []string{"qa", "refused the dockersocket token", "proxy in front of Rancher"}},
+		// The lab's Rancher is http://, its relay ws://: a dialer that
+		// requires wss:// (as for an https Rancher URL) refuses it.
+		{"ws URL", false, func(t *testing.T, f *relayFleet) clientFor {
+			return dialersOf(f.conns.RancherHosts, func(d *dockersocket.Dialer) { d.RequireTLS = true })
+		}, []string{"qa", "unencrypted ws://", "api.host"}},
+		{"restricted key 422", false, func(t *testing.T, f *relayFleet) clientFor {
 			restricted := ranchersim.Keys{Access: "RESTRICTEDKEY", Secret: "restricted-secret"}
 			if err := f.l.Project("qa").AddKeys(restricted, "restricted"); err != nil {
 				t.Fatal(err)
@@ -317,16 +345,16 @@ func TestGateThroughRancherRefused(t *testing.T) {
 			}
 			cs := adapt.NewConnections(f.inv, getenv)
 			t.Cleanup(func() { cs.Close() })
-			return cs
-		}},
+			return cs.RancherHosts
+		}, keyAdvice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newRelayFleet(t)
-			cs := tc.setup(t, f)
+			clients := tc.setup(t, f)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			hp := adapt.NewHostPresence(f.inv).ThroughRancher(cs.RancherHosts)
+			hp := adapt.NewHostPresence(f.inv).ThroughRancher(clients)
 			p := &countPresence{Presence: hp, t: t, limit: len(f.hosts), cancel: cancel}
 			opts := []rollout.Option{rollout.WithGateTimeout(time.Hour), rollout.WithGateInterval(time.Millisecond)}
 			if tc.prewarm {
@@ -347,17 +375,22 @@ func TestGateThroughRancherRefused(t *testing.T) {
 			}
 			rep, err := e.Apply(ctx, targets)
 			if err == nil || rep.Envs[0].Status != rollout.EnvGated {
-				t.Fatalf("apply with the dockersocket action refused: %v\n%s", err, rep)
+				t.Fatalf("apply with the relay refused: %v\n%s", err, rep)
 			}
 			cause := rep.Envs[0].Cause
-			for _, want := range []string{"not waiting", "$LAB_QA_ACCESS_KEY", "modifyInfra"} {
+			for _, want := range append([]string{"not waiting"}, tc.want...) {
 				if !strings.Contains(cause, want) {
 					t.Errorf("gate cause does not say %q: %s", want, cause)
 				}
 			}
 			for _, m := range rep.Envs[0].Gate.Missing {
-				if !m.Refused || strings.Count(m.Error, "modifyInfra") != 1 || strings.Contains(m.Error, "via-rancher") {
-					t.Errorf("missing %+v: want Refused, modifyInfra named once, no made-up Docker URL", m)
+				if !m.Refused || strings.Contains(m.Error, "via-rancher") || !strings.Contains(m.Error, "host "+m.Host+" ") {
+					t.Errorf("missing %+v: want Refused, the host named, no made-up Docker URL", m)
+				}
+				for _, want := range tc.want[1:] {
+					if strings.Count(m.Error, want) != 1 {
+						t.Errorf("missing %+v: want %q named once", m, want)
+					}
 				}
 			}
 			for _, h := range f.hosts {
@@ -367,6 +400,34 @@ func TestGateThroughRancherRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientFor is Connections.RancherHosts' type.
+type clientFor = func(*inventory.Environment) (fleet.RancherHosts, string, error)
+
+// keyAdvice is what a refused dockersocket action's errors name.
+var keyAdvice = []string{"$LAB_QA_ACCESS_KEY", "modifyInfra"}
+
+// dialersOf is clients with mod applied to each host's dockersocket dialer.
+func dialersOf(clients clientFor, mod func(*dockersocket.Dialer)) clientFor {
+	return func(e *inventory.Environment) (fleet.RancherHosts, string, error) {
+		c, s, err := clients(e)
+		if err != nil {
+			return c, s, err
+		}
+		return modDialer{RancherHosts: c, mod: mod}, s, nil
+	}
+}
+
+type modDialer struct {
+	fleet.RancherHosts
+	mod func(*dockersocket.Dialer)
+}
+
+func (m modDialer) DockerDialer(h *rancher.Host) *dockersocket.Dialer {
+	d := m.RancherHosts.(fleet.RancherDockerDialer).DockerDialer(h)
+	m.mod(d)
+	return d
 }
 
 // TestGateThroughRancherAgentBack: a host whose agent is away when the
