@@ -78,7 +78,7 @@ func Prune(ctx context.Context, host Target, repos []string, keep int, lock *inv
 	defer cancel()
 	cs, err := eng.ContainerList(cctx, client.ContainerListOptions{All: true})
 	if err != nil {
-		return nil, fmt.Errorf("prune on %s: list containers: %w", host.Name, err)
+		return nil, fmt.Errorf("prune on %s: list containers: %w", host.Name, relayNamed(err))
 	}
 	used := map[string]string{}
 	for _, c := range cs.Items {
@@ -87,7 +87,7 @@ func Prune(ctx context.Context, host Target, repos []string, keep int, lock *inv
 	}
 	ims, err := eng.ImageList(cctx, client.ImageListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("prune on %s: list images: %w", host.Name, err)
+		return nil, fmt.Errorf("prune on %s: list images: %w", host.Name, relayNamed(err))
 	}
 
 	rep := &PruneReport{Host: host.Name, DryRun: dryRun}
@@ -263,7 +263,7 @@ func removeRefs(ctx context.Context, eng Engine, timeout time.Duration, refs []s
 		_, err := eng.ImageRemove(cctx, r, client.ImageRemoveOptions{PruneChildren: true})
 		cancel()
 		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("remove %s: %w", r, err)
+			return fmt.Errorf("remove %s: %w", r, relayNamed(err))
 		}
 	}
 	return nil

@@ -147,6 +147,17 @@ func (e *relayError) Error() string {
 
 func (e *relayError) Unwrap() error { return e.err }
 
+// relayNamed is err, from a Docker API call, as the relay's own error when
+// it is one (host and environment named) instead of the moby client's
+// around it, which quotes viaRancherEndpoint's made-up address; any other
+// err unchanged. callErr does the same for pull and status.
+func relayNamed(err error) error {
+	if re := (*relayError)(nil); errors.As(err, &re) {
+		return re
+	}
+	return err
+}
+
 // viaRancherError names the host, its environment and, for a refused
 // action, the key's variables (the error says which role it needs).
 func viaRancherError(host Target, keys string, err error) error {

@@ -58,3 +58,27 @@ func TestRefusedRelay(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneRelayErrorNamed: prune's calls through a relay that fails name
+// the host and its environment, as pull and status do, not the moby
+// client's made-up address for hosts reached through Rancher.
+func TestPruneRelayErrorNamed(t *testing.T) {
+	t.Parallel()
+	for _, sentinel := range []error{dockersocket.ErrRelayClosed, dockersocket.ErrTokenRefused} {
+		t.Run(sentinel.Error(), func(t *testing.T) {
+			t.Parallel()
+			host := Target{Name: "h00", Env: "qa", Rancher: &ViaRancher{
+				Dial: func(context.Context, string, string) (net.Conn, error) {
+					return nil, fmt.Errorf("dockersocket: host h00: %w", sentinel)
+				},
+			}}
+			_, err := Prune(t.Context(), host, []string{"app"}, 1, nil, false)
+			if err == nil || !errors.Is(err, sentinel) {
+				t.Fatalf("prune: %v, want an error wrapping %v", err, sentinel)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "host h00 (environment qa) through Rancher") || strings.Contains(msg, "via-rancher") {
+				t.Errorf("error %q: want host and environment named, no made-up Docker URL", msg)
+			}
+		})
+	}
+}
