@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/drover-dev/drover/internal/shown"
 )
 
 // Sentinels for decisions. Both errors from the server (*APIError) and
@@ -80,24 +81,8 @@ func (e *APIError) Error() string {
 // Rancher's own messages are a line; a body of 64 KiB is not echoed whole.
 const maxShown = 512
 
-// clip shortens s to at most maxShown bytes (on a rune boundary), then
-// "...", with control characters (a newline, a terminal escape) as spaces:
-// an error is a line of text, and the terminal must not obey the server.
-func clip(s string) string {
-	if len(s) > maxShown {
-		cut := maxShown - 3
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clip is s as an error shows it (shown.Clip to maxShown bytes).
+func clip(s string) string { return shown.Clip(s, maxShown) }
 
 // Is matches the sentinels.
 func (e *APIError) Is(target error) bool {

@@ -3,10 +3,9 @@ package lease
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/drover-dev/drover/internal/shown"
 )
 
 // ErrHeld is matched (errors.Is) by a [*HeldError].
@@ -38,24 +37,8 @@ const maxShown = 256
 // or id) as a message shows it: clipped, control characters as spaces.
 func Shown(s string) string { return clip(s) }
 
-// clip shortens s to at most maxShown bytes (on a rune boundary), then
-// "...", with control characters (a newline, a terminal escape) as spaces:
-// an error is a line of text, and the terminal must not obey the server.
-func clip(s string) string {
-	if len(s) > maxShown {
-		cut := maxShown - 3
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clip is s as an error shows it (shown.Clip to maxShown bytes).
+func clip(s string) string { return shown.Clip(s, maxShown) }
 
 // Is reports whether target is [ErrHeld].
 func (e *HeldError) Is(target error) bool { return target == ErrHeld }

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/drover-dev/drover/rollout"
+
+	"github.com/drover-dev/drover/internal/shown"
 )
 
 // RolloutLive shows the rollout engine's events: a live table on a terminal
@@ -275,14 +276,7 @@ func fitTable(rows [][]string, width int) []string {
 // printable replaces control characters (a newline or an escape sequence
 // in a message Rancher sent) with spaces: a cell is one line of plain text,
 // or the redraw's line count is wrong and the terminal obeys the server.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+func printable(s string) string { return shown.Printable(s) }
 
 // cells is the width of s on a terminal (one column per rune).
 func cells(s string) int { return utf8.RuneCountInString(s) }
