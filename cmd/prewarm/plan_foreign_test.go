@@ -17,17 +17,7 @@ import (
 // its URL, and not those of a region set to mirror.
 func TestPlanListsOutsideFetches(t *testing.T) {
 	t.Parallel()
-	l := newMirrorLab(t)
-	if _, err := registries.Seed(t.Context(), l.src.Addr(), registries.SeedSpec{Foreign: "team/win:1.0", Size: 64 << 10, Layers: 2}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source: {address: %s, insecure: true}\n  regions:\n"+
-		"    eu: {address: %s, insecure: true, foreignLayers: mirror}\n    us: {address: %s, insecure: true}\n"+
-		"environments:\n  - name: dmz-eu\n    region: eu\n    hosts: [{name: dmz-eu-01, docker: \"tcp://127.0.0.1:1\"}]\n"+
-		"  - name: demo\n    region: us\n    hosts: [{name: demo-01, docker: \"tcp://127.0.0.1:2\"}, {name: demo-02, docker: \"tcp://127.0.0.1:3\"}]\n",
-		l.src.Addr(), l.regions[0].Addr(), l.regions[1].Addr()))
-	release := filepath.Join(l.dir, "win.yaml")
-	write(t, release, "version: 1\nimages:\n  - name: win\n    ref: "+l.src.Addr()+"/team/win:1.0\n")
+	l, release := newForeignLab(t, 2)
 
 	code, out, stderr := l.run(t, "plan", "-f", release)
 	t.Log(out)
@@ -66,4 +56,28 @@ func TestPlanListsOutsideFetches(t *testing.T) {
 	if code != cli.ExitOK || strings.Contains(out, "outside their region") {
 		t.Errorf("plan --nondistributable: exit %d, want 0 and no outside fetches\n%s%s", code, out, stderr)
 	}
+}
+
+// newForeignLab is a mirror lab whose source holds team/win:1.0 with a
+// foreign layer, an inventory of region eu (foreignLayers: mirror, dmz-eu's
+// one host) and region us (urls, demo's demoHosts hosts, never dialled),
+// and a release of that image.
+func newForeignLab(t *testing.T, demoHosts int) (l *mirrorLab, release string) {
+	t.Helper()
+	l = newMirrorLab(t)
+	if _, err := registries.Seed(t.Context(), l.src.Addr(), registries.SeedSpec{Foreign: "team/win:1.0", Size: 64 << 10, Layers: 2}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	var demo []string
+	for i := 1; i <= demoHosts; i++ {
+		demo = append(demo, fmt.Sprintf("{name: demo-%02d, docker: \"tcp://127.0.0.1:%d\"}", i, i+1))
+	}
+	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source: {address: %s, insecure: true}\n  regions:\n"+
+		"    eu: {address: %s, insecure: true, foreignLayers: mirror}\n    us: {address: %s, insecure: true}\n"+
+		"environments:\n  - name: dmz-eu\n    region: eu\n    hosts: [{name: dmz-eu-01, docker: \"tcp://127.0.0.1:1\"}]\n"+
+		"  - name: demo\n    region: us\n    hosts: [%s]\n",
+		l.src.Addr(), l.regions[0].Addr(), l.regions[1].Addr(), strings.Join(demo, ", ")))
+	release = filepath.Join(l.dir, "win.yaml")
+	write(t, release, "version: 1\nimages:\n  - name: win\n    ref: "+l.src.Addr()+"/team/win:1.0\n")
+	return l, release
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/drover-dev/drover/internal/cli"
-	"github.com/drover-dev/drover/internal/lab/registries"
 	"github.com/drover-dev/drover/prewarm"
 )
 
@@ -20,17 +18,7 @@ import (
 // the same list as outsideFetches in its JSON report.
 func TestRunLogsOutsideFetches(t *testing.T) {
 	t.Parallel()
-	l := newMirrorLab(t)
-	if _, err := registries.Seed(t.Context(), l.src.Addr(), registries.SeedSpec{Foreign: "team/win:1.0", Size: 64 << 10, Layers: 2}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	write(t, l.hosts, fmt.Sprintf("version: 1\nregistries:\n  source: {address: %s, insecure: true}\n  regions:\n"+
-		"    eu: {address: %s, insecure: true, foreignLayers: mirror}\n    us: {address: %s, insecure: true}\n"+
-		"environments:\n  - name: dmz-eu\n    region: eu\n    hosts: [{name: dmz-eu-01, docker: \"tcp://127.0.0.1:1\"}]\n"+
-		"  - name: demo\n    region: us\n    hosts: [{name: demo-01, docker: \"tcp://127.0.0.1:2\"}, {name: demo-02, docker: \"tcp://127.0.0.1:3\"}, {name: demo-03, docker: \"tcp://127.0.0.1:4\"}]\n",
-		l.src.Addr(), l.regions[0].Addr(), l.regions[1].Addr()))
-	release := filepath.Join(l.dir, "win.yaml")
-	write(t, release, "version: 1\nimages:\n  - name: win\n    ref: "+l.src.Addr()+"/team/win:1.0\n")
+	l, release := newForeignLab(t, 3)
 	report := filepath.Join(l.dir, "report.json")
 
 	// The hosts do not answer: the run fails, and still says it.
