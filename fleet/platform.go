@@ -194,7 +194,7 @@ func (c *HostPlatforms) put(host string, p Platform) {
 // the daemon refuses leaves the platform unknown (the daemon then picks
 // as it pulls); a host that does not answer is ErrUnreachable.
 func (p *puller) platform(ctx context.Context, eng Engine, t Target) (Platform, error) {
-	key := t.Name + " " + t.Docker
+	key := t.Env + "/" + t.Name + " " + t.Docker
 	if pl, ok := p.o.platforms.Get(key); ok {
 		return pl, nil
 	}

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -223,5 +224,30 @@ func TestWrongWindowsBuildRepulled(t *testing.T) {
 	}
 	if ir := rep.Hosts[0].Images[0]; ir.Action != ActionPulled {
 		t.Errorf("image %+v, want pulled again", ir)
+	}
+}
+
+// Two hosts of one name in two environments (each Rancher project has its
+// own dmz-01) are two platforms: the cache is per environment and host.
+func TestPlatformCachePerEnv(t *testing.T) {
+	t.Parallel()
+	f := newFleet()
+	f.infos = map[string]system.Info{"h00": {OSType: "windows", Architecture: "x86_64", OSVersion: "10.0.20348"}}
+	hosts := []Target{
+		{Name: "h00", Env: "a", Region: "r1:5000", Registry: "r1:5000", Docker: "rancher"},
+		{Name: "h00", Env: "b", Region: "r1:5000", Registry: "r1:5000", Docker: "rancher"},
+	}
+	dial := func(ctx context.Context, h Target) (Engine, error) {
+		if h.Env == "b" {
+			h.Name = "h01" // b's h00 is another machine: the fake's default linux host
+		}
+		return f.dial(ctx, h)
+	}
+	m, err := Status(t.Context(), hosts, windowsLock(), WithDial(dial), WithConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := m.Hosts[0].Platform, m.Hosts[1].Platform; a != "windows/amd64 10.0.20348" || b != "linux/amd64" {
+		t.Errorf("platforms a/h00 %q, b/h00 %q, want windows/amd64 10.0.20348 and linux/amd64", a, b)
 	}
 }

@@ -138,12 +138,6 @@ func parseDockerEndpoint(s string) (endpoint, error) {
 	}
 }
 
-// checkFile reports whether path names a readable regular file.
-func checkFile(path string) error {
-	_, err := ReadDockerConfig(path)
-	return err
-}
-
 // ReadDockerConfig returns the contents of the docker config file
 // credentials.dockerConfig names: a regular file (a FIFO would block the
 // read) of at most MaxDockerConfigBytes, read whole only then.

@@ -1,6 +1,9 @@
 package inventory
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // ForeignLayers says where the hosts of a region get an image's foreign
 // (non-distributable) layers: Windows base layers whose manifest entry
@@ -36,8 +39,7 @@ func (r Registry) Mirrors() bool { return r.ForeignLayers == ForeignMirror }
 
 // foreignLayers checks a region's foreignLayers value.
 func (v *validator) foreignLayers(l loc, r *Registry) {
-	switch r.ForeignLayers {
-	case "", ForeignURLs, ForeignMirror:
+	if r.ForeignLayers == "" || slices.Contains(foreignLayerChoices, r.ForeignLayers) {
 		return
 	}
 	names := make([]string, len(foreignLayerChoices))

@@ -203,7 +203,7 @@ func (v *validator) registry(l loc, r *Registry) {
 	v.envVar(cl.field("usernameEnv"), c.UsernameEnv)
 	v.envVar(cl.field("passwordEnv"), c.PasswordEnv)
 	if c.DockerConfig != "" && v.cfg.checkFiles {
-		if err := checkFile(c.DockerConfig); err != nil {
+		if _, err := ReadDockerConfig(c.DockerConfig); err != nil {
 			v.errorf(cl.field("dockerConfig"), "%v", err)
 		}
 	}

@@ -30,6 +30,19 @@ type OutsideFetch struct {
 	Platforms []string `json:"platforms,omitempty"`
 }
 
+// FetchesOutside reports whether any environment of envs (all when empty)
+// is in a region that leaves foreign layers at their URLs: only then can
+// OutsideFetches list anything, and registry.ForeignLayers (another read
+// of every source manifest) is worth calling.
+func FetchesOutside(inv *inventory.Inventory, envs []string) bool {
+	for _, e := range inv.Environments {
+		if (len(envs) == 0 || slices.Contains(envs, e.Name)) && !inv.Registries.Regions[e.Region].Mirrors() {
+			return true
+		}
+	}
+	return false
+}
+
 // OutsideFetches says, for every environment of envs (all when empty)
 // whose region leaves foreign layers at their URLs, which images' foreign
 // layers its hosts will download from outside. layers comes from

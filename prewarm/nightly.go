@@ -115,7 +115,7 @@ func outsideFetches(ctx context.Context, job Job, lock *inventory.Lock, ropts []
 		}
 		selected[t.Env+"/"+t.Name] = true
 	}
-	if len(envs) == 0 {
+	if len(envs) == 0 || !FetchesOutside(job.Inventory, envs) {
 		return nil
 	}
 	layers, err := registry.ForeignLayers(ctx, lock, job.Inventory.Registries.Source, ropts...)

@@ -34,13 +34,11 @@ func (hi *HostInfo) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// DiskInfo is the agent's diskInfo. Both maps are keyed by device
-// ("/dev/sda1", "C:" on Windows), not by mount path: the agent does not
-// say which device holds the Docker data root.
+// DiskInfo is the part of the agent's diskInfo Drover reads. mountPoints
+// is keyed by device ("/dev/sda1", "C:" on Windows), not by mount path: the
+// agent does not say which device holds the Docker data root.
 type DiskInfo struct {
-	MountPoints         map[string]DiskUsage `json:"mountPoints"`
-	FileSystems         map[string]DiskSize  `json:"fileSystems"`
-	DockerStorageDriver string               `json:"dockerStorageDriver"`
+	MountPoints map[string]DiskUsage `json:"mountPoints"`
 }
 
 // DiskUsage is one device's usage in MiB (whole MiB, rounded down by the
@@ -50,11 +48,6 @@ type DiskUsage struct {
 	Total      float64 `json:"total"`
 	Used       float64 `json:"used"`
 	Percentage float64 `json:"percentage"`
-}
-
-// DiskSize is one file system's capacity in MiB.
-type DiskSize struct {
-	Capacity float64 `json:"capacity"`
 }
 
 // mib is the agent's unit.

@@ -42,7 +42,7 @@ func runPlan(ctx context.Context, env *cli.Env, f *imageFlags, args []string) er
 	}
 	var outside []prewarm.OutsideFetch
 	var ferr error
-	if !f.foreign { // --nondistributable copies foreign layers into every region
+	if !f.foreign && prewarm.FetchesOutside(inv, nil) { // --nondistributable copies foreign layers into every region
 		var layers []registry.ForeignLayer
 		layers, ferr = registry.ForeignLayers(ctx, lock, inv.Registries.Source, opts...)
 		outside = prewarm.OutsideFetches(inv, nil, layers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"sync"
 
 	"github.com/drover-dev/drover/fleet"
 	"github.com/drover-dev/drover/internal/cli"
@@ -36,8 +37,35 @@ func pruneCommand(env *cli.Env, f *fleetFlags) fleet.PruneCommand {
 // returns): the lock and repositories as that command loads them and
 // prune's own selection (fleet.PruneAll with each environment's
 // retention.keep and what Rancher deployed), so that a full disk's error
-// says when that prune would free nothing.
+// says when that prune would free nothing. Each host and repository is
+// checked once per run: a full host fails every image after the first the
+// same way, and each check reads Rancher and the host again.
 func pruneCheck(env *cli.Env, f *fleetFlags, fl *loaded) fleet.PruneCheck {
+	type answer struct {
+		once sync.Once
+		rep  *fleet.PruneReport
+		cmd  string
+		err  error
+	}
+	var mu sync.Mutex
+	answers := map[string]*answer{}
+	check := pruneCheckOnce(env, f, fl)
+	return func(ctx context.Context, host fleet.Target, repository string) (*fleet.PruneReport, string, error) {
+		mu.Lock()
+		key := host.Env + "\x00" + host.Name + "\x00" + repository
+		a := answers[key]
+		if a == nil {
+			a = &answer{}
+			answers[key] = a
+		}
+		mu.Unlock()
+		a.once.Do(func() { a.rep, a.cmd, a.err = check(ctx, host, repository) })
+		return a.rep, a.cmd, a.err
+	}
+}
+
+// pruneCheckOnce is pruneCheck's dry run, every time it is called.
+func pruneCheckOnce(env *cli.Env, f *fleetFlags, fl *loaded) fleet.PruneCheck {
 	return func(ctx context.Context, host fleet.Target, repository string) (*fleet.PruneReport, string, error) {
 		cmd := pruneCommand(env, f)(host.Env, repository) + " --dry-run --hosts " + cli.Quote(host.Name)
 		lock, err := inventory.ReadLock(fl.lockAt) // the run may have written it since load

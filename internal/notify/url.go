@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/drover-dev/drover/internal/shown"
 )
 
 // ErrCleartext is an http:// webhook URL to a host other than loopback
@@ -23,11 +25,7 @@ func CheckURL(rawURL string, insecure bool) error {
 		return errors.New("not an http(s) URL")
 	}
 	if u.Scheme == "http" && !insecure && !loopback(u.Hostname()) {
-		host := u.Host
-		if len(host) > 64 {
-			host = host[:64] + "..."
-		}
-		return fmt.Errorf("http://%s: %w", host, ErrCleartext)
+		return fmt.Errorf("http://%s: %w", shown.Clip(u.Host, 67), ErrCleartext)
 	}
 	return nil
 }

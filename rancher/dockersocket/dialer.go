@@ -27,13 +27,11 @@ type AccessFunc func(ctx context.Context) (url, token string, err error)
 type Dialer struct {
 	// Access asks for the websocket URL and token; required.
 	Access AccessFunc
-	// TLS verifies wss:// URLs: give it the settings of the Rancher URL (its CA).
-	// nil means the system roots. It is not used when HTTPClient is set.
-	TLS *tls.Config
 	// HTTPClient carries the websocket handshakes; it must speak HTTP/1.1 to
 	// Rancher (a handshake cannot go over HTTP/2). Share one among the
 	// dialers of one Rancher server, so their connections share its dialer,
-	// proxy and TLS session cache. nil means the Dialer's own, built from TLS.
+	// proxy, TLS settings (the Rancher URL's CA) and session cache. nil means
+	// the Dialer's own, verifying wss:// URLs with the system roots.
 	HTTPClient *http.Client
 	// RequireTLS refuses ws:// URLs ([ErrInsecureURL]). Set it when the Rancher
 	// URL is https, so a misconfigured server cannot downgrade the Docker API.
@@ -108,11 +106,7 @@ func (d *Dialer) init() {
 		d.hc = d.HTTPClient
 		return
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if d.TLS != nil {
-		tr.TLSClientConfig = d.TLS.Clone()
-	}
-	d.hc = &http.Client{Transport: WebsocketTransport(tr)}
+	d.hc = &http.Client{Transport: WebsocketTransport(http.DefaultTransport.(*http.Transport).Clone())}
 }
 
 // WebsocketTransport makes tr fit websocket handshakes and returns it: HTTP/2

@@ -174,7 +174,7 @@ func (p *RolloutLive) draw() {
 		}
 		row := []string{ev.Env, svc, ev.Step, strings.TrimSpace(ev.State + " " + ev.Health), b, ev.Message}
 		for i := range row {
-			row[i] = printable(row[i])
+			row[i] = shown.Printable(row[i]) // Rancher's messages: one line, nothing the terminal obeys
 		}
 		rows = append(rows, row)
 	}
@@ -272,11 +272,6 @@ func fitTable(rows [][]string, width int) []string {
 	}
 	return out
 }
-
-// printable replaces control characters (a newline or an escape sequence
-// in a message Rancher sent) with spaces: a cell is one line of plain text,
-// or the redraw's line count is wrong and the terminal obeys the server.
-func printable(s string) string { return shown.Printable(s) }
 
 // cells is the width of s on a terminal (one column per rune).
 func cells(s string) int { return utf8.RuneCountInString(s) }
