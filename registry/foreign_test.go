@@ -56,10 +56,25 @@ func TestMirrorForeignLayersPerRegion(t *testing.T) {
 // already holds the image's manifest; then it reports the image present.
 func TestMirrorForeignLayersBackfill(t *testing.T) {
 	t.Parallel()
+	// An image, and an index whose child holds the foreign layer: the
+	// region holds that child already, and must still get its layer.
+	for name, builds := range map[string][]string{"image": nil, "index": {"10.0.17763.6054"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testMirrorForeignLayersBackfill(t, builds)
+		})
+	}
+}
+
+func testMirrorForeignLayersBackfill(t *testing.T, builds []string) {
 	l := newLab(t, 1)
-	seeded := l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2})
-	foreign := seeded["win:1.0"].Layers[0]
+	l.seed(t, registries.SeedSpec{Foreign: "win:1.0", Size: 64 << 10, Layers: 2, WindowsBuilds: builds})
 	lock := l.lock(t, []string{"win:1.0"})
+	layers, err := ForeignLayers(t.Context(), lock, l.source(), l.opts()...)
+	if err != nil || len(layers) == 0 || (builds != nil) != (len(layers[0].Platforms) > 0) {
+		t.Fatalf("foreign layers %+v, %v: want one, of an index entry when an index", layers, err)
+	}
+	foreign := layers[0].Digest
 	regions := l.inv()
 	if _, err := Mirror(t.Context(), lock, l.source(), regions, l.opts()...); err != nil {
 		t.Fatalf("first mirror (urls): %v", err)

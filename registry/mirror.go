@@ -389,7 +389,11 @@ func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st 
 			if err != nil {
 				return err
 			}
-			if ok {
+			// A child the region holds is skipped with its blobs, unless
+			// the region now mirrors foreign layers and the child has one
+			// (a region switched to mirror: its layers are checked below,
+			// and the child pushed again, which changes nothing).
+			if ok && !(r.foreign[reg] && slices.ContainsFunc(im.blobs[m.Digest], blob.foreign)) {
 				continue
 			}
 		}
