@@ -393,7 +393,7 @@ func (r *run) checkRegion(ctx context.Context, i int, im *image, reg string, st 
 			// the region now mirrors foreign layers and the child has one
 			// (a region switched to mirror: its layers are checked below,
 			// and the child pushed again, which changes nothing).
-			if ok && !(r.foreign[reg] && slices.ContainsFunc(im.blobs[m.Digest], blob.foreign)) {
+			if backfill := r.foreign[reg] && slices.ContainsFunc(im.blobs[m.Digest], blob.foreign); ok && !backfill {
 				continue
 			}
 		}
