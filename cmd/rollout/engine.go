@@ -76,6 +76,23 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 		return nil, nil, cli.Usage("--resume needs --journal FILE")
 	}
 	prog := rolloutview.NewRolloutLive(env.Stderr, env.IsTerminal && !env.JSON, env.Logger)
+	// release: the signal handler, the live view, the Rancher connections and
+	// the journal's lock, each once set up; also undone when setup fails.
+	stopSignals := func() {}
+	var j *rollout.Journal
+	release := func() {
+		stopSignals()
+		prog.Close()
+		_ = w.conns.Close()
+		if j != nil {
+			_ = j.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	if prog.Live() {
 		prog.SetSize(func() (int, int) { return cli.TermSize(env.Stderr) })
 		// Log lines go above the live table instead of through it.
@@ -99,7 +116,6 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	opts := []rollout.Option{rollout.WithLogger(env.Logger), rollout.WithProgress(tee(prog.Event, f.onEvent)), rollout.WithCommand(commandPrefix(env))}
 	for _, fo := range flagged {
 		if _, err := rollout.New(w.conns.Connect, w.hosts, fo.opt); err != nil {
-			prog.Close()
 			return nil, nil, cli.BadFlag(f.fs, fo.flag, err)
 		}
 		opts = append(opts, fo.opt)
@@ -107,40 +123,25 @@ func (f *engineFlags) engine(env *cli.Env, w *world) (e *rollout.Engine, done fu
 	if f.prewarm {
 		opts = append(opts, rollout.WithPrewarm(w.hosts))
 	}
-	var j *rollout.Journal
 	if f.journal != "" {
 		if f.resume {
 			entries, err := rollout.ReadJournal(f.journal)
 			if err != nil {
-				prog.Close()
 				return nil, nil, cli.Usage("%v", err)
 			}
 			opts = append(opts, rollout.WithResume(entries))
 		}
 		if j, err = rollout.OpenJournal(f.journal); err != nil {
-			prog.Close()
+			j = nil
 			return nil, nil, cli.Usage("%v", err)
 		}
 		opts = append(opts, rollout.WithJournal(j))
 	}
-	abort, stopSignals := secondSignal(env)
+	var abort <-chan struct{}
+	abort, stopSignals = secondSignal(env)
 	opts = append(opts, rollout.WithAbort(abort))
 	if e, err = rollout.New(w.conns.Connect, w.hosts, opts...); err != nil {
-		// Undo what was set up: the signal handler, the live view, and
-		// the journal's lock, which would otherwise stay held.
-		stopSignals()
-		prog.Close()
-		if j != nil {
-			_ = j.Close()
-		}
 		return nil, nil, cli.Usage("%v", err)
 	}
-	return e, func() {
-		stopSignals()
-		prog.Close()
-		_ = w.conns.Close()
-		if j != nil {
-			_ = j.Close()
-		}
-	}, nil
+	return e, release, nil
 }
